@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Prepares a machine to build with airlock: npm dependencies, the compiled CLI, a Docker engine without
+# networking, and the host's Go toolchain in airlock's store. Safe to run again; never touches an engine
+# that already answers.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+log() { printf 'bootstrap: %s\n' "$*"; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+engine_wait_seconds=${AIRLOCK_ENGINE_WAIT:-60}
+dockerd_log=${AIRLOCK_DOCKERD_LOG:-/var/log/airlock-dockerd.log}
+
+engine_answers() {
+  if [ -n "${DOCKER_HOST:-}" ]; then
+    timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+  else
+    [ -S /var/run/docker.sock ] &&
+      timeout 10 curl -fsS --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1
+  fi
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_packages() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# 1. Node dependencies and the compiled CLI.
+command -v node >/dev/null || die "node is not installed; install Node.js 20.19 or later and run this again"
+command -v curl >/dev/null || install_packages curl
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+log "compiling the CLI"
+npm run --silent build
+
+# 2. A Docker engine. airlock's containers never have a network, so the engine needs no bridge and no
+#    iptables rules; an engine that already answers is used as it is.
+if engine_answers; then
+  log "a Docker engine already answers; leaving it as it is"
+elif [ -n "${DOCKER_HOST:-}" ]; then
+  die "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"
+else
+  if ! command -v dockerd >/dev/null; then
+    log "installing Debian's docker.io"
+    install_packages docker.io
+  fi
+  # A dockerd killed with the machine's jobs leaves its pid file and socket behind.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    as_root rm -f /var/run/docker.pid
+  fi
+  if pgrep -x dockerd >/dev/null; then
+    log "dockerd is running but does not answer yet; waiting for it"
+  else
+    [ -S /var/run/docker.sock ] && as_root rm -f /var/run/docker.sock
+    log "starting dockerd (no bridge, no iptables); log in $dockerd_log"
+    as_root sh -c "nohup dockerd --bridge=none --iptables=false --ip-masq=false >>'$dockerd_log' 2>&1 &"
+  fi
+  waited=0
+  until engine_answers; do
+    if [ "$waited" -ge "$engine_wait_seconds" ]; then
+      tail -n 20 "$dockerd_log" >&2 2>/dev/null || true
+      die "the Docker engine did not answer within ${engine_wait_seconds}s; see $dockerd_log"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  log "the Docker engine answers after ${waited}s"
+fi
+
+# 3. The host's Go toolchain, imported into airlock's store (skipped when already there).
+if command -v go >/dev/null; then
+  goroot=$(GOTOOLCHAIN=local go env GOROOT)
+  node build/src/cli/bin.js toolchain import --goroot "$goroot"
+else
+  log "no go command on this machine; import a toolchain with 'airlock toolchain import FILE'"
+fi
+log "ready"

@@ -1,0 +1,27 @@
+/** SHA256SUMS in the form `sha256sum -c` reads: "<64 hex>  <name>", sorted by name, newline-terminated. */
+export interface ChecksumEntry {
+  name: string;
+  sha256: string;
+}
+
+export function formatSha256Sums(entries: readonly ChecksumEntry[]): string {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of sorted) {
+    if (!/^[0-9a-f]{64}$/.test(entry.sha256)) throw new Error(`not a sha256 digest: ${entry.sha256}`);
+    if (/[\n\\]/.test(entry.name) || entry.name.includes('/') && entry.name.startsWith('/')) {
+      throw new Error(`file name cannot be written to SHA256SUMS: ${JSON.stringify(entry.name)}`);
+    }
+  }
+  return sorted.map((entry) => `${entry.sha256}  ${entry.name}\n`).join('');
+}
+
+export function parseSha256Sums(text: string): ChecksumEntry[] {
+  const entries: ChecksumEntry[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line === '') return;
+    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!match) throw new Error(`line ${index + 1} is not "<sha256>  <name>"`);
+    entries.push({ sha256: match[1]!, name: match[2]! });
+  });
+  return entries;
+}

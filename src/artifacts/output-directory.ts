@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'fs-extra';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+
+export const CHECKSUMS_FILE = 'SHA256SUMS';
+
+/**
+ * Outputs are written into a staging directory beside the final one and renamed into place only when the
+ * whole build succeeded, so the output directory is always either the previous complete result or the new
+ * complete result.
+ */
+export class OutputStaging {
+  private constructor(
+    readonly outDir: string,
+    readonly stagingDir: string,
+  ) {}
+
+  static async create(outDir: string, moduleDir: string): Promise<OutputStaging> {
+    const out = path.resolve(outDir);
+    const module = path.resolve(moduleDir);
+    if (out === module || module.startsWith(`${out}${path.sep}`)) {
+      throw new InputError(`--out ${outDir} would replace the module's own directory`, {
+        hint: 'choose an output directory inside or beside the module, such as dist/',
+      });
+    }
+    await assertReplaceable(out);
+    const stagingDir = path.join(path.dirname(out), `.airlock-staging-${path.basename(out)}-${randomBytes(4).toString('hex')}`);
+    await fs.mkdirp(stagingDir);
+    return new OutputStaging(out, stagingDir);
+  }
+
+  pathFor(relative: string): string {
+    return path.join(this.stagingDir, relative);
+  }
+
+  async publish(): Promise<void> {
+    await assertReplaceable(this.outDir);
+    const previous = path.join(path.dirname(this.outDir), `.airlock-previous-${path.basename(this.outDir)}-${randomBytes(4).toString('hex')}`);
+    const hadPrevious = await fs.pathExists(this.outDir);
+    if (hadPrevious) await fs.rename(this.outDir, previous);
+    try {
+      await fs.rename(this.stagingDir, this.outDir);
+    } catch (error) {
+      if (hadPrevious) await fs.rename(previous, this.outDir);
+      throw error;
+    }
+    if (hadPrevious) await fs.remove(previous);
+  }
+
+  async discard(): Promise<void> {
+    await fs.remove(this.stagingDir);
+  }
+}
+
+/** An existing output directory is replaced only when it is empty or airlock wrote it (it holds SHA256SUMS). */
+async function assertReplaceable(out: string): Promise<void> {
+  if (!(await fs.pathExists(out))) return;
+  const stat = await fs.lstat(out);
+  if (!stat.isDirectory()) {
+    throw new InputError(`the output path ${out} exists and is not a directory`, { hint: 'choose another --out' });
+  }
+  const entries = await fs.readdir(out);
+  if (entries.length > 0 && !entries.includes(CHECKSUMS_FILE)) {
+    throw new InputError(`the output directory ${out} holds files airlock did not write`, {
+      hint: 'choose an empty or new --out directory, or remove this one',
+    });
+  }
+}

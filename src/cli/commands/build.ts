@@ -1,0 +1,58 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { type BuildRequest, executeBuild, prepareBuild } from '../../build-pipeline.js';
+import { connectEngine } from '../../engine/docker-engine.js';
+import { formatArtifactTable } from '../../report/summary.js';
+import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
+
+export interface BuildArguments extends GlobalOptions {
+  dir: string;
+  target: string[];
+  main: string[];
+  out?: string;
+  go?: string;
+  ldflags: string[];
+  tags: string[];
+  jobs: number;
+}
+
+export function buildOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .positional('dir', { type: 'string', default: '.', describe: 'the Go module to build (the directory holding go.mod)' })
+    .option('target', { type: 'string', array: true, default: [] as string[], describe: 'GOOS/GOARCH to build for (repeatable; default linux/amd64)' })
+    .option('main', { type: 'string', array: true, default: [] as string[], describe: 'main package to build, like ./cmd/tool (repeatable; default: the module root if it is a main package, else every cmd/*)' })
+    .option('go', { type: 'string', describe: 'Go version to build with, like 1.26.8 (default: the newest stored one the module allows)' })
+    .option('ldflags', { type: 'string', array: true, default: [] as string[], describe: 'extra linker flags, appended after -buildid= (repeatable)' })
+    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'build tags (repeatable or comma-separated)' });
+}
+
+export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: number }, context: CommandContext): BuildRequest {
+  return {
+    dir: path.resolve(args.dir),
+    targets: args.target,
+    mains: args.main,
+    ...(args.out !== undefined ? { out: path.resolve(args.out) } : {}),
+    ...(args.go !== undefined ? { go: args.go } : {}),
+    ldflags: args.ldflags,
+    tags: args.tags.flatMap((tag) => tag.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== ''),
+    jobs: args.jobs ?? os.availableParallelism(),
+    airlockHome: context.airlockHome,
+  };
+}
+
+export async function runBuildCommand(args: BuildArguments): Promise<void> {
+  const context = commandContext(args);
+  const request = toBuildRequest(args, context);
+  const engine = await connectEngine(context.env);
+  const info = await engine.info();
+  const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
+  for (const note of prepared.notes) context.reporter.info(note);
+  context.reporter.info(
+    `${prepared.plan.jobs.length} build${prepared.plan.jobs.length === 1 ? '' : 's'} of ${prepared.plan.module.path} with ${prepared.toolchain.version}` +
+      ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${request.jobs} at once`,
+  );
+  const outcome = await executeBuild(engine, prepared, request, context.reporter);
+  context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
+  context.reporter.info(`wrote ${outcome.artifacts.length} binaries and SHA256SUMS to ${outcome.outDir}`);
+}

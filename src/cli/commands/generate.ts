@@ -1,0 +1,40 @@
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError } from '../../errors.js';
+import { hostPlatform } from '../../plan/host-platform.js';
+import { selectToolchain } from '../../plan/select-toolchain.js';
+import { listImageContext } from '../../sandbox/image-context.js';
+import { sandboxImageSpec } from '../../sandbox/image-spec.js';
+import { loadSandboxTemplate } from '../../sandbox/load-template.js';
+import { defaultSandboxPolicy } from '../../sandbox/policy.js';
+import { ToolchainStore } from '../../toolchain/store.js';
+import { type GlobalOptions, commandContext } from '../context.js';
+
+/** Writes the sandbox image's Dockerfile and a listing of its build context, for review. */
+export async function runGenerateDockerfile(args: GlobalOptions & { out: string; go?: string }): Promise<void> {
+  const context = commandContext(args);
+  const out = path.resolve(args.out);
+  if ((await fs.pathExists(out)) && (await fs.readdir(out)).length > 0) {
+    throw new InputError(`${args.out} is not empty`, { hint: 'pass a new or empty directory to --out' });
+  }
+  const { toolchain } = selectToolchain(await new ToolchainStore(context.airlockHome).list(), {
+    ...(args.go !== undefined ? { requested: args.go } : {}),
+    enginePlatform: hostPlatform(os.platform(), os.arch()),
+  });
+  const spec = sandboxImageSpec(await loadSandboxTemplate(), toolchain, defaultSandboxPolicy(os.availableParallelism()));
+  const entries = await listImageContext(spec, toolchain.goroot);
+  await fs.mkdirp(path.join(out, 'rootfs', 'etc'));
+  await fs.writeFile(path.join(out, 'Dockerfile'), spec.dockerfile);
+  await fs.writeFile(path.join(out, 'rootfs', 'etc', 'passwd'), spec.passwd);
+  await fs.writeFile(path.join(out, 'rootfs', 'etc', 'group'), spec.group);
+  await fs.writeFile(
+    path.join(out, 'context.txt'),
+    entries.map((entry) => `${entry.type === 'directory' ? 'd' : '-'} ${entry.mode.toString(8).padStart(4, '0')} 0:0 ${entry.path}`).join('\n') + '\n',
+  );
+  await fs.writeFile(
+    path.join(out, 'image.json'),
+    `${JSON.stringify({ tag: spec.tag, templateDigest: spec.templateDigest, toolchain: spec.toolchain, labels: spec.labels }, null, 2)}\n`,
+  );
+  context.reporter.info(`wrote the Dockerfile and the context listing (${entries.length} entries) for ${spec.tag} to ${out}`);
+}

@@ -1,0 +1,112 @@
+import yargs from 'yargs';
+import { runInterruptCleanup } from '../cleanup.js';
+import { ExitCode, InputError } from '../errors.js';
+import { airlockVersion } from '../package-root.js';
+import { type BuildArguments, buildOptions, runBuildCommand } from './commands/build.js';
+import { runDoctor } from './commands/doctor.js';
+import { runGenerateDockerfile } from './commands/generate.js';
+import { runPlanCommand } from './commands/plan.js';
+import { runToolchainImport, runToolchainList, runToolchainRemove } from './commands/toolchain.js';
+import { renderError } from './error-output.js';
+
+const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function installInterruptHandlers(stderr: NodeJS.WritableStream): () => void {
+  let interrupted = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      stderr.write('airlock: interrupted again; exiting without waiting for clean-up\n');
+      process.exit(ExitCode.interrupted);
+    }
+    interrupted = true;
+    stderr.write(`airlock: ${signal}: removing this run's containers and staged outputs\n`);
+    void runInterruptCleanup().finally(() => {
+      stderr.write('airlock: error: interrupted; nothing was written to the output directory\n');
+      process.exit(ExitCode.interrupted);
+    });
+  };
+  for (const signal of INTERRUPT_SIGNALS) process.on(signal, handler);
+  return () => {
+    for (const signal of INTERRUPT_SIGNALS) process.off(signal, handler);
+  };
+}
+
+/** The one error boundary: parses arguments, runs a command and turns every outcome into an exit code. */
+export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const debug = argv.includes('--debug');
+  let exitCode: number = ExitCode.ok;
+  const removeHandlers = installInterruptHandlers(stderr);
+  const parser = yargs(argv)
+    .scriptName('airlock')
+    .version(airlockVersion())
+    .strict()
+    .exitProcess(false)
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .option('debug', { type: 'boolean', default: false, describe: 'show stack traces and engine details' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'print only results and errors' })
+    .command(
+      'build [dir]',
+      'build a Go module for each target in hermetic containers',
+      (y) =>
+        buildOptions(y)
+          .option('out', { type: 'string', describe: 'output directory (default: dist/ in the module)' })
+          .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' }),
+      async (args) => runBuildCommand(args as unknown as BuildArguments),
+    )
+    .command(
+      'plan [dir]',
+      'print the build matrix without building',
+      (y) => buildOptions(y).option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON' }),
+      async (args) => runPlanCommand(args as unknown as BuildArguments & { json: boolean }),
+    )
+    .command('toolchain', 'manage the Go toolchains airlock builds with', (y) =>
+      y
+        .command(
+          'import [file]',
+          'store a Go toolchain from an official archive or a local GOROOT',
+          (c) =>
+            c
+              .positional('file', { type: 'string', describe: 'an official goX.Y.Z.<os>-<arch>.tar.gz' })
+              .option('goroot', { type: 'string', describe: 'a local Go installation (`go env GOROOT`)' }),
+          async (args) => runToolchainImport(args as never),
+        )
+        .command('list', 'show the stored toolchains', (c) => c.option('json', { type: 'boolean', default: false }), async (args) =>
+          runToolchainList(args as never),
+        )
+        .command('remove <version>', 'remove a stored toolchain', (c) => c.positional('version', { type: 'string', demandOption: true }), async (args) =>
+          runToolchainRemove(args as never),
+        )
+        .demandCommand(1, 'name a toolchain subcommand: import, list or remove'),
+    )
+    .command('generate', 'write generated files for review', (y) =>
+      y
+        .command(
+          'dockerfile',
+          "write the sandbox image's Dockerfile and build-context listing",
+          (c) =>
+            c
+              .option('out', { type: 'string', demandOption: true, describe: 'directory to write into' })
+              .option('go', { type: 'string', describe: 'Go version (default: the newest stored)' }),
+          async (args) => runGenerateDockerfile(args as never),
+        )
+        .demandCommand(1, 'name what to generate: dockerfile'),
+    )
+    .command('doctor', 'check the engine and the toolchain store', {}, async (args) => {
+      exitCode = await runDoctor(args as never);
+    })
+    .demandCommand(1, 'name a command')
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new InputError(message, { hint: 'run `airlock --help` for the commands and flags' });
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    const rendered = renderError(error, debug);
+    stderr.write(rendered.text);
+    exitCode = rendered.exitCode;
+  } finally {
+    removeHandlers();
+  }
+  return exitCode;
+}

@@ -1,0 +1,255 @@
+import Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { EngineError } from '../errors.js';
+import { toDockerCreateBody } from './docker-create-options.js';
+import { demuxDockerLogs } from './docker-log-frames.js';
+import type {
+  ContainerEngine,
+  ContainerExit,
+  ContainerLogs,
+  ContainerSpec,
+  ContainerSummary,
+  EngineInfo,
+  ImageBuildOptions,
+} from './engine.js';
+
+function statusCode(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? (error as { statusCode?: number }).statusCode
+    : undefined;
+}
+
+function engineMessage(error: unknown): string {
+  const json = (error as { json?: { message?: string } }).json;
+  const message = json?.message ?? (error as Error).message ?? String(error);
+  return message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
+}
+
+/** Turns whatever the engine client throws into an EngineError naming what airlock was doing. */
+async function engineCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    throw new EngineError(`the container engine failed to ${what}: ${engineMessage(error)}`, {
+      hint: 'check the engine with `airlock doctor`; run with --debug for details',
+      cause: error,
+    });
+  }
+}
+
+function labelFilters(labels: Record<string, string>): string {
+  return JSON.stringify({ label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) });
+}
+
+function timeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(onTimeout()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Reads a build stream to its end; the engine reports failures as JSON lines while the HTTP status is 200. */
+export async function readBuildStream(stream: NodeJS.ReadableStream): Promise<string[]> {
+  const output: string[] = [];
+  let pending = '';
+  let failure: string | undefined;
+  const handleLine = (line: string): void => {
+    if (line.trim() === '') return;
+    let event: { stream?: string; error?: string; errorDetail?: { message?: string } };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      return;
+    }
+    if (event.error || event.errorDetail) failure ??= event.errorDetail?.message ?? event.error ?? 'unknown error';
+    if (event.stream) output.push(...event.stream.split('\n').filter((text) => text.trim() !== ''));
+  };
+  for await (const chunk of stream) {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    lines.forEach(handleLine);
+  }
+  handleLine(pending);
+  if (failure !== undefined) {
+    throw new EngineError(`the engine could not build the sandbox image: ${failure}`, {
+      hint: 'run with --debug for the whole build output',
+      details: output.slice(-20).join('\n'),
+    });
+  }
+  return output;
+}
+
+export class DockerEngine implements ContainerEngine {
+  private kind: 'docker' | 'podman' = 'docker';
+
+  constructor(
+    private readonly docker: Docker,
+    readonly endpoint: string,
+  ) {}
+
+  async info(): Promise<EngineInfo> {
+    const [version, info] = await engineCall('report its version', () => Promise.all([this.docker.version(), this.docker.info()]));
+    const components = (version as { Components?: Array<{ Name?: string }> }).Components ?? [];
+    this.kind = components.some((component) => /podman/i.test(component.Name ?? '')) ? 'podman' : 'docker';
+    const securityOptions: string[] = (info as { SecurityOptions?: string[] }).SecurityOptions ?? [];
+    return {
+      kind: this.kind,
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      arch: version.Arch,
+      seccomp: securityOptions.some((option) => option.includes('name=seccomp')),
+      rootless: securityOptions.some((option) => option.includes('name=rootless')),
+      cgroupVersion: String((info as { CgroupVersion?: string }).CgroupVersion ?? 'unknown'),
+      securityOptions,
+    };
+  }
+
+  async imageExists(reference: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(reference).inspect();
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async buildImage(context: Readable, options: ImageBuildOptions): Promise<void> {
+    const stream = await engineCall('start the image build', () => this.docker.buildImage(context, {
+      t: options.tag,
+      labels: options.labels,
+      rm: true,
+      forcerm: true,
+      nocache: false,
+    }));
+    await readBuildStream(stream);
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await engineCall(`create the volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+    }
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const body = toDockerCreateBody(spec, this.kind);
+    const container = await engineCall(`create the container ${spec.name}`, () => this.docker.createContainer(body));
+    return container.id;
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    await engineCall('copy the source into the container', () =>
+      this.docker.getContainer(containerId).putArchive(tar, { path, noOverwriteDirNonDir: true }),
+    );
+  }
+
+  async start(containerId: string): Promise<void> {
+    await engineCall('start the build container', () => this.docker.getContainer(containerId).start());
+  }
+
+  async wait(containerId: string, timeoutMs: number): Promise<ContainerExit> {
+    const container = this.docker.getContainer(containerId);
+    // Podman's compatible /wait busy-loops on some versions; polling inspect costs far less there.
+    const exited =
+      this.kind === 'podman'
+        ? (async () => {
+            for (;;) {
+              const state = (await container.inspect()).State;
+              if (!state.Running) return state.ExitCode;
+              await new Promise((resolve) => setTimeout(resolve, 250));
+            }
+          })()
+        : container.wait().then((result: { StatusCode: number }) => result.StatusCode);
+    let timedOut = false;
+    let exitCode: number;
+    try {
+      exitCode = await timeout(exited, timeoutMs, () => new Error('timeout'));
+    } catch (error) {
+      if ((error as Error).message !== 'timeout') throw error;
+      timedOut = true;
+      await container.kill().catch(() => undefined);
+      exitCode = (await container.inspect()).State.ExitCode;
+    }
+    const state = (await container.inspect()).State;
+    return { exitCode, timedOut, oomKilled: Boolean(state.OOMKilled) };
+  }
+
+  async logs(containerId: string): Promise<ContainerLogs> {
+    const raw = (await engineCall('read the build output', () =>
+      this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false }),
+    )) as unknown;
+    return demuxDockerLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+  }
+
+  async getArchive(containerId: string, path: string): Promise<Readable> {
+    return (await engineCall('copy the binary out of the container', () =>
+      this.docker.getContainer(containerId).getArchive({ path }),
+    )) as unknown as Readable;
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (error) {
+      if (statusCode(error) !== 404) throw error;
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const containers = await engineCall('list containers', () => this.docker.listContainers({ all: true, filters: labelFilters(labels) }));
+    return containers.map((container) => ({
+      id: container.Id,
+      names: container.Names,
+      state: container.State,
+      labels: container.Labels,
+    }));
+  }
+
+  async listVolumes(labels: Record<string, string>): Promise<string[]> {
+    const result = await engineCall('list volumes', () => this.docker.listVolumes({ filters: labelFilters(labels) }));
+    return (result.Volumes ?? []).map((volume) => volume.Name);
+  }
+}
+
+/** Describes where the engine is expected, for messages. */
+export function engineEndpoint(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'unix:///var/run/docker.sock';
+}
+
+/**
+ * Connects to the engine named by DOCKER_HOST (and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the local
+ * socket, and checks it answers within a bounded time.
+ */
+export async function connectEngine(env: NodeJS.ProcessEnv = process.env, pingTimeoutMs = 10_000): Promise<DockerEngine> {
+  const endpoint = engineEndpoint(env);
+  const hint = env.DOCKER_HOST
+    ? 'start the engine DOCKER_HOST points at, or unset DOCKER_HOST to use the local one'
+    : 'start an engine (`sudo .ci/bootstrap.sh` installs and starts one) or set DOCKER_HOST';
+  let docker: Docker;
+  try {
+    docker = new Docker();
+  } catch (error) {
+    throw new EngineError(`cannot use the container engine at ${endpoint}: ${(error as Error).message}`, { hint, cause: error });
+  }
+  try {
+    await timeout(docker.ping(), pingTimeoutMs, () => new Error(`no answer within ${pingTimeoutMs / 1000}s`));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new EngineError(`no container engine answers at ${endpoint} (${reason})`, { hint, cause: error });
+  }
+  const engine = new DockerEngine(docker, endpoint);
+  await engine.info();
+  return engine;
+}

@@ -1,0 +1,94 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The only view of a container engine the rest of airlock has. Docker and Podman's Docker-compatible API both
+ * sit behind it, locally or through DOCKER_HOST; nothing outside src/engine imports dockerode.
+ */
+export interface ContainerEngine {
+  info(): Promise<EngineInfo>;
+  imageExists(reference: string): Promise<boolean>;
+  /** Builds an image from a tar build context. Rejects on any error line in the build stream. */
+  buildImage(context: Readable, options: ImageBuildOptions): Promise<void>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
+  start(containerId: string): Promise<void>;
+  /** Waits for the container to exit; kills it when timeoutMs passes first. */
+  wait(containerId: string, timeoutMs: number): Promise<ContainerExit>;
+  logs(containerId: string): Promise<ContainerLogs>;
+  getArchive(containerId: string, path: string): Promise<Readable>;
+  removeContainer(containerId: string): Promise<void>;
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  listVolumes(labels: Record<string, string>): Promise<string[]>;
+}
+
+export interface EngineInfo {
+  /** "docker" or "podman" */
+  kind: 'docker' | 'podman';
+  version: string;
+  apiVersion: string;
+  os: string;
+  arch: string;
+  seccomp: boolean;
+  rootless: boolean;
+  cgroupVersion: string;
+  securityOptions: string[];
+}
+
+export interface ImageBuildOptions {
+  tag: string;
+  labels: Record<string, string>;
+}
+
+export interface TmpfsMount {
+  path: string;
+  options: string;
+}
+
+/** Everything airlock decides about a container, in engine-neutral terms. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  workingDir: string;
+  user: string;
+  labels: Record<string, string>;
+  readOnlyRootFs: boolean;
+  network: 'none';
+  capDrop: string[];
+  noNewPrivileges: boolean;
+  /** Undefined means the engine's default seccomp profile. */
+  seccomp?: SeccompSetting;
+  tmpfs: TmpfsMount[];
+  volumes: Array<{ name: string; target: string; readOnly: boolean }>;
+  pidsLimit: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  ulimits: Array<{ name: string; soft: number; hard: number }>;
+}
+
+/** Docker takes the profile inline; Podman's compatible API only takes a path on the engine's machine. */
+export interface SeccompSetting {
+  profileJson: string;
+  serverPath?: string;
+}
+
+export interface ContainerExit {
+  exitCode: number;
+  timedOut: boolean;
+  oomKilled: boolean;
+}
+
+export interface ContainerLogs {
+  stdout: string;
+  stderr: string;
+}
+
+export interface ContainerSummary {
+  id: string;
+  names: string[];
+  state: string;
+  labels: Record<string, string>;
+}

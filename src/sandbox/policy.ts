@@ -1,0 +1,125 @@
+import type { ContainerSpec } from '../engine/engine.js';
+
+/** The fixed shape of every build container. One place, so it can be printed, recorded and audited. */
+export interface SandboxPolicy {
+  uid: number;
+  gid: number;
+  network: 'none';
+  readOnlyRootFs: boolean;
+  capDrop: string[];
+  noNewPrivileges: boolean;
+  /** One tmpfs holds TMPDIR, HOME and GOCACHE; noexec because go build never runs what it builds. */
+  tmpfsSizeBytes: number;
+  pidsLimit: number;
+  memoryBytes: number;
+  cpus: number;
+  nofile: number;
+  timeoutSeconds: number;
+  seccomp: 'engine-default';
+}
+
+export const GIB = 1024 ** 3;
+
+export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
+  return {
+    uid: 65534,
+    gid: 65534,
+    network: 'none',
+    readOnlyRootFs: true,
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    tmpfsSizeBytes: 1 * GIB,
+    pidsLimit: 512,
+    memoryBytes: 3 * GIB,
+    cpus,
+    nofile: 4096,
+    timeoutSeconds: 900,
+    seccomp: 'engine-default',
+  };
+}
+
+/** Paths inside the sandbox image. */
+export const SandboxPaths = {
+  goroot: '/usr/local/go',
+  work: '/work',
+  source: '/work/src',
+  output: '/work/out',
+  tmp: '/tmp',
+} as const;
+
+export const LABEL_MANAGED = 'airlock.managed';
+export const LABEL_RUN = 'airlock.run';
+export const LABEL_TARGET = 'airlock.target';
+export const LABEL_PACKAGE = 'airlock.package';
+
+export interface BuildCommandInput {
+  goos: string;
+  goarch: string;
+  mainPackage: string;
+  outputName: string;
+  vendored: boolean;
+  ldflags: string[];
+  tags: string[];
+}
+
+/** The flags every airlock build uses: no paths, no VCS stamp, no build ID, so the bytes depend only on inputs. */
+export function goBuildArguments(input: BuildCommandInput): string[] {
+  const ldflags = ['-buildid=', ...input.ldflags].join(' ');
+  const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags}`];
+  if (input.tags.length > 0) args.push(`-tags=${input.tags.join(',')}`);
+  args.push('-o', `${SandboxPaths.output}/${input.outputName}`, input.mainPackage);
+  return args;
+}
+
+export function goBuildEnvironment(input: BuildCommandInput): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: `${SandboxPaths.goroot}/bin`,
+    HOME: `${SandboxPaths.tmp}/home`,
+    TMPDIR: SandboxPaths.tmp,
+    GOCACHE: `${SandboxPaths.tmp}/gocache`,
+    GOPATH: `${SandboxPaths.tmp}/gopath`,
+    GOENV: 'off',
+    GOPROXY: 'off',
+    GOSUMDB: 'off',
+    GOTOOLCHAIN: 'local',
+    CGO_ENABLED: '0',
+    GOOS: input.goos,
+    GOARCH: input.goarch,
+  };
+  if (input.vendored) env.GOFLAGS = '-mod=vendor';
+  return env;
+}
+
+export interface BuildContainerInput extends BuildCommandInput {
+  name: string;
+  image: string;
+  runId: string;
+  volume: string;
+}
+
+export function buildContainerSpec(policy: SandboxPolicy, input: BuildContainerInput): ContainerSpec {
+  return {
+    name: input.name,
+    image: input.image,
+    command: [`${SandboxPaths.goroot}/bin/go`, ...goBuildArguments(input)],
+    env: goBuildEnvironment(input),
+    workingDir: SandboxPaths.source,
+    user: `${policy.uid}:${policy.gid}`,
+    labels: {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_RUN]: input.runId,
+      [LABEL_TARGET]: `${input.goos}/${input.goarch}`,
+      [LABEL_PACKAGE]: input.mainPackage,
+    },
+    readOnlyRootFs: policy.readOnlyRootFs,
+    network: policy.network,
+    capDrop: policy.capDrop,
+    noNewPrivileges: policy.noNewPrivileges,
+    tmpfs: [{ path: SandboxPaths.tmp, options: `rw,noexec,nosuid,nodev,size=${policy.tmpfsSizeBytes},mode=1777` }],
+    volumes: [{ name: input.volume, target: SandboxPaths.work, readOnly: false }],
+    pidsLimit: policy.pidsLimit,
+    memoryBytes: policy.memoryBytes,
+    nanoCpus: Math.round(policy.cpus * 1e9),
+    ulimits: [{ name: 'nofile', soft: policy.nofile, hard: policy.nofile }],
+  };
+}

@@ -1,0 +1,84 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import tarFs from 'tar-fs';
+import { InputError } from '../errors.js';
+import { SandboxPaths } from './policy.js';
+
+/** Never sent into the sandbox: version-control data, JavaScript dependencies and airlock's own outputs. */
+const IGNORED_NAMES = new Set(['.git', '.hg', '.svn', 'node_modules']);
+
+export interface SourceTreeOptions {
+  /** Absolute paths left out with everything under them (the output directory, say). */
+  exclude: string[];
+}
+
+export interface SourceEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+}
+
+function isExcluded(absolute: string, options: SourceTreeOptions): boolean {
+  const name = path.basename(absolute);
+  if (IGNORED_NAMES.has(name) || name.startsWith('.airlock-')) return true;
+  return options.exclude.some((excluded) => absolute === excluded || absolute.startsWith(`${excluded}${path.sep}`));
+}
+
+/**
+ * Lists what is sent into the sandbox. Symbolic links that stay inside the module are sent as links; one that
+ * points outside would smuggle host files into the build, so it is refused with its path named.
+ */
+export async function listSourceTree(moduleDir: string, options: SourceTreeOptions): Promise<SourceEntry[]> {
+  const root = path.resolve(moduleDir);
+  const entries: SourceEntry[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const children = await fs.readdir(path.join(root, relative), { withFileTypes: true });
+    for (const child of children.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const rel = relative === '' ? child.name : `${relative}/${child.name}`;
+      const absolute = path.join(root, rel);
+      if (isExcluded(absolute, options)) continue;
+      if (child.isDirectory()) {
+        entries.push({ path: rel, type: 'directory' });
+        await walk(rel);
+      } else if (child.isFile()) {
+        entries.push({ path: rel, type: 'file' });
+      } else if (child.isSymbolicLink()) {
+        const target = await fs.readlink(absolute);
+        const resolved = path.resolve(path.dirname(absolute), target);
+        if (path.isAbsolute(target) || (resolved !== root && !resolved.startsWith(`${root}${path.sep}`))) {
+          throw new InputError(`the source file ${rel} is a symbolic link to ${target}, outside the module`, {
+            hint: 'replace the link with a copy of the file, or move what it points to into the module',
+          });
+        }
+        entries.push({ path: rel, type: 'symlink' });
+      } else {
+        throw new InputError(`the source path ${rel} is not a file, directory or link`, {
+          hint: 'remove special files (sockets, pipes, devices) from the module directory',
+        });
+      }
+    }
+  };
+  await walk('');
+  return entries;
+}
+
+/** The module as a tar rooted at src/, owned by root and readable by the build user, with fixed times. */
+export function packSourceTree(moduleDir: string, options: SourceTreeOptions): Readable {
+  const root = path.resolve(moduleDir);
+  const sourceDirName = path.posix.basename(SandboxPaths.source);
+  const archive = tarFs.pack(root, {
+    sort: true,
+    ignore: (name) => isExcluded(path.resolve(name), options),
+    map: (header) => {
+      header.name = header.name === '.' ? sourceDirName : `${sourceDirName}/${header.name}`;
+      header.mode = header.type === 'directory' || (header.mode ?? 0) & 0o111 ? 0o755 : 0o644;
+      header.uid = 0;
+      header.gid = 0;
+      header.uname = '';
+      header.gname = '';
+      header.mtime = new Date(0);
+      return header;
+    },
+  });
+  return archive as unknown as Readable;
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The canonical form of a Go toolchain tree. Its digest is the Go "h1:" directory hash of the tree as the
+ * golang.org/toolchain module lays it out, so one value pins every form of a release: the module zip the go
+ * command downloads (the value go.sum and the Go checksum database hold), an official archive and an
+ * unpacked GOROOT.
+ */
+
+/** Top-level directories of a binary distribution that the toolchain module leaves out. */
+const EXCLUDED_TOP_LEVEL = new Set(['api', 'doc', 'misc', 'test']);
+
+export interface ToolchainIdentity {
+  /** e.g. "go1.26.8" */
+  version: string;
+  goos: string;
+  goarch: string;
+}
+
+export function toolchainModuleVersion(id: ToolchainIdentity): string {
+  return `v0.0.1-${id.version}.${id.goos}-${id.goarch}`;
+}
+
+export function toolchainModulePrefix(id: ToolchainIdentity): string {
+  return `golang.org/toolchain@${toolchainModuleVersion(id)}`;
+}
+
+/** Whether a GOROOT-relative path (forward slashes) belongs to the canonical toolchain tree. */
+export function isCanonicalToolchainPath(relativePath: string): boolean {
+  const top = relativePath.split('/', 1)[0] ?? '';
+  return !(relativePath.includes('/') && EXCLUDED_TOP_LEVEL.has(top));
+}
+
+/** The module zip stores every go.mod as _go.mod, so the toolchain's own packages stay out of module mode. */
+export function toModuleFileName(relativePath: string): string {
+  const slash = relativePath.lastIndexOf('/');
+  const base = relativePath.slice(slash + 1);
+  return base === 'go.mod' ? `${relativePath.slice(0, slash + 1)}_go.mod` : relativePath;
+}
+
+export function fromModuleFileName(relativePath: string): string {
+  const slash = relativePath.lastIndexOf('/');
+  const base = relativePath.slice(slash + 1);
+  return base === '_go.mod' ? `${relativePath.slice(0, slash + 1)}go.mod` : relativePath;
+}
+
+export interface FileDigest {
+  /** Name as hashed, e.g. "golang.org/toolchain@v0.0.1-go1.26.8.linux-amd64/bin/go" */
+  name: string;
+  sha256: string;
+}
+
+/** Go's dirhash Hash1: sha256 over sorted "<hex>  <name>\n" lines, base64, prefixed "h1:". */
+export function hash1(files: readonly FileDigest[]): string {
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const summary = createHash('sha256');
+  for (const file of sorted) {
+    if (file.name.includes('\n')) throw new Error(`file name contains a newline: ${JSON.stringify(file.name)}`);
+    summary.update(`${file.sha256}  ${file.name}\n`);
+  }
+  return `h1:${summary.digest('base64')}`;
+}
+
+/** Files under bin/ and pkg/tool/ are the executables; the go command sets exactly these modes too. */
+export function canonicalFileMode(relativePath: string): number {
+  return relativePath.startsWith('bin/') || relativePath.startsWith('pkg/tool/') ? 0o755 : 0o644;
+}
