@@ -147,7 +147,7 @@ export async function executeBuild(
           } catch (error) {
             if (!(error instanceof AirlockError)) throw error;
             failures.push(error);
-            reporter.warn(`${job.output}: ${error.message}`);
+            if (plan.jobs.length > 1) reporter.warn(`${job.output}: ${error.message}`);
           }
         }),
       ),

@@ -126,7 +126,8 @@ const MACHO_MAGICS = new Set([0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe]);
 
 function readU32LE(bytes: Uint8Array, at: number): number | null {
   if (bytes.byteLength < at + 4) return null;
-  return ((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8) | ((bytes[at + 2] ?? 0) << 16) | ((bytes[at + 3] ?? 0) << 24)) >>> 0;
+  const b = (i: number) => bytes[at + i] ?? 0;
+  return (b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24)) >>> 0;
 }
 
 /**

@@ -22,6 +22,8 @@ export async function importToolchainFromGoroot(store: ToolchainStore, goroot: s
     throw new InputError(`${goroot} is not a directory`, { hint: 'pass the directory `go env GOROOT` prints' });
   }
   const sourceTree = await readToolchainTree(source);
+  const existing = await store.get(sourceTree.identity);
+  if (existing && existing.treeDigest === sourceTree.digest) return { toolchain: existing, alreadyStored: true };
   return stageAndCommit(store, { kind: 'goroot', location: source }, async (stagedGoroot) => {
     for (const file of sourceTree.files) {
       const target = path.join(stagedGoroot, ...file.relativePath.split('/'));
@@ -45,6 +47,8 @@ export async function importToolchainFromArchive(store: ToolchainStore, archive:
   });
 }
 
+const REFUSED = '\0refused';
+
 async function extractGoArchive(archive: string, destination: string): Promise<void> {
   const problems: string[] = [];
   await fs.mkdirp(destination);
@@ -53,24 +57,24 @@ async function extractGoArchive(archive: string, destination: string): Promise<v
       createReadStream(archive),
       createGunzip(),
       tar.extract(destination, {
-        ignore(_name, header) {
-          if (!header) return true;
+        // map runs before ignore in tar-fs: check and strip the go/ prefix here, skip what was refused below.
+        map(header) {
           const name = header.name.replace(/\/+$/, '');
-          if (!name.startsWith('go/') && name !== 'go') {
-            problems.push(`entry outside go/: ${header.name}`);
-            return true;
-          }
-          if (name.split('/').includes('..')) {
-            problems.push(`entry with "..": ${header.name}`);
-            return true;
-          }
-          if (header.type !== 'file' && header.type !== 'directory') {
-            problems.push(`${header.type} entry: ${header.name}`);
-            return true;
-          }
-          return !isCanonicalToolchainPath(name.slice('go/'.length));
+          const refuse = (problem: string) => {
+            problems.push(problem);
+            header.name = REFUSED;
+            return header;
+          };
+          if (name !== 'go' && !name.startsWith('go/')) return refuse(`entry outside go/: ${header.name}`);
+          if (name.split('/').includes('..')) return refuse(`entry with "..": ${header.name}`);
+          if (header.type !== 'file' && header.type !== 'directory') return refuse(`${header.type ?? 'unknown'} entry: ${header.name}`);
+          header.name = name === 'go' ? '.' : name.slice('go/'.length);
+          return header;
         },
-        strip: 1,
+        ignore(_name, header) {
+          if (!header || header.name === REFUSED) return true;
+          return header.name !== '.' && !isCanonicalToolchainPath(header.name);
+        },
         readable: true,
         writable: true,
       }),

@@ -97,7 +97,14 @@ export class ToolchainStore {
       return { stored: existing, alreadyStored: true };
     }
     await fs.writeFile(path.join(stagingDir, 'toolchain.json'), `${JSON.stringify(record, null, 2)}\n`);
-    await fs.rename(stagingDir, path.join(this.directory, id));
+    try {
+      await fs.rename(stagingDir, path.join(this.directory, id));
+    } catch (error) {
+      // Another airlock process stored the same toolchain first: the rename finds a non-empty directory.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      return this.commit(stagingDir, record);
+    }
     return { stored: { ...record, id, goroot: path.join(this.directory, id, 'goroot') }, alreadyStored: false };
   }
 

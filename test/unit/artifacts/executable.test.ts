@@ -207,7 +207,15 @@ test('ELF staticness comes from the file structure, not from the build info', as
 
 test('random bytes are unknown, or rejected with VerificationError', (t) => {
   const random = prng(42);
-  const magics = [[], [0x7f, 0x45, 0x4c, 0x46, 2, 1], [0x7f, 0x45, 0x4c, 0x46, 1, 2], [0xcf, 0xfa, 0xed, 0xfe], [0xfe, 0xed, 0xfa, 0xce], [0x4d, 0x5a]];
+  // No magic, then 64-bit LE ELF, 32-bit BE ELF, 64-bit LE Mach-O, 32-bit BE Mach-O, and MZ.
+  const magics = [
+    [],
+    [0x7f, 0x45, 0x4c, 0x46, 2, 1],
+    [0x7f, 0x45, 0x4c, 0x46, 1, 2],
+    [0xcf, 0xfa, 0xed, 0xfe],
+    [0xfe, 0xed, 0xfa, 0xce],
+    [0x4d, 0x5a],
+  ];
   for (let round = 0; round < 2000; round++) {
     const length = Math.floor(random() * (round % 10 === 0 ? 65536 : 512));
     const bytes = new Uint8Array(length);

@@ -1,0 +1,107 @@
+import test, { type ExecutionContext } from 'ava';
+import Docker from 'dockerode';
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const cliPath = path.join(repoRoot, 'build', 'src', 'cli', 'bin.js');
+/** Integration tests keep their own toolchain store, shared by every test file. */
+export const testHome = path.join(repoRoot, '.airlock-test-home');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runAirlock(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+  const result = await execa('node', [cliPath, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { AIRLOCK_HOME: testHome, ...options.env },
+    reject: false,
+    timeout: 10 * 60 * 1000,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export async function engineReachable(): Promise<boolean> {
+  try {
+    await Promise.race([
+      new Docker().ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000)),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const reachable = await engineReachable();
+const underCi = process.env.CI === 'true' || process.env.CI === '1';
+
+/**
+ * Registers a test that needs the real engine. Without one it is skipped on a developer machine, and fails
+ * under CI=true, where a missing engine must never pass silently.
+ */
+export function integration(title: string, implementation: (t: ExecutionContext) => Promise<void>): void {
+  if (reachable) {
+    test.serial(title, async (t) => {
+      t.timeout(10 * 60 * 1000);
+      await implementation(t);
+    });
+  } else if (underCi) {
+    test(title, (t) => t.fail('no container engine is reachable and CI=true: integration tests must run here'));
+  } else {
+    test.skip(title, () => undefined);
+  }
+}
+
+let toolchainReady: Promise<void> | undefined;
+
+/** Imports the host's Go toolchain into the test store once (import is idempotent across processes). */
+export function ensureHostToolchain(): Promise<void> {
+  toolchainReady ??= (async () => {
+    const goroot = await hostGoroot();
+    const result = await runAirlock(['toolchain', 'import', '--goroot', goroot]);
+    if (result.exitCode !== 0) throw new Error(`toolchain import failed: ${result.stderr}`);
+  })();
+  return toolchainReady;
+}
+
+export async function hostGoroot(): Promise<string> {
+  return (await execa('go', ['env', 'GOROOT'], { env: { GOTOOLCHAIN: 'local' } })).stdout.trim();
+}
+
+export async function hostGoVersion(): Promise<string> {
+  return (await execa('go', ['env', 'GOVERSION'], { env: { GOTOOLCHAIN: 'local' } })).stdout.trim();
+}
+
+/** A private copy of a module from the repository, so builds never write into the checkout. */
+export async function copyModule(relative: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-test-'));
+  const target = path.join(dir, path.basename(relative));
+  await fs.copy(path.join(repoRoot, relative), target, { filter: (src) => !src.includes(`${path.sep}dist`) });
+  return target;
+}
+
+export async function managedContainers(): Promise<string[]> {
+  const containers = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
+  return containers.map((container) => container.Id);
+}
+
+export async function managedVolumes(): Promise<string[]> {
+  const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
+  return (result.Volumes ?? []).map((volume) => volume.Name);
+}
+
+/** Asserts the CLI failed the way users must see failures: one error line, the exit code, no stack trace. */
+export function assertCleanFailure(t: ExecutionContext, result: CliResult, exitCode: number, pattern: RegExp): void {
+  t.is(result.exitCode, exitCode, result.stderr);
+  const errorLines = result.stderr.split('\n').filter((line) => line.startsWith('airlock: error:'));
+  t.is(errorLines.length, 1, result.stderr);
+  t.regex(errorLines[0] ?? '', pattern);
+  t.notRegex(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace without --debug');
+}

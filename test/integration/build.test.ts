@@ -1,0 +1,123 @@
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { checkStaticExecutable } from '../../src/artifacts/static-check.js';
+import { readGoBuildInfo, buildSetting } from '../../src/artifacts/go-buildinfo.js';
+import {
+  assertCleanFailure,
+  copyModule,
+  ensureHostToolchain,
+  hostGoVersion,
+  integration,
+  managedContainers,
+  managedVolumes,
+  runAirlock,
+} from '../helpers/airlock-cli.js';
+
+const HELLO_LINE = 'hello from a hermetic airlock build';
+
+integration('builds examples/hello for linux/amd64; the binary runs, verifies with sha256sum -c and equals a native go build', async (t) => {
+  await ensureHostToolchain();
+  const module = await copyModule('examples/hello');
+  const result = await runAirlock(['build', module, '--target', 'linux/amd64']);
+  t.is(result.exitCode, 0, result.stderr);
+  const dist = path.join(module, 'dist');
+  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', 'hello_linux_amd64']);
+  const run = await execa(path.join(dist, 'hello_linux_amd64'));
+  t.is(run.stdout.trim(), HELLO_LINE);
+  const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
+  t.regex(check.stdout, /hello_linux_amd64: OK/);
+
+  // The same flags on the host give the same bytes: anyone can check an airlock binary without airlock.
+  const native = path.join(os.tmpdir(), `airlock-native-${process.pid}`);
+  await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags=-buildid=', '-o', native, '.'], {
+    cwd: module,
+    env: { GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '', GOPROXY: 'off' },
+  });
+  t.true((await fs.readFile(native)).equals(await fs.readFile(path.join(dist, 'hello_linux_amd64'))));
+  await fs.remove(native);
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
+
+integration('builds four targets into static binaries whose build info matches the target', async (t) => {
+  await ensureHostToolchain();
+  const module = await copyModule('examples/hello');
+  const targets = ['linux/amd64', 'linux/arm64', 'windows/amd64', 'darwin/arm64'];
+  const result = await runAirlock(['build', module, ...targets.flatMap((target) => ['--target', target])]);
+  t.is(result.exitCode, 0, result.stderr);
+  const dist = path.join(module, 'dist');
+  const expected = ['hello_darwin_arm64', 'hello_linux_amd64', 'hello_linux_arm64', 'hello_windows_amd64.exe'];
+  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', ...expected]);
+  const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
+  t.is(check.stdout.split('\n').filter((line) => line.endsWith(': OK')).length, 4);
+  const goVersion = await hostGoVersion();
+  for (const file of expected) {
+    const bytes = await fs.readFile(path.join(dist, file));
+    t.true(checkStaticExecutable(bytes).static, file);
+    const info = readGoBuildInfo(bytes);
+    const [goos, goarch] = file.replace('.exe', '').split('_').slice(1);
+    t.is(info?.goVersion, goVersion, file);
+    t.is(buildSetting(info!, 'GOOS'), goos, file);
+    t.is(buildSetting(info!, 'GOARCH'), goarch, file);
+    t.is(buildSetting(info!, 'CGO_ENABLED'), '0', file);
+    // The go command's own reader agrees.
+    const reported = await execa('go', ['version', '-m', path.join(dist, file)], { env: { GOTOOLCHAIN: 'local' } });
+    t.regex(reported.stdout, new RegExp(`build\\tGOOS=${goos}\\n`));
+    t.regex(reported.stdout, /build\tCGO_ENABLED=0\n/);
+  }
+  // ELF binaries: no program interpreter, as readelf from binutils shows.
+  const readelf = await execa('readelf', ['-l', path.join(dist, 'hello_linux_arm64')], { reject: false });
+  if (readelf.exitCode === 0) t.notRegex(readelf.stdout, /INTERP/);
+});
+
+integration('two builds of the same source give byte-identical binaries, and the sandbox image is reused', async (t) => {
+  await ensureHostToolchain();
+  const module = await copyModule('examples/hello');
+  const first = path.join(path.dirname(module), 'first');
+  const second = path.join(path.dirname(module), 'second');
+  const a = await runAirlock(['build', module, '--target', 'linux/arm64', '--out', first]);
+  t.is(a.exitCode, 0, a.stderr);
+  const b = await runAirlock(['build', module, '--target', 'linux/arm64', '--out', second, '--jobs', '1']);
+  t.is(b.exitCode, 0, b.stderr);
+  t.notRegex(b.stderr, /building the sandbox image/);
+  t.is(await fs.readFile(path.join(first, 'SHA256SUMS'), 'utf8'), await fs.readFile(path.join(second, 'SHA256SUMS'), 'utf8'));
+  t.true((await fs.readFile(path.join(first, 'hello_linux_arm64'))).equals(await fs.readFile(path.join(second, 'hello_linux_arm64'))));
+});
+
+integration('a dependency that is not vendored fails with the go command offline error, leaving nothing behind', async (t) => {
+  await ensureHostToolchain();
+  const module = await copyModule('test/fixtures/modules/missing-dependency');
+  const result = await runAirlock(['build', module]);
+  assertCleanFailure(t, result, 3, /go build of \. for linux\/amd64 .* failed .*; the build is offline: vendor the dependencies/);
+  t.regex(result.stderr, /module lookup disabled by GOPROXY=off/);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
+
+integration('a compile error shows the compiler output and leaves no container, volume or output behind', async (t) => {
+  await ensureHostToolchain();
+  const module = await copyModule('test/fixtures/modules/compile-error');
+  const result = await runAirlock(['build', module, '--target', 'linux/amd64', '--target', 'windows/amd64']);
+  t.is(result.exitCode, 3, result.stderr);
+  t.regex(result.stderr, /main\.go:6:14: undefined: undefinedName/);
+  t.regex(result.stderr, /airlock: error: 2 of 2 builds failed/);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual((await fs.readdir(path.dirname(module))).filter((name) => name.startsWith('.airlock')), []);
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
+
+integration('a failed build leaves the previous dist/ exactly as it was', async (t) => {
+  await ensureHostToolchain();
+  const module = await copyModule('examples/hello');
+  t.is((await runAirlock(['build', module])).exitCode, 0);
+  const before = await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8');
+  await fs.appendFile(path.join(module, 'main.go'), '\nfunc broken() { return 1 }\n');
+  const result = await runAirlock(['build', module]);
+  t.is(result.exitCode, 3);
+  t.is(await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8'), before);
+  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'hello_linux_amd64']);
+});
