@@ -3,45 +3,54 @@ import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { CHECKSUMS_FILE, OutputStaging } from './artifacts/output-directory.js';
 import { formatSha256Sums } from './artifacts/checksums.js';
+import { CHECKSUMS_FILE, OutputStaging } from './artifacts/output-directory.js';
 import { checkStaticExecutable } from './artifacts/static-check.js';
 import { onInterrupt } from './cleanup.js';
+import { type AirlockConfig, readAirlockConfig } from './config/airlock-config.js';
 import type { ContainerEngine } from './engine/engine.js';
 import { AirlockError, BuildError, InputError, VerificationError } from './errors.js';
-import { findMainPackages, readGoModule, type GoModule } from './modules/read-module.js';
-import { type BuildPlan, type PlanJob, resolvePlan } from './plan/build-plan.js';
-import { selectToolchain } from './plan/select-toolchain.js';
-import { dedupeTargets, parseTarget, validateTargets } from './plan/targets.js';
+import { type GoModule, findMainPackages, readGoModule } from './modules/read-module.js';
+import { type BuildPlan, type PlanJob, checksumGroups, resolvePlan } from './plan/build-plan.js';
+import { resolveBuildToolchains } from './plan/resolve-toolchains.js';
+import { dedupeTargets, parseTarget } from './plan/targets.js';
 import type { Reporter } from './report/reporter.js';
 import type { ArtifactSummary } from './report/summary.js';
 import { SandboxImages } from './sandbox/ensure-image.js';
 import { type SandboxImageSpec, sandboxImageSpec } from './sandbox/image-spec.js';
 import { loadSandboxTemplate } from './sandbox/load-template.js';
-import { type SandboxPolicy, defaultSandboxPolicy } from './sandbox/policy.js';
+import { type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy } from './sandbox/policy.js';
 import { ResourceTracker } from './sandbox/resource-tracker.js';
 import { runSandboxBuild } from './sandbox/run-build.js';
 import { listSourceTree } from './sandbox/source-tree.js';
+import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from './toolchain/matrix.js';
 import { sha256File } from './toolchain/read-tree.js';
 import { type StoredToolchain, ToolchainStore } from './toolchain/store.js';
 
+/** What the user asked for on the command line; unset fields fall back to airlock.json, then to defaults. */
 export interface BuildRequest {
   dir: string;
   targets: string[];
   mains: string[];
   out?: string;
-  go?: string;
+  toolchains: string[];
   ldflags: string[];
   tags: string[];
   jobs: number;
   airlockHome: string;
+  matrixPath?: string;
+}
+
+export interface PreparedToolchain {
+  toolchain: StoredToolchain;
+  image: SandboxImageSpec;
 }
 
 export interface PreparedBuild {
   module: GoModule;
+  config: AirlockConfig;
   plan: BuildPlan;
-  toolchain: StoredToolchain;
-  image: SandboxImageSpec;
+  toolchains: Map<string, PreparedToolchain>;
   policy: SandboxPolicy;
   notes: string[];
 }
@@ -49,22 +58,34 @@ export interface PreparedBuild {
 const DEFAULT_TARGET = 'linux/amd64';
 const MAX_OUTPUT_BYTES = 1024 ** 3;
 
-/** Everything decided before a container runs: module, toolchain, targets, image and the job matrix. */
+function asList(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Everything decided before a container runs: module, configuration, toolchains, targets, images, jobs. */
 export async function prepareBuild(request: BuildRequest, enginePlatform: string): Promise<PreparedBuild> {
   const module = await readGoModule(request.dir);
-  const targets = dedupeTargets((request.targets.length > 0 ? request.targets : [DEFAULT_TARGET]).map(parseTarget));
+  const config = readAirlockConfig(module.dir);
+  const targetSpecs = request.targets.length > 0 ? request.targets : (config.targets ?? [DEFAULT_TARGET]);
+  const targets = dedupeTargets(targetSpecs.map(parseTarget));
   const store = new ToolchainStore(request.airlockHome);
-  const selection = selectToolchain(await store.list(), {
-    ...(request.go !== undefined ? { requested: request.go } : {}),
+  const matrix = loadToolchainMatrix(request.matrixPath ?? defaultMatrixPath());
+  const resolution = resolveBuildToolchains(await store.list(), {
+    specs: request.toolchains.length > 0 ? request.toolchains : asList(config.toolchains),
+    matrixVersions: matrixVersions(matrix),
     ...(module.goMod.go !== undefined ? { goLine: module.goMod.go } : {}),
     enginePlatform,
   });
-  const toolchain = selection.toolchain;
-  validateTargets(targets, toolchain.ports, toolchain.version);
-  const mains = request.mains.length > 0 ? request.mains.map(normaliseMainPackage) : await findMainPackages(module);
+  const mainSpecs = request.mains.length > 0 ? request.mains : (config.main ?? []);
+  const mains = mainSpecs.length > 0 ? mainSpecs.map(normaliseMainPackage) : await findMainPackages(module);
   for (const main of mains) await assertPackageDirectory(module.dir, main);
-  const policy = defaultSandboxPolicy(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-  const image = sandboxImageSpec(await loadSandboxTemplate(), toolchain, policy);
+  const cpus = Math.max(1, os.availableParallelism());
+  const policy = applySandboxLimits(defaultSandboxPolicy(cpus), config.sandbox ?? {});
+  const template = await loadSandboxTemplate();
+  const toolchains = new Map<string, PreparedToolchain>();
+  for (const toolchain of resolution.toolchains) {
+    toolchains.set(toolchain.version, { toolchain, image: sandboxImageSpec(template, toolchain, policy) });
+  }
   const plan = resolvePlan({
     module: {
       path: module.goMod.module,
@@ -74,16 +95,24 @@ export async function prepareBuild(request: BuildRequest, enginePlatform: string
     },
     mainPackages: mains,
     targets,
-    toolchain,
-    image: image.tag,
-    ldflags: request.ldflags,
-    tags: request.tags,
+    toolchains: [...toolchains.values()].map(({ toolchain, image }) => ({
+      ...toolchain,
+      verification: toolchain.verification.status,
+      image: image.tag,
+    })),
+    ldflags: request.ldflags.length > 0 ? request.ldflags : (config.ldflags ?? []),
+    tags: request.tags.length > 0 ? request.tags : (config.tags ?? []),
   });
-  const notes = [...selection.notes];
+  const notes = [...resolution.notes];
   if (module.goMod.toolchain !== undefined) {
-    notes.push(`go.mod names toolchain ${module.goMod.toolchain}; airlock builds with the pinned ${toolchain.version} (GOTOOLCHAIN=local)`);
+    notes.push(`go.mod names toolchain ${module.goMod.toolchain}; airlock builds with the pinned toolchains of the plan (GOTOOLCHAIN=local)`);
   }
-  return { module, plan, toolchain, image, policy, notes };
+  for (const { toolchain } of toolchains.values()) {
+    if (toolchain.verification.status === 'trust-on-first-use') {
+      notes.push(`${toolchain.version} was stored on trust-on-first-use: it is not pinned in the toolchain matrix`);
+    }
+  }
+  return { module, config, plan, toolchains, policy, notes };
 }
 
 function normaliseMainPackage(main: string): string {
@@ -109,7 +138,7 @@ export interface BuildOutcome {
   plan: BuildPlan;
   outDir: string;
   artifacts: ArtifactSummary[];
-  imageBuilt: boolean;
+  imagesBuilt: string[];
 }
 
 /** Runs a prepared build on the engine and publishes the outputs, or leaves the output directory untouched. */
@@ -119,7 +148,7 @@ export async function executeBuild(
   request: BuildRequest,
   reporter: Reporter,
 ): Promise<BuildOutcome> {
-  const { module, plan, toolchain, image, policy } = prepared;
+  const { module, plan } = prepared;
   const outDir = path.resolve(module.dir, request.out ?? 'dist');
   const sourceOptions = { exclude: [outDir] };
   await listSourceTree(module.dir, sourceOptions);
@@ -130,12 +159,9 @@ export async function executeBuild(
     await staging.discard();
   });
   const runId = randomBytes(6).toString('hex');
+  const images = new SandboxImages(engine);
+  const imagesBuilt: string[] = [];
   try {
-    const images = new SandboxImages(engine);
-    const ensured = await images.ensure(image, toolchain.goroot, () =>
-      reporter.info(`building the sandbox image ${image.tag} from ${toolchain.version} (once per toolchain)`),
-    );
-    if (!ensured.built) reporter.debug(`reusing the sandbox image ${image.tag}`);
     const limit = pLimit(Math.max(1, request.jobs));
     const failures: AirlockError[] = [];
     const artifacts: ArtifactSummary[] = [];
@@ -143,7 +169,12 @@ export async function executeBuild(
       plan.jobs.map((job, index) =>
         limit(async () => {
           try {
-            artifacts.push(await buildJob(engine, tracker, policy, prepared, job, index, runId, staging, sourceOptions, reporter));
+            const prepare = prepared.toolchains.get(job.toolchain)!;
+            const ensured = await images.ensure(prepare.image, prepare.toolchain.goroot, () =>
+              reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
+            );
+            if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
+            artifacts.push(await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter));
           } catch (error) {
             if (!(error instanceof AirlockError)) throw error;
             failures.push(error);
@@ -153,13 +184,16 @@ export async function executeBuild(
       ),
     );
     if (failures.length > 0) throw failures.length === 1 ? failures[0]! : combineFailures(failures, plan.jobs.length);
-    await fs.writeFile(
-      staging.pathFor(CHECKSUMS_FILE),
-      formatSha256Sums(artifacts.map((artifact) => ({ name: artifact.file, sha256: artifact.sha256 }))),
-    );
+    for (const group of checksumGroups(plan)) {
+      const entries = group.jobs.map((job) => {
+        const artifact = artifacts.find((candidate) => candidate.file === job.output)!;
+        return { name: path.posix.basename(job.output), sha256: artifact.sha256 };
+      });
+      await fs.writeFile(staging.pathFor(path.join(group.directory, CHECKSUMS_FILE)), formatSha256Sums(entries));
+    }
     await staging.publish();
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
-    return { plan, outDir, artifacts, imageBuilt: ensured.built };
+    return { plan, outDir, artifacts, imagesBuilt };
   } finally {
     await tracker.removeAll();
     await staging.discard();
@@ -177,7 +211,6 @@ function combineFailures(failures: AirlockError[], total: number): AirlockError 
 async function buildJob(
   engine: ContainerEngine,
   tracker: ResourceTracker,
-  policy: SandboxPolicy,
   prepared: PreparedBuild,
   job: PlanJob,
   index: number,
@@ -187,19 +220,20 @@ async function buildJob(
   reporter: Reporter,
 ): Promise<ArtifactSummary> {
   const started = Date.now();
-  const label = `${job.package} for ${job.target} with ${prepared.toolchain.version}`;
+  const label = `${job.package} for ${job.target} with ${job.toolchain}`;
   reporter.info(`building ${label}`);
   const hostOutputPath = staging.pathFor(job.output);
+  await fs.mkdirp(path.dirname(hostOutputPath));
   const name = `airlock-${runId}-${index}`;
-  await runSandboxBuild(engine, tracker, policy, {
+  await runSandboxBuild(engine, tracker, prepared.policy, {
     name,
     volume: name,
-    image: prepared.image.tag,
+    image: prepared.toolchains.get(job.toolchain)!.image.tag,
     runId,
     goos: job.goos,
     goarch: job.goarch,
     mainPackage: job.package,
-    outputName: job.output,
+    outputName: path.posix.basename(job.output),
     vendored: prepared.module.hasVendor,
     ldflags: prepared.plan.flags.ldflags,
     tags: prepared.plan.flags.tags,
@@ -219,5 +253,5 @@ async function buildJob(
   const sha256 = await sha256File(hostOutputPath);
   const seconds = (Date.now() - started) / 1000;
   reporter.info(`built ${job.output} (${bytes.length} bytes, ${seconds.toFixed(1)}s)`);
-  return { file: job.output, target: job.target, package: job.package, size: bytes.length, sha256, seconds };
+  return { file: job.output, target: job.target, package: job.package, toolchain: job.toolchain, size: bytes.length, sha256, seconds };
 }

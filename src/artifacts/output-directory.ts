@@ -17,8 +17,9 @@ export class OutputStaging {
   ) {}
 
   static async create(outDir: string, moduleDir: string): Promise<OutputStaging> {
-    const out = path.resolve(outDir);
-    const module = path.resolve(moduleDir);
+    // Compare real paths: through a symbolic link, the module directory could otherwise pass as an output.
+    const out = await realPathOf(path.resolve(outDir));
+    const module = await realPathOf(path.resolve(moduleDir));
     if (out === module || module.startsWith(`${out}${path.sep}`)) {
       throw new InputError(`--out ${outDir} would replace the module's own directory`, {
         hint: 'choose an output directory inside or beside the module, such as dist/',
@@ -50,6 +51,16 @@ export class OutputStaging {
 
   async discard(): Promise<void> {
     await fs.remove(this.stagingDir);
+  }
+}
+
+/** The real path of a file that may not exist yet: its nearest existing ancestor resolved, the rest appended. */
+async function realPathOf(target: string): Promise<string> {
+  try {
+    return await fs.realpath(target);
+  } catch {
+    const parent = path.dirname(target);
+    return parent === target ? target : path.join(await realPathOf(parent), path.basename(target));
   }
 }
 

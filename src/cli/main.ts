@@ -6,7 +6,7 @@ import { type BuildArguments, buildOptions, runBuildCommand } from './commands/b
 import { runDoctor } from './commands/doctor.js';
 import { runGenerateDockerfile } from './commands/generate.js';
 import { runPlanCommand } from './commands/plan.js';
-import { runToolchainImport, runToolchainList, runToolchainRemove } from './commands/toolchain.js';
+import { runToolchainImport, runToolchainList, runToolchainPin, runToolchainRemove, runToolchainVerify } from './commands/toolchain.js';
 import { renderError } from './error-output.js';
 
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -63,12 +63,25 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       y
         .command(
           'import [file]',
-          'store a Go toolchain from an official archive or a local GOROOT',
+          'verify a Go toolchain against the matrix and store it (an official archive, a module zip or a GOROOT)',
           (c) =>
             c
-              .positional('file', { type: 'string', describe: 'an official goX.Y.Z.<os>-<arch>.tar.gz' })
-              .option('goroot', { type: 'string', describe: 'a local Go installation (`go env GOROOT`)' }),
+              .positional('file', { type: 'string', describe: 'goX.Y.Z.<os>-<arch>.tar.gz or a golang.org/toolchain module zip' })
+              .option('goroot', { type: 'string', describe: 'a local Go installation (`go env GOROOT`)' })
+              .option('trust-on-first-use', { type: 'boolean', default: false, describe: 'accept a toolchain the matrix does not know (recorded as such)' }),
           async (args) => runToolchainImport(args as never),
+        )
+        .command(
+          'pin [file]',
+          'print the matrix pins of a toolchain you trust, to add it to toolchains/',
+          (c) =>
+            c
+              .positional('file', { type: 'string', describe: 'goX.Y.Z.<os>-<arch>.tar.gz or a golang.org/toolchain module zip' })
+              .option('goroot', { type: 'string', describe: 'a local Go installation' }),
+          async (args) => runToolchainPin(args as never),
+        )
+        .command('verify', 're-check every stored toolchain against its record and the matrix', {}, async (args) =>
+          runToolchainVerify(args as never),
         )
         .command('list', 'show the stored toolchains', (c) => c.option('json', { type: 'boolean', default: false }), async (args) =>
           runToolchainList(args as never),
@@ -76,7 +89,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         .command('remove <version>', 'remove a stored toolchain', (c) => c.positional('version', { type: 'string', demandOption: true }), async (args) =>
           runToolchainRemove(args as never),
         )
-        .demandCommand(1, 'name a toolchain subcommand: import, list or remove'),
+        .demandCommand(1, 'name a toolchain subcommand: import, pin, verify, list or remove'),
     )
     .command('generate', 'write generated files for review', (y) =>
       y
@@ -86,7 +99,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           (c) =>
             c
               .option('out', { type: 'string', demandOption: true, describe: 'directory to write into' })
-              .option('go', { type: 'string', describe: 'Go version (default: the newest stored)' }),
+              .option('go', { type: 'string', array: true, describe: 'Go version (default: the newest stored)' }),
           async (args) => runGenerateDockerfile(args as never),
         )
         .demandCommand(1, 'name what to generate: dockerfile'),

@@ -150,6 +150,7 @@ export function parseGoMod(source: string): GoMod {
       continue;
     }
     const [verb, ...args] = line.tokens as [string, ...string[]];
+    if (args.length === 2 && args[0] === '(' && args[1] === ')') continue;
     if (args.length === 1 && args[0] === '(') {
       block = { verb, line: line.number };
       continue;

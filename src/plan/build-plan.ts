@@ -1,35 +1,56 @@
 import { InputError } from '../errors.js';
 import { binaryName } from '../modules/go-source.js';
-import { type Target, formatTarget } from './targets.js';
+import { type Target, formatTarget, validateTargets } from './targets.js';
 
 export const PLAN_SCHEMA = 'airlock.dev/plan/v1';
+
+export interface PlanToolchain {
+  version: string;
+  /** The platform the toolchain runs on (the engine's), not a build target. */
+  platform: string;
+  digest: string;
+  verification: string;
+  image: string;
+}
 
 export interface PlanJob {
   /** Unique within the plan; also names the job's containers. */
   id: string;
+  toolchain: string;
   package: string;
   binary: string;
   target: string;
   goos: string;
   goarch: string;
+  /** Path of the binary relative to the output directory. */
   output: string;
 }
 
 export interface BuildPlan {
   schema: typeof PLAN_SCHEMA;
   module: { path: string; go?: string; toolchainLine?: string; vendored: boolean };
-  toolchain: { version: string; platform: string; digest: string };
-  image: string;
+  toolchains: PlanToolchain[];
+  /** flat: binaries directly in the output directory; per-toolchain: one subdirectory per Go version. */
+  layout: 'flat' | 'per-toolchain';
   flags: { ldflags: string[]; tags: string[] };
   jobs: PlanJob[];
+}
+
+export interface PlanToolchainInput {
+  version: string;
+  goos: string;
+  goarch: string;
+  treeDigest: string;
+  ports: readonly string[];
+  verification: string;
+  image: string;
 }
 
 export interface PlanInput {
   module: BuildPlan['module'];
   mainPackages: readonly string[];
   targets: readonly Target[];
-  toolchain: { version: string; goos: string; goarch: string; treeDigest: string };
-  image: string;
+  toolchains: readonly PlanToolchainInput[];
   ldflags: readonly string[];
   tags: readonly string[];
 }
@@ -38,47 +59,65 @@ export function outputFileName(binary: string, target: Target): string {
   return `${binary}_${target.goos}_${target.goarch}${target.goos === 'windows' ? '.exe' : ''}`;
 }
 
-/** The build matrix: every main package for every target, each with a unique output name. */
+/** The build matrix: toolchain × main package × target, each with a unique output path. */
 export function resolvePlan(input: PlanInput): BuildPlan {
   if (input.mainPackages.length === 0) {
     throw new InputError('the module has no main package to build', {
       hint: 'pass --main ./path/to/cmd, or put a main package at the module root or under cmd/',
     });
   }
+  if (input.toolchains.length === 0) throw new InputError('no toolchain selected', { hint: 'select one with --go' });
+  for (const toolchain of input.toolchains) validateTargets(input.targets, toolchain.ports, toolchain.version);
+  const layout = input.toolchains.length > 1 ? 'per-toolchain' : 'flat';
   const jobs: PlanJob[] = [];
   const owners = new Map<string, string>();
-  for (const pkg of input.mainPackages) {
-    const binary = binaryName(input.module.path, pkg);
-    for (const target of input.targets) {
-      const output = outputFileName(binary, target);
-      const owner = owners.get(output);
-      if (owner !== undefined) {
-        throw new InputError(`${pkg} and ${owner} would both be written as ${output}`, {
-          hint: 'build them separately with --main, or rename one of the directories',
+  for (const toolchain of input.toolchains) {
+    for (const pkg of input.mainPackages) {
+      const binary = binaryName(input.module.path, pkg);
+      for (const target of input.targets) {
+        const file = outputFileName(binary, target);
+        const output = layout === 'flat' ? file : `${toolchain.version}/${file}`;
+        const owner = owners.get(output);
+        if (owner !== undefined) {
+          throw new InputError(`${pkg} and ${owner} would both be written as ${output}`, {
+            hint: 'build them separately with --main, or rename one of the directories',
+          });
+        }
+        owners.set(output, pkg);
+        jobs.push({
+          id: `${toolchain.version}-${binary}-${target.goos}-${target.goarch}`,
+          toolchain: toolchain.version,
+          package: pkg,
+          binary,
+          target: formatTarget(target),
+          goos: target.goos,
+          goarch: target.goarch,
+          output,
         });
       }
-      owners.set(output, pkg);
-      jobs.push({
-        id: `${binary}-${target.goos}-${target.goarch}`,
-        package: pkg,
-        binary,
-        target: formatTarget(target),
-        goos: target.goos,
-        goarch: target.goarch,
-        output,
-      });
     }
   }
   return {
     schema: PLAN_SCHEMA,
     module: input.module,
-    toolchain: {
-      version: input.toolchain.version,
-      platform: `${input.toolchain.goos}/${input.toolchain.goarch}`,
-      digest: input.toolchain.treeDigest,
-    },
-    image: input.image,
+    toolchains: input.toolchains.map((toolchain) => ({
+      version: toolchain.version,
+      platform: `${toolchain.goos}/${toolchain.goarch}`,
+      digest: toolchain.treeDigest,
+      verification: toolchain.verification,
+      image: toolchain.image,
+    })),
+    layout,
     flags: { ldflags: [...input.ldflags], tags: [...input.tags] },
     jobs,
   };
+}
+
+/** The checksum files of a plan: one per output directory, each listing the binaries in it by file name. */
+export function checksumGroups(plan: BuildPlan): Array<{ directory: string; jobs: PlanJob[] }> {
+  if (plan.layout === 'flat') return [{ directory: '', jobs: plan.jobs }];
+  return plan.toolchains.map((toolchain) => ({
+    directory: toolchain.version,
+    jobs: plan.jobs.filter((job) => job.toolchain === toolchain.version),
+  }));
 }

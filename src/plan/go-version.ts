@@ -6,7 +6,9 @@ export function goVersionToSemver(goVersion: string): string | undefined {
   if (!match) return undefined;
   const [, minor, patch, pre, preNumber] = match;
   const base = `1.${minor}.${patch ?? '0'}`;
-  return pre ? `${base}-${pre}.${preNumber}` : base;
+  if (pre) return `${base}-${pre}.${preNumber}`;
+  // A bare language version such as "1.27" sorts before 1.27rc1 and 1.27.0, as the go command orders them.
+  return patch === undefined ? `${base}-0` : base;
 }
 
 export function compareGoVersions(a: string, b: string): number {

@@ -2,6 +2,7 @@ export interface ArtifactSummary {
   file: string;
   target: string;
   package: string;
+  toolchain: string;
   size: number;
   sha256: string;
   seconds: number;
@@ -15,8 +16,16 @@ function humanSize(bytes: number): string {
 
 /** A fixed-width table of what a build produced, one row per artifact. */
 export function formatArtifactTable(rows: readonly ArtifactSummary[]): string {
-  const header = ['FILE', 'TARGET', 'PACKAGE', 'SIZE', 'SHA256', 'TIME'];
-  const body = rows.map((row) => [row.file, row.target, row.package, humanSize(row.size), row.sha256.slice(0, 12), `${row.seconds.toFixed(1)}s`]);
+  const header = ['FILE', 'TOOLCHAIN', 'TARGET', 'PACKAGE', 'SIZE', 'SHA256', 'TIME'];
+  const body = rows.map((row) => [
+    row.file,
+    row.toolchain,
+    row.target,
+    row.package,
+    humanSize(row.size),
+    row.sha256.slice(0, 12),
+    `${row.seconds.toFixed(1)}s`,
+  ]);
   return formatTable([header, ...body]);
 }
 

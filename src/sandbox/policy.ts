@@ -38,6 +38,23 @@ export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
   };
 }
 
+const MIB = 1024 ** 2;
+
+/** A policy with the limits a module's airlock.json sets; everything else stays fixed. */
+export function applySandboxLimits(
+  policy: SandboxPolicy,
+  limits: { memoryMiB?: number; tmpfsMiB?: number; cpus?: number; pids?: number; timeoutSeconds?: number },
+): SandboxPolicy {
+  return {
+    ...policy,
+    ...(limits.memoryMiB !== undefined ? { memoryBytes: limits.memoryMiB * MIB } : {}),
+    ...(limits.tmpfsMiB !== undefined ? { tmpfsSizeBytes: limits.tmpfsMiB * MIB } : {}),
+    ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
+    ...(limits.pids !== undefined ? { pidsLimit: limits.pids } : {}),
+    ...(limits.timeoutSeconds !== undefined ? { timeoutSeconds: limits.timeoutSeconds } : {}),
+  };
+}
+
 /** Paths inside the sandbox image. */
 export const SandboxPaths = {
   goroot: '/usr/local/go',

@@ -1,49 +1,49 @@
 import { createReadStream } from 'node:fs';
 import fs from 'fs-extra';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-fs';
 import { InputError } from '../errors.js';
+import type { PlatformPins, ToolchainMatrix } from './matrix.js';
+import { extractToolchainModuleZip } from './module-zip.js';
 import { PORT_LIST_FILE, parsePortList } from './ports.js';
 import { type ToolchainTree, readToolchainTree, sha256File } from './read-tree.js';
-import type { StoredToolchain, ToolchainRecord, ToolchainSourceKind, ToolchainStore } from './store.js';
-import { canonicalFileMode, isCanonicalToolchainPath } from './toolchain-tree.js';
+import type { StoredToolchain, ToolchainRecord, ToolchainStore } from './store.js';
+import { canonicalFileMode, isCanonicalToolchainPath, toolchainModuleVersion } from './toolchain-tree.js';
+import { type ToolchainEvidence, verifyAgainstMatrix } from './verify-pins.js';
+
+export type ToolchainSource =
+  | { kind: 'goroot'; path: string }
+  | { kind: 'archive'; path: string }
+  | { kind: 'module-zip'; path: string };
+
+export interface ImportOptions {
+  matrix: ToolchainMatrix;
+  trustOnFirstUse: boolean;
+}
 
 export interface ImportResult {
   toolchain: StoredToolchain;
   alreadyStored: boolean;
+  notes: string[];
 }
 
-/** Imports an unpacked Go installation (a GOROOT, or a golang.org/toolchain directory in the module cache). */
-export async function importToolchainFromGoroot(store: ToolchainStore, goroot: string): Promise<ImportResult> {
-  const source = path.resolve(goroot);
-  if (!(await fs.pathExists(source)) || !(await fs.stat(source)).isDirectory()) {
-    throw new InputError(`${goroot} is not a directory`, { hint: 'pass the directory `go env GOROOT` prints' });
+/** Archives are .tar.gz, module zips are .zip, anything else must be an unpacked GOROOT directory. */
+export async function classifyToolchainSource(location: string): Promise<ToolchainSource> {
+  const resolved = path.resolve(location);
+  const stat = await fs.stat(resolved).catch(() => undefined);
+  if (!stat) {
+    throw new InputError(`${location} does not exist`, {
+      hint: 'pass an official goX.Y.Z.linux-amd64.tar.gz, a golang.org/toolchain module zip, or --goroot DIR',
+    });
   }
-  const sourceTree = await readToolchainTree(source);
-  const existing = await store.get(sourceTree.identity);
-  if (existing && existing.treeDigest === sourceTree.digest) return { toolchain: existing, alreadyStored: true };
-  return stageAndCommit(store, { kind: 'goroot', location: source }, async (stagedGoroot) => {
-    for (const file of sourceTree.files) {
-      const target = path.join(stagedGoroot, ...file.relativePath.split('/'));
-      await fs.mkdirp(path.dirname(target));
-      await fs.copyFile(file.absolutePath, target);
-    }
-    return sourceTree.digest;
-  });
-}
-
-/** Imports an official binary archive, goX.Y.Z.<goos>-<goarch>.tar.gz, whose entries all live under go/. */
-export async function importToolchainFromArchive(store: ToolchainStore, archive: string): Promise<ImportResult> {
-  const file = path.resolve(archive);
-  if (!(await fs.pathExists(file)) || !(await fs.stat(file)).isFile()) {
-    throw new InputError(`${archive} does not exist`, { hint: 'pass the path of a goX.Y.Z.linux-amd64.tar.gz archive' });
-  }
-  const archiveSha256 = await sha256File(file);
-  return stageAndCommit(store, { kind: 'archive', location: file, sha256: archiveSha256 }, async (stagedGoroot) => {
-    await extractGoArchive(file, stagedGoroot);
-    return undefined;
+  if (stat.isDirectory()) return { kind: 'goroot', path: resolved };
+  if (/\.zip$/i.test(resolved)) return { kind: 'module-zip', path: resolved };
+  if (/\.(tar\.gz|tgz)$/i.test(resolved)) return { kind: 'archive', path: resolved };
+  throw new InputError(`${location} is neither a .tar.gz archive, a .zip module nor a directory`, {
+    hint: 'pass an official goX.Y.Z.linux-amd64.tar.gz, a golang.org/toolchain module zip, or --goroot DIR',
   });
 }
 
@@ -92,27 +92,75 @@ async function extractGoArchive(archive: string, destination: string): Promise<v
   }
 }
 
+/** Unpacks a source into `goroot` (a GOROOT is read where it is) and gathers what verification needs. */
+async function materialise(source: ToolchainSource, goroot: string): Promise<{ tree: ToolchainTree; evidence: ToolchainEvidence }> {
+  if (source.kind === 'goroot') {
+    const tree = await readToolchainTree(source.path);
+    return { tree, evidence: { identity: tree.identity, treeDigest: tree.digest } };
+  }
+  if (source.kind === 'archive') {
+    const archiveSha256 = await sha256File(source.path);
+    await extractGoArchive(source.path, goroot);
+    const tree = await readToolchainTree(goroot);
+    return { tree, evidence: { identity: tree.identity, treeDigest: tree.digest, archiveSha256 } };
+  }
+  const zip = await extractToolchainModuleZip(source.path, goroot);
+  const tree = await readToolchainTree(goroot);
+  if (tree.identity.version !== zip.identity.version || tree.identity.goos !== zip.identity.goos || tree.identity.goarch !== zip.identity.goarch) {
+    throw new InputError(`${source.path} is named for ${toolchainModuleVersion(zip.identity)} but holds ${toolchainModuleVersion(tree.identity)}`, {
+      hint: 'the zip was altered; obtain it again from a trusted source',
+    });
+  }
+  return { tree, evidence: { identity: tree.identity, treeDigest: tree.digest, moduleH1: zip.moduleH1 } };
+}
+
 /**
- * Materialises a toolchain in a staging directory, normalises its file modes, hashes what was actually
- * written and only then moves it into the store: the store is never left with a partial toolchain.
+ * Imports a toolchain: unpacked into a staging directory inside the store, hashed as written, verified
+ * against the matrix, and only then moved into place. Any failure leaves the store as it was.
  */
-async function stageAndCommit(
-  store: ToolchainStore,
-  source: ToolchainRecord['source'] & { kind: ToolchainSourceKind },
-  materialise: (stagedGoroot: string) => Promise<string | undefined>,
-): Promise<ImportResult> {
+export async function importToolchain(store: ToolchainStore, source: ToolchainSource, options: ImportOptions): Promise<ImportResult> {
+  if (source.kind === 'module-zip') {
+    // Hashing a zip is much cheaper than unpacking it: skip the unpacking when exactly this one is stored.
+    const { identity, moduleH1 } = await extractToolchainModuleZip(source.path, undefined);
+    const existing = await store.get(identity);
+    if (existing && existing.treeDigest === moduleH1) {
+      verifyAgainstMatrix(options.matrix, { identity, treeDigest: moduleH1, moduleH1 }, options);
+      return { toolchain: existing, alreadyStored: true, notes: [] };
+    }
+  }
+  if (source.kind === 'goroot') {
+    // Verify where it lies before copying anything, and skip the copy when it is already stored.
+    const { tree, evidence } = await materialise(source, source.path);
+    verifyAgainstMatrix(options.matrix, evidence, options);
+    const existing = await store.get(tree.identity);
+    if (existing && existing.treeDigest === tree.digest) return { toolchain: existing, alreadyStored: true, notes: [] };
+  }
   const staging = await store.createStagingDirectory();
   try {
     const stagedGoroot = path.join(staging, 'goroot');
     await fs.mkdirp(stagedGoroot);
-    const expectedDigest = await materialise(stagedGoroot);
-    const staged: ToolchainTree = await readToolchainTree(stagedGoroot);
-    if (expectedDigest !== undefined && staged.digest !== expectedDigest) {
-      throw new InputError(`${source.location} changed while it was being imported`, { hint: 'import it again' });
+    let evidence: ToolchainEvidence;
+    let staged: ToolchainTree;
+    if (source.kind === 'goroot') {
+      const original = await readToolchainTree(source.path);
+      for (const file of original.files) {
+        const target = path.join(stagedGoroot, ...file.relativePath.split('/'));
+        await fs.mkdirp(path.dirname(target));
+        await fs.copyFile(file.absolutePath, target);
+      }
+      evidence = { identity: original.identity, treeDigest: original.digest };
+      // What counts is what was written into the store, so hash the copy.
+      staged = await readToolchainTree(stagedGoroot);
+      if (staged.digest !== evidence.treeDigest) {
+        throw new InputError(`${source.path} changed while it was being imported`, { hint: 'import it again' });
+      }
+    } else {
+      ({ tree: staged, evidence } = await materialise(source, stagedGoroot));
     }
+    const verification = verifyAgainstMatrix(options.matrix, evidence, options);
     for (const file of staged.files) await fs.chmod(file.absolutePath, canonicalFileMode(file.relativePath));
     const portSource = await fs.readFile(path.join(stagedGoroot, ...PORT_LIST_FILE.split('/')), 'utf8').catch(() => {
-      throw new InputError(`${source.location} has no ${PORT_LIST_FILE}`, { hint: 'import a complete Go 1.21 or later distribution' });
+      throw new InputError(`${source.path} has no ${PORT_LIST_FILE}`, { hint: 'import a complete Go 1.21 or later distribution' });
     });
     const record: ToolchainRecord = {
       schema: 1,
@@ -122,12 +170,38 @@ async function stageAndCommit(
       totalBytes: staged.files.reduce((sum, file) => sum + file.size, 0),
       ports: parsePortList(portSource),
       importedAt: new Date().toISOString(),
-      source,
-      verification: { status: 'unpinned' },
+      source: {
+        kind: source.kind,
+        location: source.path,
+        ...(evidence.archiveSha256 !== undefined ? { sha256: evidence.archiveSha256 } : {}),
+        ...(evidence.moduleH1 !== undefined ? { moduleH1: evidence.moduleH1 } : {}),
+      },
+      verification: { ...verification, matrix: options.matrix.location },
     };
     const { stored, alreadyStored } = await store.commit(staging, record);
-    return { toolchain: stored, alreadyStored };
+    return { toolchain: stored, alreadyStored, notes: verification.notes };
   } finally {
     await fs.remove(staging);
+  }
+}
+
+/** The pins a site adds to its matrix for a toolchain it trusts, computed without touching the store. */
+export async function computePins(source: ToolchainSource): Promise<{ version: string; pins: PlatformPins }> {
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pin-'));
+  try {
+    const { evidence } = await materialise(source, path.join(scratch, 'goroot'));
+    const id = evidence.identity;
+    const platform = `${id.goos}/${id.goarch}`;
+    const pins: PlatformPins = {
+      platform,
+      module: { path: 'golang.org/toolchain', version: toolchainModuleVersion(id), h1: evidence.moduleH1 ?? evidence.treeDigest },
+      treeDigest: evidence.treeDigest,
+      ...(evidence.archiveSha256 !== undefined
+        ? { archive: { file: `${id.version}.${id.goos}-${id.goarch}.tar.gz`, sha256: evidence.archiveSha256 } }
+        : {}),
+    };
+    return { version: id.version, pins };
+  } finally {
+    await fs.remove(scratch);
   }
 }

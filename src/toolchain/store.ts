@@ -3,6 +3,7 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { ToolchainIdentity } from './toolchain-tree.js';
+import type { VerificationStatus } from './verify-pins.js';
 
 export type ToolchainSourceKind = 'goroot' | 'archive' | 'module-zip';
 
@@ -18,8 +19,8 @@ export interface ToolchainRecord {
   totalBytes: number;
   ports: string[];
   importedAt: string;
-  source: { kind: ToolchainSourceKind; location: string; sha256?: string };
-  verification: { status: 'unpinned' };
+  source: { kind: ToolchainSourceKind; location: string; sha256?: string; moduleH1?: string };
+  verification: { status: VerificationStatus; checks: string[]; notes: string[]; matrix: string };
 }
 
 export interface StoredToolchain extends ToolchainRecord {

@@ -52,7 +52,8 @@ export interface FileDigest {
 
 /** Go's dirhash Hash1: sha256 over sorted "<hex>  <name>\n" lines, base64, prefixed "h1:". */
 export function hash1(files: readonly FileDigest[]): string {
-  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Go compares strings bytewise (UTF-8), which differs from JavaScript's UTF-16 order outside the BMP.
+  const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   const summary = createHash('sha256');
   for (const file of sorted) {
     if (file.name.includes('\n')) throw new Error(`file name contains a newline: ${JSON.stringify(file.name)}`);

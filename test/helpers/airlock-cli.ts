@@ -59,16 +59,49 @@ export function integration(title: string, implementation: (t: ExecutionContext)
   }
 }
 
-let toolchainReady: Promise<void> | undefined;
+/** The two Go releases the tests build with. */
+export const TEST_TOOLCHAINS = ['go1.26.8', 'go1.27.3'] as const;
 
-/** Imports the host's Go toolchain into the test store once (import is idempotent across processes). */
-export function ensureHostToolchain(): Promise<void> {
-  toolchainReady ??= (async () => {
-    const goroot = await hostGoroot();
-    const result = await runAirlock(['toolchain', 'import', '--goroot', goroot]);
-    if (result.exitCode !== 0) throw new Error(`toolchain import failed: ${result.stderr}`);
+/**
+ * The golang.org/toolchain module zip of a release, from the Go module cache (the go command fetches it
+ * through the Go module proxy and checks it against the checksum database when it is not there yet).
+ */
+export async function toolchainModuleZip(version: string): Promise<string> {
+  const module = `golang.org/toolchain@v0.0.1-${version}.linux-amd64`;
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-gomod-'));
+  try {
+    const result = await execa('go', ['mod', 'download', '-json', module], {
+      cwd: scratch,
+      env: { GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' },
+    });
+    return (JSON.parse(result.stdout) as { Zip: string }).Zip;
+  } finally {
+    await fs.remove(scratch);
+  }
+}
+
+let toolchainsReady: Promise<void> | undefined;
+
+/** Imports the pinned test toolchains into the test store once (import is idempotent across processes). */
+export function ensureToolchains(): Promise<void> {
+  toolchainsReady ??= (async () => {
+    for (const version of TEST_TOOLCHAINS) {
+      const result = await runAirlock(['toolchain', 'import', await toolchainModuleZip(version)]);
+      if (result.exitCode !== 0) throw new Error(`toolchain import of ${version} failed: ${result.stderr}`);
+    }
   })();
-  return toolchainReady;
+  return toolchainsReady;
+}
+
+/** A store (AIRLOCK_HOME) of its own, for tests that change or inspect the store. */
+export async function privateHome(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), 'airlock-home-'));
+}
+
+/** Everything in a store's toolchain directory, staging directories included. */
+export async function storeEntries(home: string): Promise<string[]> {
+  const dir = path.join(home, 'toolchains');
+  return (await fs.pathExists(dir)) ? (await fs.readdir(dir)).sort() : [];
 }
 
 export async function hostGoroot(): Promise<string> {

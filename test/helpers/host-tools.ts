@@ -68,7 +68,7 @@ export async function hostZosarch(): Promise<string> {
 }
 
 /** A fresh temporary directory, removed when the test finishes. */
-export async function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'airlock-test-'): Promise<string> {
+export async function tempDir(t: { teardown(fn: () => unknown): void }, prefix = 'airlock-unit-'): Promise<string> {
   const dir = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   return dir;

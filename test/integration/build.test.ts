@@ -7,7 +7,7 @@ import { readGoBuildInfo, buildSetting } from '../../src/artifacts/go-buildinfo.
 import {
   assertCleanFailure,
   copyModule,
-  ensureHostToolchain,
+  ensureToolchains,
   hostGoVersion,
   integration,
   managedContainers,
@@ -18,9 +18,10 @@ import {
 const HELLO_LINE = 'hello from a hermetic airlock build';
 
 integration('builds examples/hello for linux/amd64; the binary runs, verifies with sha256sum -c and equals a native go build', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('examples/hello');
-  const result = await runAirlock(['build', module, '--target', 'linux/amd64']);
+  // go1.26.8: the release the host's go command is, for the comparison with a native build below.
+  const result = await runAirlock(['build', module, '--target', 'linux/amd64', '--go', '1.26.8']);
   t.is(result.exitCode, 0, result.stderr);
   const dist = path.join(module, 'dist');
   t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', 'hello_linux_amd64']);
@@ -42,10 +43,10 @@ integration('builds examples/hello for linux/amd64; the binary runs, verifies wi
 });
 
 integration('builds four targets into static binaries whose build info matches the target', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('examples/hello');
   const targets = ['linux/amd64', 'linux/arm64', 'windows/amd64', 'darwin/arm64'];
-  const result = await runAirlock(['build', module, ...targets.flatMap((target) => ['--target', target])]);
+  const result = await runAirlock(['build', module, '--go', '1.26.8', ...targets.flatMap((target) => ['--target', target])]);
   t.is(result.exitCode, 0, result.stderr);
   const dist = path.join(module, 'dist');
   const expected = ['hello_darwin_arm64', 'hello_linux_amd64', 'hello_linux_arm64', 'hello_windows_amd64.exe'];
@@ -73,7 +74,7 @@ integration('builds four targets into static binaries whose build info matches t
 });
 
 integration('two builds of the same source give byte-identical binaries, and the sandbox image is reused', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('examples/hello');
   const first = path.join(path.dirname(module), 'first');
   const second = path.join(path.dirname(module), 'second');
@@ -87,7 +88,7 @@ integration('two builds of the same source give byte-identical binaries, and the
 });
 
 integration('a dependency that is not vendored fails with the go command offline error, leaving nothing behind', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('test/fixtures/modules/missing-dependency');
   const result = await runAirlock(['build', module]);
   assertCleanFailure(t, result, 3, /go build of \. for linux\/amd64 .* failed .*; the build is offline: vendor the dependencies/);
@@ -98,7 +99,7 @@ integration('a dependency that is not vendored fails with the go command offline
 });
 
 integration('a compile error shows the compiler output and leaves no container, volume or output behind', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('test/fixtures/modules/compile-error');
   const result = await runAirlock(['build', module, '--target', 'linux/amd64', '--target', 'windows/amd64']);
   t.is(result.exitCode, 3, result.stderr);
@@ -111,7 +112,7 @@ integration('a compile error shows the compiler output and leaves no container, 
 });
 
 integration('a failed build leaves the previous dist/ exactly as it was', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('examples/hello');
   t.is((await runAirlock(['build', module])).exitCode, 0);
   const before = await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8');

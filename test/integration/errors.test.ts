@@ -4,7 +4,7 @@ import path from 'node:path';
 import {
   assertCleanFailure,
   copyModule,
-  ensureHostToolchain,
+  ensureToolchains,
   integration,
   managedContainers,
   runAirlock,
@@ -18,7 +18,7 @@ integration('a directory without go.mod is refused before anything runs', async 
 });
 
 integration('an unknown target is refused with the supported alternatives', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('examples/hello');
   const result = await runAirlock(['build', module, '--target', 'linux/amd65']);
   assertCleanFailure(t, result, 2, /unknown target linux\/amd65: go1\.\d+\.\d+ has no port linux\/amd65; linux targets of go1\.\d+\.\d+: .*linux\/amd64/);
@@ -57,7 +57,7 @@ integration('an unknown flag is a usage error', async (t) => {
 });
 
 integration('an output directory holding other files is never replaced', async (t) => {
-  await ensureHostToolchain();
+  await ensureToolchains();
   const module = await copyModule('examples/hello');
   const out = path.join(path.dirname(module), 'precious');
   await fs.outputFile(path.join(out, 'notes.txt'), 'keep me');

@@ -11,7 +11,7 @@ export interface BuildArguments extends GlobalOptions {
   target: string[];
   main: string[];
   out?: string;
-  go?: string;
+  go: string[];
   ldflags: string[];
   tags: string[];
   jobs: number;
@@ -22,7 +22,12 @@ export function buildOptions<T>(yargs: Argv<T>) {
     .positional('dir', { type: 'string', default: '.', describe: 'the Go module to build (the directory holding go.mod)' })
     .option('target', { type: 'string', array: true, default: [] as string[], describe: 'GOOS/GOARCH to build for (repeatable; default linux/amd64)' })
     .option('main', { type: 'string', array: true, default: [] as string[], describe: 'main package to build, like ./cmd/tool (repeatable; default: the module root if it is a main package, else every cmd/*)' })
-    .option('go', { type: 'string', describe: 'Go version to build with, like 1.26.8 (default: the newest stored one the module allows)' })
+    .option('go', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'Go version(s) to build with: 1.26.8, a range like ">=1.26 <1.28" or "1.27.x", or latest (repeatable; default: airlock.json, else the newest stored one the module allows)',
+    })
     .option('ldflags', { type: 'string', array: true, default: [] as string[], describe: 'extra linker flags, appended after -buildid= (repeatable)' })
     .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'build tags (repeatable or comma-separated)' });
 }
@@ -33,7 +38,7 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
     targets: args.target,
     mains: args.main,
     ...(args.out !== undefined ? { out: path.resolve(args.out) } : {}),
-    ...(args.go !== undefined ? { go: args.go } : {}),
+    toolchains: args.go.flatMap((spec) => spec.split(',')).map((spec) => spec.trim()).filter((spec) => spec !== ''),
     ldflags: args.ldflags,
     tags: args.tags.flatMap((tag) => tag.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== ''),
     jobs: args.jobs ?? os.availableParallelism(),
@@ -48,11 +53,13 @@ export async function runBuildCommand(args: BuildArguments): Promise<void> {
   const info = await engine.info();
   const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
   for (const note of prepared.notes) context.reporter.info(note);
+  const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
   context.reporter.info(
-    `${prepared.plan.jobs.length} build${prepared.plan.jobs.length === 1 ? '' : 's'} of ${prepared.plan.module.path} with ${prepared.toolchain.version}` +
+    `${prepared.plan.jobs.length} build${prepared.plan.jobs.length === 1 ? '' : 's'} of ${prepared.plan.module.path} with ${versions}` +
       ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${request.jobs} at once`,
   );
   const outcome = await executeBuild(engine, prepared, request, context.reporter);
   context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
-  context.reporter.info(`wrote ${outcome.artifacts.length} binaries and SHA256SUMS to ${outcome.outDir}`);
+  const sums = outcome.plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
+  context.reporter.info(`wrote ${outcome.artifacts.length} binaries and ${sums} to ${outcome.outDir}`);
 }

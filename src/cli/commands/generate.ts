@@ -12,14 +12,14 @@ import { ToolchainStore } from '../../toolchain/store.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 /** Writes the sandbox image's Dockerfile and a listing of its build context, for review. */
-export async function runGenerateDockerfile(args: GlobalOptions & { out: string; go?: string }): Promise<void> {
+export async function runGenerateDockerfile(args: GlobalOptions & { out: string; go?: string[] }): Promise<void> {
   const context = commandContext(args);
   const out = path.resolve(args.out);
   if ((await fs.pathExists(out)) && (await fs.readdir(out)).length > 0) {
     throw new InputError(`${args.out} is not empty`, { hint: 'pass a new or empty directory to --out' });
   }
   const { toolchain } = selectToolchain(await new ToolchainStore(context.airlockHome).list(), {
-    ...(args.go !== undefined ? { requested: args.go } : {}),
+    ...(args.go !== undefined && args.go.length > 0 ? { requested: args.go[0]! } : {}),
     enginePlatform: hostPlatform(os.platform(), os.arch()),
   });
   const spec = sandboxImageSpec(await loadSandboxTemplate(), toolchain, defaultSandboxPolicy(os.availableParallelism()));

@@ -14,6 +14,7 @@ export async function runPlanCommand(args: Omit<BuildArguments, 'jobs'> & { json
     return;
   }
   for (const note of prepared.notes) context.reporter.info(note);
-  const rows = prepared.plan.jobs.map((job) => [prepared.plan.toolchain.version, job.target, job.package, job.output, prepared.plan.image]);
+  const images = new Map(prepared.plan.toolchains.map((toolchain) => [toolchain.version, toolchain.image]));
+  const rows = prepared.plan.jobs.map((job) => [job.toolchain, job.target, job.package, job.output, images.get(job.toolchain) ?? '']);
   context.stdout.write(`${formatTable([['TOOLCHAIN', 'TARGET', 'PACKAGE', 'OUTPUT', 'IMAGE'], ...rows])}\n`);
 }

@@ -1,24 +1,63 @@
-import { InputError } from '../../errors.js';
+import { InputError, VerificationError } from '../../errors.js';
 import { formatTable } from '../../report/summary.js';
-import { importToolchainFromArchive, importToolchainFromGoroot } from '../../toolchain/import-toolchain.js';
+import { classifyToolchainSource, computePins, importToolchain } from '../../toolchain/import-toolchain.js';
+import { defaultMatrixPath, loadToolchainMatrix } from '../../toolchain/matrix.js';
 import { ToolchainStore } from '../../toolchain/store.js';
+import { verifyStoredToolchains } from '../../toolchain/verify-store.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
-export async function runToolchainImport(args: GlobalOptions & { file?: string; goroot?: string }): Promise<void> {
-  const context = commandContext(args);
-  const store = new ToolchainStore(context.airlockHome);
+const SOURCE_HINT =
+  'run `airlock toolchain import --goroot "$(go env GOROOT)"`, or pass an official goX.Y.Z.linux-amd64.tar.gz or a golang.org/toolchain module zip';
+
+async function resolveSource(args: { file?: string; goroot?: string }) {
   if ((args.file === undefined) === (args.goroot === undefined)) {
-    throw new InputError('toolchain import needs exactly one of FILE or --goroot DIR', {
-      hint: 'run `airlock toolchain import --goroot "$(go env GOROOT)"` or `airlock toolchain import go1.X.Y.linux-amd64.tar.gz`',
+    throw new InputError('name exactly one toolchain: FILE or --goroot DIR', { hint: SOURCE_HINT });
+  }
+  if (args.goroot !== undefined) {
+    const source = await classifyToolchainSource(args.goroot);
+    if (source.kind !== 'goroot') throw new InputError(`--goroot ${args.goroot} is not a directory`, { hint: SOURCE_HINT });
+    return source;
+  }
+  return classifyToolchainSource(args.file!);
+}
+
+export async function runToolchainImport(args: GlobalOptions & { file?: string; goroot?: string; trustOnFirstUse: boolean }): Promise<void> {
+  const context = commandContext(args);
+  const source = await resolveSource(args);
+  const matrix = loadToolchainMatrix(defaultMatrixPath(context.env));
+  const result = await importToolchain(new ToolchainStore(context.airlockHome), source, { matrix, trustOnFirstUse: args.trustOnFirstUse });
+  const t = result.toolchain;
+  if (t.verification.status === 'trust-on-first-use') {
+    context.reporter.warn(`${t.version} ${t.goos}/${t.goarch} is not in the toolchain matrix: stored on trust-on-first-use, and recorded as such`);
+  }
+  for (const note of result.notes) context.reporter.info(note);
+  context.reporter.info(
+    `${result.alreadyStored ? 'already stored' : 'imported'}: ${t.version} ${t.goos}/${t.goarch} ${t.treeDigest} (${t.verification.status}; ${t.fileCount} files, ${t.ports.length} ports)`,
+  );
+}
+
+export async function runToolchainPin(args: GlobalOptions & { file?: string; goroot?: string }): Promise<void> {
+  const context = commandContext(args);
+  const { version, pins } = await computePins(await resolveSource(args));
+  context.stdout.write(`${JSON.stringify({ version, platforms: [pins] }, null, 2)}\n`);
+}
+
+export async function runToolchainVerify(args: GlobalOptions): Promise<void> {
+  const context = commandContext(args);
+  const matrix = loadToolchainMatrix(defaultMatrixPath(context.env));
+  const checks = await verifyStoredToolchains(new ToolchainStore(context.airlockHome), matrix);
+  if (checks.length === 0) {
+    context.reporter.info(`no toolchains stored in ${context.airlockHome}`);
+    return;
+  }
+  const rows = checks.map((check) => [check.status, check.toolchain.version, `${check.toolchain.goos}/${check.toolchain.goarch}`, check.detail]);
+  context.stdout.write(`${formatTable([['STATUS', 'VERSION', 'PLATFORM', 'DETAIL'], ...rows])}\n`);
+  const bad = checks.filter((check) => !check.ok);
+  if (bad.length > 0) {
+    throw new VerificationError(`${bad.length} stored toolchain${bad.length === 1 ? '' : 's'} failed verification: ${bad.map((c) => c.toolchain.id).join(', ')}`, {
+      hint: 'remove them with `airlock toolchain remove VERSION` and import them again from a trusted source',
     });
   }
-  const result = args.goroot !== undefined
-    ? await importToolchainFromGoroot(store, args.goroot)
-    : await importToolchainFromArchive(store, args.file!);
-  const toolchain = result.toolchain;
-  context.reporter.info(
-    `${result.alreadyStored ? 'already stored' : 'imported'}: ${toolchain.version} ${toolchain.goos}/${toolchain.goarch} ${toolchain.treeDigest} (${toolchain.fileCount} files, ${toolchain.ports.length} ports)`,
-  );
 }
 
 export async function runToolchainList(args: GlobalOptions & { json: boolean }): Promise<void> {
@@ -29,7 +68,7 @@ export async function runToolchainList(args: GlobalOptions & { json: boolean }):
     return;
   }
   if (toolchains.length === 0) {
-    context.reporter.info(`no toolchains stored in ${context.airlockHome}; import one with \`airlock toolchain import --goroot "$(go env GOROOT)"\``);
+    context.reporter.info(`no toolchains stored in ${context.airlockHome}; ${SOURCE_HINT}`);
     return;
   }
   const rows = toolchains.map((t) => [t.version, `${t.goos}/${t.goarch}`, t.treeDigest, t.verification.status, t.source.kind, t.importedAt]);

@@ -10,10 +10,10 @@ test('goVersionToSemver: toolchain versions', (t) => {
 });
 
 test('goVersionToSemver: go.mod language versions without the go prefix or a patch', (t) => {
-  t.is(goVersionToSemver('1.26'), '1.26.0');
+  t.is(goVersionToSemver('1.26'), '1.26.0-0');
   t.is(goVersionToSemver('1.26.8'), '1.26.8');
-  t.is(goVersionToSemver('go1.26'), '1.26.0');
-  t.is(goVersionToSemver(' 1.26 \n'), '1.26.0');
+  t.is(goVersionToSemver('go1.26'), '1.26.0-0');
+  t.is(goVersionToSemver(' 1.26 \n'), '1.26.0-0');
 });
 
 test('goVersionToSemver: release candidates and betas become semver prereleases', (t) => {
@@ -94,10 +94,10 @@ test('toolchainSatisfiesGoLine throws on a go line that is not a version', (t) =
   t.throws(() => toolchainSatisfiesGoLine('go1.26.8', 'banana'), { message: 'not a Go version: banana' });
 });
 
-// BUG (src/plan/go-version.ts): Go orders the language version "1.27" *before* its release candidates
+// Regression test for a fixed bug (src/plan/go-version.ts): Go orders the language version "1.27" *before* its release candidates
 // ("1.27 < 1.27rc1 < 1.27.0", see $GOROOT/src/internal/gover/gover.go, IsLang): go1.27rc1 builds a module
 // whose go.mod says "go 1.27". goVersionToSemver maps "1.27" to 1.27.0, which sorts after 1.27.0-rc.1, so
 // airlock refuses a release-candidate toolchain for such a module.
-test.failing('toolchainSatisfiesGoLine: go1.27rc1 may build a module whose go line is "1.27" (as the go command allows)', (t) => {
+test('toolchainSatisfiesGoLine: go1.27rc1 may build a module whose go line is "1.27" (as the go command allows)', (t) => {
   t.true(toolchainSatisfiesGoLine('go1.27rc1', '1.27'));
 });

@@ -34,9 +34,9 @@ test('toolchains for another platform cannot run on the engine, and the error li
 test('without constraints the newest runnable toolchain is chosen, compared as versions', (t) => {
   const stored = [tc('go1.26.8'), tc('go1.26.10'), tc('go1.9.7'), tc('go1.28.0', 'darwin/arm64'), tc('go1.25.3')];
   const selection = selectToolchain(stored, { enginePlatform: ENGINE });
-  t.is(selection.toolchain, stored[1]);
+  t.is(selection.toolchain, stored[1]!);
   t.deepEqual(selection.notes, []);
-  t.is(selectToolchain(stored, { enginePlatform: 'darwin/arm64' }).toolchain, stored[3]);
+  t.is(selectToolchain(stored, { enginePlatform: 'darwin/arm64' }).toolchain, stored[3]!);
 });
 
 test('a release is newer than its release candidate', (t) => {
@@ -54,9 +54,9 @@ test('the stored array is not reordered', (t) => {
 
 test('a requested version present in the store is chosen even when newer ones exist, with or without the go prefix', (t) => {
   const stored = [tc('go1.25.3'), tc('go1.26.8'), tc('go1.27.3')];
-  t.is(selectToolchain(stored, { requested: '1.26.8', enginePlatform: ENGINE }).toolchain, stored[1]);
-  t.is(selectToolchain(stored, { requested: 'go1.26.8', enginePlatform: ENGINE }).toolchain, stored[1]);
-  t.is(selectToolchain(stored, { requested: 'go1.25.3', enginePlatform: ENGINE }).toolchain, stored[0]);
+  t.is(selectToolchain(stored, { requested: '1.26.8', enginePlatform: ENGINE }).toolchain, stored[1]!);
+  t.is(selectToolchain(stored, { requested: 'go1.26.8', enginePlatform: ENGINE }).toolchain, stored[1]!);
+  t.is(selectToolchain(stored, { requested: 'go1.25.3', enginePlatform: ENGINE }).toolchain, stored[0]!);
 });
 
 test('a requested version that is not stored (for the engine platform) is an InputError listing the runnable ones', (t) => {
@@ -78,7 +78,7 @@ test('a requested version that is not a Go version is an InputError', (t) => {
 test('the go line of go.mod excludes older toolchains, with a note for each', (t) => {
   const stored = [tc('go1.25.3'), tc('go1.27.3'), tc('go1.26.8'), tc('go1.24.0')];
   const selection = selectToolchain(stored, { goLine: '1.26', enginePlatform: ENGINE });
-  t.is(selection.toolchain, stored[1]);
+  t.is(selection.toolchain, stored[1]!);
   t.deepEqual(selection.notes, [
     'go1.25.3 is not used: go.mod requires go 1.26 or later',
     'go1.24.0 is not used: go.mod requires go 1.26 or later',

@@ -1,0 +1,214 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+import test, { type ExecutionContext } from 'ava';
+
+import { CHECKSUMS_FILE, OutputStaging } from '../../../src/artifacts/output-directory.js';
+import { ExitCode, InputError } from '../../../src/errors.js';
+import { tempDir } from '../../helpers/host-tools.js';
+
+/** A parent directory holding a module directory, as `airlock build` sees them. */
+async function workspace(t: ExecutionContext): Promise<{ root: string; module: string }> {
+  const root = await tempDir(t, 'airlock-out-');
+  const module = path.join(root, 'mod');
+  await fs.mkdir(module);
+  await fs.writeFile(path.join(module, 'go.mod'), 'module example.com/mod\n\ngo 1.26\n');
+  await fs.writeFile(path.join(module, 'main.go'), 'package main\n\nfunc main() {}\n');
+  return { root, module };
+}
+
+/** Every file under dir with its contents, for before/after comparisons. */
+async function snapshotTree(dir: string): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    const full = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(dir, full);
+    result[rel] = entry.isDirectory() ? '<dir>' : await fs.readFile(full, 'utf8');
+  }
+  return result;
+}
+
+async function leftovers(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((name) => name.startsWith('.airlock-'));
+}
+
+test('create makes a hidden staging directory beside the output directory', async (t) => {
+  const { module } = await workspace(t);
+  const out = path.join(module, 'dist');
+  const staging = await OutputStaging.create(out, module);
+  t.is(staging.outDir, out);
+  t.is(path.dirname(staging.stagingDir), module);
+  t.regex(path.basename(staging.stagingDir), /^\.airlock-staging-dist-[0-9a-f]{8}$/);
+  t.true((await fs.stat(staging.stagingDir)).isDirectory());
+  t.is(staging.pathFor('tool_linux_amd64'), path.join(staging.stagingDir, 'tool_linux_amd64'));
+  await t.throwsAsync(fs.stat(out), { code: 'ENOENT' }, 'the output directory itself is not created yet');
+});
+
+test.serial('create resolves a relative output directory', async (t) => {
+  const { module } = await workspace(t);
+  const cwd = process.cwd();
+  process.chdir(module);
+  t.teardown(() => process.chdir(cwd));
+  const staging = await OutputStaging.create('dist', '.');
+  t.is(staging.outDir, path.join(module, 'dist'));
+  t.is(path.dirname(staging.stagingDir), module);
+});
+
+test('publish of a new output directory moves the staged files into place', async (t) => {
+  const { module } = await workspace(t);
+  const out = path.join(module, 'dist');
+  const staging = await OutputStaging.create(out, module);
+  await fs.writeFile(staging.pathFor('tool_linux_amd64'), 'new binary');
+  await fs.writeFile(staging.pathFor(CHECKSUMS_FILE), 'sums');
+  await staging.publish();
+  t.deepEqual(await snapshotTree(out), { SHA256SUMS: 'sums', tool_linux_amd64: 'new binary' });
+  t.deepEqual(await leftovers(module), []);
+});
+
+test('publish replaces a previous airlock output directory by renaming, leaving nothing behind', async (t) => {
+  const { module } = await workspace(t);
+  const out = path.join(module, 'dist');
+  await fs.mkdir(out);
+  await fs.writeFile(path.join(out, CHECKSUMS_FILE), 'old sums');
+  await fs.writeFile(path.join(out, 'tool_linux_amd64'), 'old binary');
+  await fs.writeFile(path.join(out, 'tool_darwin_arm64'), 'old target no longer built');
+
+  const staging = await OutputStaging.create(out, module);
+  await fs.writeFile(staging.pathFor(CHECKSUMS_FILE), 'new sums');
+  await fs.writeFile(staging.pathFor('tool_linux_amd64'), 'new binary');
+  t.deepEqual(await snapshotTree(out), {
+    SHA256SUMS: 'old sums',
+    tool_darwin_arm64: 'old target no longer built',
+    tool_linux_amd64: 'old binary',
+  }, 'until publish the previous result stays as it was');
+  const stagedInode = (await fs.stat(staging.stagingDir)).ino;
+
+  await staging.publish();
+  t.deepEqual(await snapshotTree(out), { SHA256SUMS: 'new sums', tool_linux_amd64: 'new binary' });
+  // The staged directory itself became the output directory (a rename, not a copy into the old one).
+  t.is((await fs.stat(out)).ino, stagedInode);
+  t.deepEqual(await leftovers(module), [], 'no staging or previous directory is left');
+});
+
+test('an empty existing output directory may be replaced', async (t) => {
+  const { module } = await workspace(t);
+  const out = path.join(module, 'dist');
+  await fs.mkdir(out);
+  const staging = await OutputStaging.create(out, module);
+  await fs.writeFile(staging.pathFor('x'), 'x');
+  await staging.publish();
+  t.deepEqual(await snapshotTree(out), { x: 'x' });
+});
+
+test('a non-empty directory without SHA256SUMS is refused and left untouched', async (t) => {
+  const { root, module } = await workspace(t);
+  const out = path.join(root, 'important');
+  await fs.mkdir(path.join(out, 'nested'), { recursive: true });
+  await fs.writeFile(path.join(out, 'notes.txt'), 'do not delete');
+  await fs.writeFile(path.join(out, 'nested', 'data'), 'precious');
+  const before = await snapshotTree(out);
+
+  const error = await t.throwsAsync(OutputStaging.create(out, module), { instanceOf: InputError });
+  t.is(error?.message, `the output directory ${out} holds files airlock did not write`);
+  t.is(error?.exitCode, ExitCode.badInput);
+  t.regex(error?.hint ?? '', /empty or new --out/);
+  t.deepEqual(await snapshotTree(out), before);
+  t.deepEqual(await leftovers(root), [], 'no staging directory was created');
+});
+
+test('an output path that is a file is refused and left untouched', async (t) => {
+  const { root, module } = await workspace(t);
+  const out = path.join(root, 'file');
+  await fs.writeFile(out, 'a file');
+  await t.throwsAsync(OutputStaging.create(out, module), {
+    instanceOf: InputError,
+    message: `the output path ${out} exists and is not a directory`,
+  });
+  t.is(await fs.readFile(out, 'utf8'), 'a file');
+  t.deepEqual(await leftovers(root), []);
+});
+
+test('publish checks again: files that appeared in the output directory after create stop it', async (t) => {
+  const { module } = await workspace(t);
+  const out = path.join(module, 'dist');
+  const staging = await OutputStaging.create(out, module);
+  await fs.writeFile(staging.pathFor('tool_linux_amd64'), 'new');
+  await fs.mkdir(out);
+  await fs.writeFile(path.join(out, 'someone-elses-file'), 'mine');
+
+  await t.throwsAsync(staging.publish(), { instanceOf: InputError, message: `the output directory ${out} holds files airlock did not write` });
+  t.deepEqual(await snapshotTree(out), { 'someone-elses-file': 'mine' });
+  await staging.discard();
+  t.deepEqual(await leftovers(module), []);
+});
+
+test('the module directory itself is refused as the output directory', async (t) => {
+  const { module } = await workspace(t);
+  const before = await snapshotTree(module);
+  for (const out of [module, `${module}/`, `${module}/.`, path.join(module, 'cmd', '..')]) {
+    const error = await t.throwsAsync(OutputStaging.create(out, module), { instanceOf: InputError }, out);
+    t.is(error?.message, `--out ${out} would replace the module's own directory`);
+    t.regex(error?.hint ?? '', /dist\//);
+  }
+  // Even with a SHA256SUMS in it (as if airlock had written there) it stays refused.
+  await fs.writeFile(path.join(module, CHECKSUMS_FILE), '');
+  await t.throwsAsync(OutputStaging.create(module, module), { instanceOf: InputError });
+  await fs.rm(path.join(module, CHECKSUMS_FILE));
+  t.deepEqual(await snapshotTree(module), before);
+});
+
+test('a parent of the module directory is refused as the output directory', async (t) => {
+  const { root, module } = await workspace(t);
+  await fs.writeFile(path.join(root, CHECKSUMS_FILE), '');
+  for (const out of [root, path.dirname(root)]) {
+    await t.throwsAsync(OutputStaging.create(out, module), {
+      instanceOf: InputError,
+      message: `--out ${out} would replace the module's own directory`,
+    });
+  }
+  t.deepEqual(await leftovers(root), []);
+  t.true((await fs.stat(path.join(module, 'go.mod'))).isFile());
+});
+
+test('a sibling whose name starts with the module name is not mistaken for a parent', async (t) => {
+  const { root, module } = await workspace(t);
+  const out = `${module}-out`;
+  const staging = await OutputStaging.create(out, module);
+  t.is(path.dirname(staging.stagingDir), root);
+  await staging.discard();
+});
+
+test('an output directory inside the module is allowed', async (t) => {
+  const { module } = await workspace(t);
+  const staging = await OutputStaging.create(path.join(module, 'build', 'out'), module);
+  t.is(path.dirname(staging.stagingDir), path.join(module, 'build'));
+  await staging.discard();
+});
+
+test('discard removes the staging directory and everything in it, and leaves the output directory alone', async (t) => {
+  const { module } = await workspace(t);
+  const out = path.join(module, 'dist');
+  await fs.mkdir(out);
+  await fs.writeFile(path.join(out, CHECKSUMS_FILE), 'old');
+  const staging = await OutputStaging.create(out, module);
+  await fs.mkdir(staging.pathFor('sub'));
+  await fs.writeFile(staging.pathFor('sub/partial'), 'half a binary');
+  await staging.discard();
+  await t.throwsAsync(fs.stat(staging.stagingDir), { code: 'ENOENT' });
+  t.deepEqual(await leftovers(module), []);
+  t.deepEqual(await snapshotTree(out), { SHA256SUMS: 'old' });
+  await t.notThrowsAsync(staging.discard(), 'discarding twice is harmless');
+});
+
+// Regression test for a fixed bug (src/artifacts/output-directory.ts): the guard compares paths as written (path.resolve), not as they
+// are on disk (realpath). When the module is reached through a symbolic link and --out names its real
+// directory, the guard does not fire; if the module happens to hold a file named SHA256SUMS, publish then
+// renames the module directory away and deletes it.
+test('the module directory reached through a symbolic link is still refused as the output directory', async (t) => {
+  const { root, module } = await workspace(t);
+  await fs.writeFile(path.join(module, CHECKSUMS_FILE), 'checksums the project keeps in its repository\n');
+  const link = path.join(root, 'link-to-mod');
+  await fs.symlink(module, link);
+  await t.throwsAsync(OutputStaging.create(module, link), { instanceOf: InputError });
+  t.deepEqual(await leftovers(root), []);
+});
