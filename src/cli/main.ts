@@ -86,7 +86,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         .command('list', 'show the stored toolchains', (c) => c.option('json', { type: 'boolean', default: false }), async (args) =>
           runToolchainList(args as never),
         )
-        .command('remove <version>', 'remove a stored toolchain', (c) => c.positional('version', { type: 'string', demandOption: true }), async (args) =>
+        .command('remove <release>', 'remove a stored toolchain', (c) => c.positional('release', { type: 'string', demandOption: true, describe: 'e.g. go1.26.8' }), async (args) =>
           runToolchainRemove(args as never),
         )
         .demandCommand(1, 'name a toolchain subcommand: import, pin, verify, list or remove'),

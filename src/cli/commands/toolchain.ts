@@ -75,10 +75,10 @@ export async function runToolchainList(args: GlobalOptions & { json: boolean }):
   context.stdout.write(`${formatTable([['VERSION', 'PLATFORM', 'DIGEST', 'VERIFIED', 'SOURCE', 'IMPORTED'], ...rows])}\n`);
 }
 
-export async function runToolchainRemove(args: GlobalOptions & { version: string }): Promise<void> {
+export async function runToolchainRemove(args: GlobalOptions & { release: string }): Promise<void> {
   const context = commandContext(args);
   const store = new ToolchainStore(context.airlockHome);
-  const wanted = args.version.startsWith('go') ? args.version : `go${args.version}`;
+  const wanted = args.release.startsWith('go') ? args.release : `go${args.release}`;
   const matches = (await store.list()).filter((t) => t.version === wanted);
   if (matches.length === 0) {
     throw new InputError(`${wanted} is not stored`, { hint: 'see what is stored with `airlock toolchain list`' });
