@@ -11,6 +11,8 @@ import { type AirlockConfig, readAirlockConfig } from './config/airlock-config.j
 import type { ContainerEngine } from './engine/engine.js';
 import { AirlockError, BuildError, InputError, VerificationError } from './errors.js';
 import { type GoModule, findMainPackages, readGoModule } from './modules/read-module.js';
+import { type ModuleInputs, resolveModuleInputs } from './modules/resolve-module-inputs.js';
+import { packModuleCache } from './sandbox/module-cache-archive.js';
 import { type BuildPlan, type PlanJob, checksumGroups, resolvePlan } from './plan/build-plan.js';
 import { resolveBuildToolchains } from './plan/resolve-toolchains.js';
 import { dedupeTargets, parseTarget } from './plan/targets.js';
@@ -39,6 +41,8 @@ export interface BuildRequest {
   jobs: number;
   airlockHome: string;
   matrixPath?: string;
+  /** A module set (from `airlock modules pack`) to take and prove the dependencies from. */
+  modulesFile?: string;
 }
 
 export interface PreparedToolchain {
@@ -52,7 +56,13 @@ export interface PreparedBuild {
   plan: BuildPlan;
   toolchains: Map<string, PreparedToolchain>;
   policy: SandboxPolicy;
+  moduleInputs: ModuleInputs;
   notes: string[];
+}
+
+/** Releases what a prepared build holds open (an unpacked module set). */
+export async function releasePreparedBuild(prepared: PreparedBuild): Promise<void> {
+  await prepared.moduleInputs.set?.close();
 }
 
 const DEFAULT_TARGET = 'linux/amd64';
@@ -66,6 +76,22 @@ function asList(value: string | string[] | undefined): string[] {
 export async function prepareBuild(request: BuildRequest, enginePlatform: string): Promise<PreparedBuild> {
   const module = await readGoModule(request.dir);
   const config = readAirlockConfig(module.dir);
+  const moduleInputs = await resolveModuleInputs(module, request.modulesFile !== undefined ? { modulesFile: request.modulesFile } : {});
+  try {
+    return await prepareWithModules(request, enginePlatform, module, config, moduleInputs);
+  } catch (error) {
+    await moduleInputs.set?.close();
+    throw error;
+  }
+}
+
+async function prepareWithModules(
+  request: BuildRequest,
+  enginePlatform: string,
+  module: GoModule,
+  config: AirlockConfig,
+  moduleInputs: ModuleInputs,
+): Promise<PreparedBuild> {
   const targetSpecs = request.targets.length > 0 ? request.targets : (config.targets ?? [DEFAULT_TARGET]);
   const targets = dedupeTargets(targetSpecs.map(parseTarget));
   const store = new ToolchainStore(request.airlockHome);
@@ -112,7 +138,12 @@ export async function prepareBuild(request: BuildRequest, enginePlatform: string
       notes.push(`${toolchain.version} was stored on trust-on-first-use: it is not pinned in the toolchain matrix`);
     }
   }
-  return { module, config, plan, toolchains, policy, notes };
+  plan.modules = {
+    source: moduleInputs.source,
+    verified: moduleInputs.verified,
+    list: moduleInputs.modules,
+  };
+  return { module, config, plan, toolchains, policy, moduleInputs, notes };
 }
 
 function normaliseMainPackage(main: string): string {
@@ -235,6 +266,8 @@ async function buildJob(
     mainPackage: job.package,
     outputName: path.posix.basename(job.output),
     vendored: prepared.module.hasVendor,
+    moduleCache: prepared.moduleInputs.source === 'module-set',
+    ...(prepared.moduleInputs.set ? { moduleCacheArchive: () => packModuleCache(prepared.moduleInputs.set!) } : {}),
     ldflags: prepared.plan.flags.ldflags,
     tags: prepared.plan.flags.tags,
     moduleDir: prepared.module.dir,

@@ -4,6 +4,7 @@ import { ExitCode, InputError } from '../errors.js';
 import { airlockVersion } from '../package-root.js';
 import { type BuildArguments, buildOptions, runBuildCommand } from './commands/build.js';
 import { runDoctor } from './commands/doctor.js';
+import { runModulesPack, runModulesVerify } from './commands/modules.js';
 import { runGenerateDockerfile } from './commands/generate.js';
 import { runPlanCommand } from './commands/plan.js';
 import { runToolchainImport, runToolchainList, runToolchainPin, runToolchainRemove, runToolchainVerify } from './commands/toolchain.js';
@@ -103,6 +104,28 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           async (args) => runGenerateDockerfile(args as never),
         )
         .demandCommand(1, 'name what to generate: dockerfile'),
+    )
+    .command('modules', 'pack, and prove against go.sum, the modules a build depends on', (y) =>
+      y
+        .command(
+          'pack [dir]',
+          'on a connected machine: pack every module the build of DIR needs into one file',
+          (c) =>
+            c
+              .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
+              .option('out', { type: 'string', demandOption: true, describe: 'the module set file to write (.tar.gz)' }),
+          async (args) => runModulesPack(args as never),
+        )
+        .command(
+          'verify [dir]',
+          'prove every module (and every vendored file) against go.sum',
+          (c) =>
+            c
+              .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
+              .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`' }),
+          async (args) => runModulesVerify(args as never),
+        )
+        .demandCommand(1, 'name a modules subcommand: pack or verify'),
     )
     .command('doctor', 'check the engine and the toolchain store', {}, async (args) => {
       exitCode = await runDoctor(args as never);

@@ -34,6 +34,12 @@ export interface BuildPlan {
   layout: 'flat' | 'per-toolchain';
   flags: { ldflags: string[]; tags: string[] };
   jobs: PlanJob[];
+  /** Where the dependencies come from and whether they were proven against go.sum (set once resolved). */
+  modules?: {
+    source: 'none' | 'vendor' | 'module-set';
+    verified: boolean;
+    list: Array<{ path: string; version: string; sum?: string; origin: 'vendor' | 'module-set' }>;
+  };
 }
 
 export interface PlanToolchainInput {

@@ -61,6 +61,7 @@ export const SandboxPaths = {
   work: '/work',
   source: '/work/src',
   output: '/work/out',
+  moduleCache: '/work/gomodcache',
   tmp: '/tmp',
 } as const;
 
@@ -75,6 +76,8 @@ export interface BuildCommandInput {
   mainPackage: string;
   outputName: string;
   vendored: boolean;
+  /** The module's dependencies come from a module set, unpacked read-only at SandboxPaths.moduleCache. */
+  moduleCache?: boolean;
   ldflags: string[];
   tags: string[];
 }
@@ -104,6 +107,10 @@ export function goBuildEnvironment(input: BuildCommandInput): Record<string, str
     GOARCH: input.goarch,
   };
   if (input.vendored) env.GOFLAGS = '-mod=vendor';
+  else if (input.moduleCache) {
+    env.GOMODCACHE = SandboxPaths.moduleCache;
+    env.GOFLAGS = '-mod=readonly';
+  }
   return env;
 }
 

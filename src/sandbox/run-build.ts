@@ -1,4 +1,5 @@
 import fs from 'fs-extra';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
@@ -11,6 +12,8 @@ import { explainGoBuildFailure } from './build-failure.js';
 
 export interface SandboxBuildRequest extends BuildContainerInput {
   moduleDir: string;
+  /** A tar of the read-only module cache, when the dependencies come from a module set. */
+  moduleCacheArchive?: () => Readable;
   sourceOptions: SourceTreeOptions;
   /** Where the binary is written on the host; its directory must exist. */
   hostOutputPath: string;
@@ -42,6 +45,7 @@ export async function runSandboxBuild(
     containerId = await engine.createContainer(spec);
     tracker.addContainer(containerId);
     await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions));
+    if (request.moduleCacheArchive) await engine.putArchive(containerId, SandboxPaths.work, request.moduleCacheArchive());
     await engine.start(containerId);
     const exit = await engine.wait(containerId, policy.timeoutSeconds * 1000);
     const logs = await engine.logs(containerId);

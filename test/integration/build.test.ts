@@ -87,12 +87,12 @@ integration('two builds of the same source give byte-identical binaries, and the
   t.true((await fs.readFile(path.join(first, 'hello_linux_arm64'))).equals(await fs.readFile(path.join(second, 'hello_linux_arm64'))));
 });
 
-integration('a dependency that is not vendored fails with the go command offline error, leaving nothing behind', async (t) => {
+integration('a dependency go.mod does not declare fails with the go command offline error, leaving nothing behind', async (t) => {
   await ensureToolchains();
-  const module = await copyModule('test/fixtures/modules/missing-dependency');
+  const module = await copyModule('test/fixtures/modules/undeclared-dependency');
   const result = await runAirlock(['build', module]);
   assertCleanFailure(t, result, 3, /go build of \. for linux\/amd64 .* failed .*; the build is offline: vendor the dependencies/);
-  t.regex(result.stderr, /module lookup disabled by GOPROXY=off/);
+  t.regex(result.stderr, /no required module provides package github\.com\/google\/uuid/);
   t.false(await fs.pathExists(path.join(module, 'dist')));
   t.deepEqual(await managedContainers(), []);
   t.deepEqual(await managedVolumes(), []);

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { type BuildRequest, executeBuild, prepareBuild } from '../../build-pipeline.js';
+import { type BuildRequest, type PreparedBuild, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { formatArtifactTable } from '../../report/summary.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
@@ -15,6 +16,7 @@ export interface BuildArguments extends GlobalOptions {
   ldflags: string[];
   tags: string[];
   jobs: number;
+  modules?: string;
 }
 
 export function buildOptions<T>(yargs: Argv<T>) {
@@ -29,7 +31,8 @@ export function buildOptions<T>(yargs: Argv<T>) {
       describe: 'Go version(s) to build with: 1.26.8, a range like ">=1.26 <1.28" or "1.27.x", or latest (repeatable; default: airlock.json, else the newest stored one the module allows)',
     })
     .option('ldflags', { type: 'string', array: true, default: [] as string[], describe: 'extra linker flags, appended after -buildid= (repeatable)' })
-    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'build tags (repeatable or comma-separated)' });
+    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'build tags (repeatable or comma-separated)' })
+    .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`: dependencies are proven against go.sum and, without vendor/, built from it' });
 }
 
 export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: number }, context: CommandContext): BuildRequest {
@@ -42,6 +45,7 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
     ldflags: args.ldflags,
     tags: args.tags.flatMap((tag) => tag.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== ''),
     jobs: args.jobs ?? os.availableParallelism(),
+    ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules) } : {}),
     airlockHome: context.airlockHome,
   };
 }
@@ -52,7 +56,16 @@ export async function runBuildCommand(args: BuildArguments): Promise<void> {
   const engine = await connectEngine(context.env);
   const info = await engine.info();
   const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
+  try {
+    await buildPrepared(context, engine, prepared, request);
+  } finally {
+    await releasePreparedBuild(prepared);
+  }
+}
+
+async function buildPrepared(context: CommandContext, engine: ContainerEngine, prepared: PreparedBuild, request: BuildRequest): Promise<void> {
   for (const note of prepared.notes) context.reporter.info(note);
+  context.reporter.info(prepared.moduleInputs.summary);
   const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
   context.reporter.info(
     `${prepared.plan.jobs.length} build${prepared.plan.jobs.length === 1 ? '' : 's'} of ${prepared.plan.module.path} with ${versions}` +

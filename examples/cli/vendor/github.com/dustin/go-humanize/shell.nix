@@ -1,0 +1,11 @@
+{ pkgs ? import <nixpkgs> { } }:
+with pkgs;
+mkShell {
+  buildInputs = [
+    go
+    gotools
+  ];
+
+  shellHook = ''
+  '';
+}

@@ -1,0 +1,130 @@
+import { createReadStream } from 'node:fs';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import tarFs from 'tar-fs';
+import { InputError } from '../errors.js';
+
+export const MODULE_SET_SCHEMA = 'airlock.dev/modules/v1';
+export const MODULE_SET_MANIFEST = 'airlock-modules.json';
+
+export interface ModuleSetEntry {
+  path: string;
+  version: string;
+  /** Whether the set holds the module's zip (source), or only its go.mod (needed for the module graph). */
+  zip: boolean;
+}
+
+export interface ModuleSetManifest {
+  schema: typeof MODULE_SET_SCHEMA;
+  module: string;
+  goVersion: string;
+  modules: ModuleSetEntry[];
+}
+
+/** The only names a module set may hold: the manifest and files of the download cache's layout. */
+const ALLOWED_ENTRY = /^cache\/download\/[^/]+(\/[^/]+)*\/@v\/[^/]+\.(info|mod|zip|ziphash)$/;
+
+export function isAllowedModuleSetEntry(name: string): boolean {
+  if (name === MODULE_SET_MANIFEST) return true;
+  if (name.split('/').some((part) => part === '..' || part === '.' || part === '')) return false;
+  return ALLOWED_ENTRY.test(name);
+}
+
+export interface OpenedModuleSet {
+  file: string;
+  /** A private directory holding cache/download/... */
+  dir: string;
+  manifest: ModuleSetManifest;
+  close(): Promise<void>;
+}
+
+function parseManifest(text: string, file: string): ModuleSetManifest {
+  let manifest: ModuleSetManifest;
+  try {
+    manifest = JSON.parse(text) as ModuleSetManifest;
+  } catch {
+    throw new InputError(`the module set ${file} has an unreadable ${MODULE_SET_MANIFEST}`, { hint: 'pack it again with `airlock modules pack`' });
+  }
+  const valid =
+    manifest?.schema === MODULE_SET_SCHEMA &&
+    typeof manifest.module === 'string' &&
+    Array.isArray(manifest.modules) &&
+    manifest.modules.every((entry) => typeof entry?.path === 'string' && typeof entry.version === 'string' && typeof entry.zip === 'boolean');
+  if (!valid) {
+    throw new InputError(`the module set ${file} has a malformed ${MODULE_SET_MANIFEST}`, { hint: 'pack it again with `airlock modules pack`' });
+  }
+  return manifest;
+}
+
+/**
+ * Unpacks a module set into a private temporary directory. Only regular files with download-cache names are
+ * accepted; an entry with "..", an absolute path, a link or a device is refused before anything is written
+ * for it, so nothing lands outside the extraction directory.
+ */
+export async function openModuleSet(file: string): Promise<OpenedModuleSet> {
+  const resolved = path.resolve(file);
+  if (!(await fs.stat(resolved).then((s) => s.isFile()).catch(() => false))) {
+    throw new InputError(`the module set ${file} does not exist`, { hint: 'pass the file `airlock modules pack` wrote' });
+  }
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-modules-'));
+  const close = () => fs.remove(dir);
+  const refused: string[] = [];
+  const REFUSED = '\0refused';
+  try {
+    await pipeline(
+      createReadStream(resolved),
+      createGunzip(),
+      tarFs.extract(dir, {
+        map(header) {
+          const name = header.name.replace(/^\.\//, '').replace(/\/+$/, '');
+          const safe = !name.split('/').some((part) => part === '..' || part === '.');
+          const cacheDir = name === '' || name === 'cache' || name === 'cache/download' || name.startsWith('cache/download/');
+          if (header.type === 'directory' && safe && cacheDir) {
+            header.name = name === '' ? '.' : name;
+            return header;
+          }
+          if (header.type !== 'file' || !isAllowedModuleSetEntry(name)) {
+            refused.push(`${header.type ?? 'unknown'} entry ${JSON.stringify(header.name)}`);
+            header.name = REFUSED;
+            return header;
+          }
+          header.name = name;
+          return header;
+        },
+        ignore: (_name, header) => !header || header.name === REFUSED,
+        readable: true,
+        writable: true,
+      }),
+    );
+  } catch (error) {
+    await close();
+    throw new InputError(`the module set ${file} is not a readable .tar.gz (${(error as Error).message})`, {
+      hint: 'the file is damaged or truncated; pack it again on a connected machine with `airlock modules pack`',
+      cause: error,
+    });
+  }
+  if (refused.length > 0) {
+    await close();
+    throw new InputError(`the module set ${file} holds an unsafe ${refused[0]}; it was refused and nothing was extracted outside a private directory`, {
+      hint: 'use a set written by `airlock modules pack`; a set must hold only cache/download files and its manifest',
+    });
+  }
+  let manifestText: string;
+  try {
+    manifestText = await fs.readFile(path.join(dir, MODULE_SET_MANIFEST), 'utf8');
+  } catch {
+    await close();
+    throw new InputError(`the module set ${file} has no ${MODULE_SET_MANIFEST}`, { hint: 'pack it with `airlock modules pack`' });
+  }
+  let manifest: ModuleSetManifest;
+  try {
+    manifest = parseManifest(manifestText, file);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { file: resolved, dir, manifest, close };
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import yauzl from 'yauzl';
+import { InputError } from '../errors.js';
+import { type FileDigest, hash1 } from '../toolchain/toolchain-tree.js';
+
+/** The Go module system's limit on a module zip's uncompressed size. */
+const MAX_MODULE_BYTES = 500 * 1024 * 1024;
+
+export interface ModuleZipFile {
+  /** Path inside the module, without the "<module>@<version>/" prefix. */
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+}
+
+export interface ModuleZip {
+  h1: string;
+  files: Map<string, ModuleZipFile>;
+}
+
+/** The h1: of a go.mod file as go.sum records it: Hash1 over one file literally named "go.mod". */
+export function goModHash(bytes: Uint8Array): string {
+  return hash1([{ name: 'go.mod', sha256: createHash('sha256').update(bytes).digest('hex') }]);
+}
+
+function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (error, stream) => {
+      if (error || !stream) return reject(error ?? new Error('cannot read entry'));
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+  });
+}
+
+/**
+ * Reads a module zip completely and computes its h1: as the go command does (over the entry names, which
+ * carry the "<module>@<version>/" prefix). Entries must all carry that prefix and stay inside it.
+ */
+export async function readModuleZip(file: string, modulePath: string, version: string): Promise<ModuleZip> {
+  const prefix = `${modulePath}@${version}/`;
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new InputError(`${file} is not a readable module zip of ${modulePath}@${version}: ${problem}`, {
+      hint: 'the module set is damaged; pack it again on a connected machine with `airlock modules pack`',
+      cause,
+    });
+  };
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (error, opened) => {
+      if (error || !opened) reject(error ?? new Error('cannot open'));
+      else resolve(opened);
+    });
+  }).catch((error: unknown) => fail((error as Error).message, error));
+  const files = new Map<string, ModuleZipFile>();
+  const digests: FileDigest[] = [];
+  let total = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', reject);
+      zip.on('end', () => resolve());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        void (async () => {
+          const name = entry.fileName;
+          if (name.endsWith('/')) {
+            zip.readEntry();
+            return;
+          }
+          if (!name.startsWith(prefix)) return fail(`entry outside ${prefix}: ${name}`);
+          const relative = name.slice(prefix.length);
+          if (relative === '' || relative.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+            return fail(`unsafe entry name: ${name}`);
+          }
+          total += entry.uncompressedSize;
+          if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
+          const bytes = await readAll(zip, entry);
+          const sha256 = createHash('sha256').update(bytes).digest('hex');
+          if (files.has(relative)) return fail(`duplicate entry ${name}`);
+          files.set(relative, { path: relative, bytes, sha256 });
+          digests.push({ name, sha256 });
+          zip.readEntry();
+        })().catch(reject);
+      });
+      zip.readEntry();
+    });
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    fail((error as Error).message, error);
+  } finally {
+    zip.close();
+  }
+  return { h1: hash1(digests), files };
+}

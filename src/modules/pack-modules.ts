@@ -1,0 +1,95 @@
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import { createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { BuildError, InputError } from '../errors.js';
+import { MODULE_SET_MANIFEST, MODULE_SET_SCHEMA, type ModuleSetEntry, type ModuleSetManifest, isAllowedModuleSetEntry } from './module-set.js';
+import { unescapeModulePath } from './module-path.js';
+import { readGoModule } from './read-module.js';
+
+export interface PackResult {
+  file: string;
+  manifest: ModuleSetManifest;
+  bytes: number;
+}
+
+async function listFiles(root: string, relative = ''): Promise<string[]> {
+  const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) files.push(...(await listFiles(root, rel)));
+    else if (entry.isFile()) files.push(rel);
+  }
+  return files;
+}
+
+/**
+ * Packs, on a connected machine, every module a build of DIR needs, in the module cache's download layout,
+ * with a manifest. The go command does the fetching (and checks everything against go.sum and the Go
+ * checksum database as it does); the set is then proven complete by listing the build offline from it.
+ */
+export async function packModuleSet(moduleDir: string, outFile: string): Promise<PackResult> {
+  const module = await readGoModule(moduleDir);
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pack-'));
+  const modcache = path.join(scratch, 'modcache');
+  const env = { GOMODCACHE: modcache, GOFLAGS: '-mod=readonly -modcacherw', GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
+  const go = async (args: string[], extraEnv: Record<string, string> = {}) =>
+    execa('go', args, { cwd: module.dir, env: { ...env, ...extraEnv }, reject: false, all: true });
+  try {
+    const version = await go(['env', 'GOVERSION']);
+    if (version.exitCode !== 0) {
+      throw new InputError('modules pack needs the go command on this machine', { hint: 'install Go, or run it where Go is installed' });
+    }
+    const download = await go(['mod', 'download']);
+    if (download.exitCode !== 0) {
+      throw new BuildError(`go mod download failed in ${module.dir}`, { hint: 'run it on a machine that reaches a module proxy', details: String(download.all) });
+    }
+    // Prove the set is complete: every package of the module must load with the network off.
+    const offline = { GOPROXY: 'off', GOSUMDB: 'off' };
+    let check = await go(['list', '-deps', './...'], offline);
+    if (check.exitCode !== 0) {
+      await go(['mod', 'download', 'all']);
+      check = await go(['list', '-deps', './...'], offline);
+    }
+    if (check.exitCode !== 0) {
+      throw new BuildError('the module set is incomplete: the module does not load offline from it', {
+        hint: 'run `go mod tidy` in the module and pack again',
+        details: String(check.all),
+      });
+    }
+    const files = (await listFiles(modcache)).filter((file) => isAllowedModuleSetEntry(file));
+    const modules: ModuleSetEntry[] = [];
+    for (const file of files) {
+      const match = /^cache\/download\/(.+)\/@v\/(.+)\.mod$/.exec(file);
+      if (!match) continue;
+      modules.push({
+        path: unescapeModulePath(match[1]!),
+        version: unescapeModulePath(match[2]!),
+        zip: files.includes(file.replace(/\.mod$/, '.zip')),
+      });
+    }
+    const manifest: ModuleSetManifest = { schema: MODULE_SET_SCHEMA, module: module.goMod.module, goVersion: version.stdout.trim(), modules };
+    const target = path.resolve(outFile);
+    const partial = `${target}.partial`;
+    const pack = tarStream.pack();
+    const written = pipeline(pack, createGzip({ level: 9 }), createWriteStream(partial));
+    const header = (name: string, size: number) => ({ name, size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    pack.entry(header(MODULE_SET_MANIFEST, manifestBytes.length), manifestBytes);
+    for (const file of files) {
+      const bytes = await fs.readFile(path.join(modcache, file));
+      pack.entry(header(file, bytes.length), bytes);
+    }
+    pack.finalize();
+    await written;
+    await fs.rename(partial, target);
+    return { file: target, manifest, bytes: (await fs.stat(target)).size };
+  } finally {
+    await fs.remove(scratch);
+  }
+}

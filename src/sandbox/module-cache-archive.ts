@@ -1,0 +1,45 @@
+import fs from 'fs-extra';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import tarStream from 'tar-stream';
+import { extractedModuleDir } from '../modules/module-path.js';
+import type { OpenedModuleSet } from '../modules/module-set.js';
+import { readModuleZip } from '../modules/module-zip.js';
+import { downloadCachePath } from '../modules/module-path.js';
+import { SandboxPaths } from './policy.js';
+
+async function listFiles(root: string, relative = ''): Promise<string[]> {
+  const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+    if (entry.isDirectory()) files.push(...(await listFiles(root, rel)));
+    else if (entry.isFile()) files.push(rel);
+  }
+  return files;
+}
+
+/**
+ * A verified module set as a complete, read-only module cache for the sandbox: the download cache as packed,
+ * plus every module already unpacked where the go command looks for it, so the build (GOPROXY=off) never needs
+ * to write into the cache. Everything is owned by root and read-only for the build user.
+ */
+export function packModuleCache(set: OpenedModuleSet): Readable {
+  const pack = tarStream.pack();
+  const root = path.posix.relative(SandboxPaths.work, SandboxPaths.moduleCache);
+  const header = (name: string, size: number) => ({ name: `${root}/${name}`, size, mode: 0o444, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
+  void (async () => {
+    for (const file of await listFiles(set.dir, 'cache')) {
+      const bytes = await fs.readFile(path.join(set.dir, ...file.split('/')));
+      pack.entry(header(file, bytes.length), bytes);
+    }
+    for (const module of set.manifest.modules.filter((m) => m.zip)) {
+      const zipFile = path.join(set.dir, ...downloadCachePath(module.path, module.version, 'zip').split('/'));
+      const zip = await readModuleZip(zipFile, module.path, module.version);
+      const dir = extractedModuleDir(module.path, module.version);
+      for (const file of zip.files.values()) pack.entry(header(`${dir}/${file.path}`, file.bytes.length), file.bytes);
+    }
+    pack.finalize();
+  })().catch((error: unknown) => pack.destroy(error as Error));
+  return pack as unknown as Readable;
+}

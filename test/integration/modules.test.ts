@@ -1,0 +1,186 @@
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import { createReadStream, createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { assertCleanFailure, copyModule, ensureToolchains, integration, managedContainers, repoRoot, runAirlock } from '../helpers/airlock-cli.js';
+
+/** The module set of examples/cli, written by `airlock modules pack` and committed as a test fixture. */
+const CLI_SET = path.join(repoRoot, 'test', 'fixtures', 'module-sets', 'cli-modules.tar.gz');
+const TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
+const targetArgs = TARGETS.flatMap((target) => ['--target', target]);
+
+async function cliWithoutVendor(): Promise<string> {
+  const module = await copyModule('examples/cli');
+  await fs.remove(path.join(module, 'vendor'));
+  return module;
+}
+
+/** Rewrites a module set, letting `edit` change, drop (return null) or add entries. */
+async function rewriteSet(
+  source: string,
+  target: string,
+  edit: (name: string, bytes: Buffer) => Buffer | null,
+  extra: Array<{ name: string; bytes: Buffer; type?: 'file' | 'symlink'; linkname?: string }> = [],
+): Promise<void> {
+  const entries: Array<{ name: string; bytes: Buffer }> = [];
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+    stream.on('end', () => {
+      const edited = edit(header.name, Buffer.concat(chunks));
+      if (edited) entries.push({ name: header.name, bytes: edited });
+      next();
+    });
+  });
+  await pipeline(createReadStream(source), createGunzip(), extract);
+  const pack = tarStream.pack();
+  const written = pipeline(pack, createGzip(), createWriteStream(target));
+  for (const entry of entries) pack.entry({ name: entry.name, size: entry.bytes.length, mode: 0o644 }, entry.bytes);
+  for (const entry of extra) {
+    if (entry.type === 'symlink') pack.entry({ name: entry.name, type: 'symlink', linkname: entry.linkname ?? '/' });
+    else pack.entry({ name: entry.name, size: entry.bytes.length, mode: 0o644 }, entry.bytes);
+  }
+  pack.finalize();
+  await written;
+}
+
+integration('examples/cli builds offline for four targets from vendor/, and the binary works', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  const result = await runAirlock(['build', module, ...targetArgs]);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stderr, /5 modules from vendor\/, consistent with go\.mod \(not proven against go\.sum: no module set given\)/);
+  const dist = path.join(module, 'dist');
+  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', 'cli_darwin_arm64', 'cli_linux_amd64', 'cli_linux_arm64', 'cli_windows_amd64.exe']);
+  const run = await execa(path.join(dist, 'cli_linux_amd64'), ['size', '82854982']);
+  t.is(run.stdout.trim(), '83 MB');
+  const id = await execa(path.join(dist, 'cli_linux_amd64'), ['id']);
+  t.regex(id.stdout.trim(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+integration('modules verify proves every vendored file of examples/cli against go.sum through the module set', async (t) => {
+  const result = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', CLI_SET]);
+  t.is(result.exitCode, 0, result.stdout + result.stderr);
+  for (const module of ['github.com/dustin/go-humanize', 'github.com/google/uuid', 'github.com/spf13/cobra', 'github.com/spf13/pflag', 'github.com/inconshreveable/mousetrap']) {
+    t.regex(result.stdout, new RegExp(`^OK\\s+${module.replace(/[./]/g, '\\$&')}\\s+v\\S+\\s+zip and go\\.mod match go\\.sum \\(h1:\\S+\\); vendored files identical to the zip$`, 'm'));
+  }
+  t.regex(result.stderr, /modules proven against go\.sum, and every vendored file identical to its verified zip/);
+  const unproven = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli')]);
+  t.is(unproven.exitCode, 4);
+  t.regex(unproven.stdout, /^MISSING\s+github\.com\/spf13\/cobra\s+v1\.10\.2\s+vendored; no module set given/m);
+});
+
+integration('examples/cli builds for four targets from the module set alone, with vendor/ absent', async (t) => {
+  await ensureToolchains();
+  const module = await cliWithoutVendor();
+  const refused = await runAirlock(['build', module]);
+  assertCleanFailure(t, refused, 2, /example\.com\/cli requires 5 modules but has no vendor\/ and no module set was given; on a connected machine, run `go mod vendor`/);
+  const result = await runAirlock(['build', module, '--modules', CLI_SET, ...targetArgs]);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stderr, /5 modules from the module set, verified against go\.sum/);
+  const run = await execa(path.join(module, 'dist', 'cli_linux_amd64'), ['size', '--base', '2', '1048576']);
+  t.is(run.stdout.trim(), '1.0 MiB');
+  // Built in module mode, the binary's build info carries each module with its go.sum hash.
+  const info = await execa('go', ['version', '-m', path.join(module, 'dist', 'cli_linux_amd64')], { env: { GOTOOLCHAIN: 'local' } });
+  t.regex(info.stdout, /dep\tgithub\.com\/spf13\/cobra\tv1\.10\.2\th1:DMTTonx5m65Ic0GOoRY2c16WCbHxOOw6xxezuLaBpcU=/);
+});
+
+integration('one changed byte in a vendored file is caught and named, and nothing is built', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  const file = path.join(module, 'vendor', 'github.com', 'spf13', 'pflag', 'flag.go');
+  const bytes = await fs.readFile(file);
+  bytes[2000]! ^= 0x20;
+  await fs.writeFile(file, bytes);
+  const verify = await runAirlock(['modules', 'verify', module, '--modules', CLI_SET]);
+  t.is(verify.exitCode, 4);
+  t.regex(verify.stdout, /^MISMATCH\s+github\.com\/spf13\/pflag\s+v1\.0\.9\s+vendor\/github\.com\/spf13\/pflag\/flag\.go differs from the verified module zip$/m);
+  const build = await runAirlock(['build', module, '--modules', CLI_SET]);
+  assertCleanFailure(t, build, 4, /1 module failed verification against go\.sum; first: MISMATCH github\.com\/spf13\/pflag@v1\.0\.9: vendor\/github\.com\/spf13\/pflag\/flag\.go differs/);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('an inconsistent vendor/, a local replace outside the module and a go.sum without a line are refused before building', async (t) => {
+  await ensureToolchains();
+  // modules.txt lists a version different from go.mod
+  const versions = await copyModule('examples/cli');
+  const modulesTxt = path.join(versions, 'vendor', 'modules.txt');
+  await fs.writeFile(modulesTxt, (await fs.readFile(modulesTxt, 'utf8')).replace('# github.com/google/uuid v1.6.0', '# github.com/google/uuid v1.5.0'));
+  const inconsistent = await runAirlock(['build', versions]);
+  assertCleanFailure(t, inconsistent, 2, /vendor\/ is inconsistent with go\.mod: .*github\.com\/google\/uuid/);
+  t.false(await fs.pathExists(path.join(versions, 'dist')));
+
+  // a module missing from vendor/
+  const missing = await copyModule('examples/cli');
+  await fs.remove(path.join(missing, 'vendor', 'github.com', 'dustin'));
+  const missingVerify = await runAirlock(['modules', 'verify', missing, '--modules', CLI_SET]);
+  t.is(missingVerify.exitCode, 4);
+  t.regex(missingVerify.stdout, /^MISMATCH\s+github\.com\/dustin\/go-humanize\s+v1\.1\.0\s+vendor\/github\.com\/dustin\/go-humanize\/\S+ is missing/m);
+  const missingBuild = await runAirlock(['build', missing]);
+  assertCleanFailure(t, missingBuild, 2, /vendor\/github\.com\/dustin\/go-humanize .*missing/);
+
+  // replace with a directory outside the module
+  const replaced = await cliWithoutVendor();
+  await fs.appendFile(path.join(replaced, 'go.mod'), '\nreplace github.com/google/uuid => ../uuid-fork\n');
+  const outside = await runAirlock(['build', replaced, '--modules', CLI_SET]);
+  assertCleanFailure(t, outside, 2, /go\.mod replaces github\.com\/google\/uuid with \.\.\/uuid-fork, a directory outside the module.*vendor it/);
+
+  // go.sum without the line for one module
+  const unsummed = await cliWithoutVendor();
+  const goSum = path.join(unsummed, 'go.sum');
+  await fs.writeFile(goSum, (await fs.readFile(goSum, 'utf8')).split('\n').filter((line) => !line.startsWith('github.com/google/uuid v1.6.0 h1:')).join('\n'));
+  const noLine = await runAirlock(['build', unsummed, '--modules', CLI_SET]);
+  assertCleanFailure(t, noLine, 4, /MISSING github\.com\/google\/uuid@v1\.6\.0: go\.sum has no line for github\.com\/google\/uuid v1\.6\.0/);
+  t.false(await fs.pathExists(path.join(unsummed, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('a damaged zip and unsafe archive entries in a module set are refused, and nothing is written outside', async (t) => {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-sets-'));
+  const module = await cliWithoutVendor();
+
+  const corrupt = path.join(work, 'corrupt.tar.gz');
+  await rewriteSet(CLI_SET, corrupt, (name, bytes) => {
+    if (!name.endsWith('spf13/cobra/@v/v1.10.2.zip')) return bytes;
+    return bytes.subarray(0, Math.floor(bytes.length / 2));
+  });
+  const corruptResult = await runAirlock(['modules', 'verify', module, '--modules', corrupt]);
+  t.not(corruptResult.exitCode, 0);
+  t.regex(corruptResult.stderr, /airlock: error: .*github\.com\/spf13\/cobra@v1\.10\.2/);
+
+  const truncated = path.join(work, 'truncated.tar.gz');
+  const whole = await fs.readFile(CLI_SET);
+  await fs.writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+  const truncatedResult = await runAirlock(['build', module, '--modules', truncated]);
+  assertCleanFailure(t, truncatedResult, 2, /truncated\.tar\.gz is not a readable \.tar\.gz/);
+
+  const escapeTarget = path.join(os.tmpdir(), `airlock-escape-${process.pid}`);
+  for (const [label, entry] of [
+    ['dotdot', { name: `../../../../../..${escapeTarget}`, bytes: Buffer.from('owned') }],
+    ['absolute', { name: escapeTarget, bytes: Buffer.from('owned') }],
+    ['symlink', { name: 'cache/download/evil/@v/v1.0.0.mod', bytes: Buffer.alloc(0), type: 'symlink' as const, linkname: '/etc/passwd' }],
+  ] as const) {
+    const file = path.join(work, `${label}.tar.gz`);
+    await rewriteSet(CLI_SET, file, (_name, bytes) => bytes, [entry]);
+    const result = await runAirlock(['build', module, '--modules', file]);
+    assertCleanFailure(t, result, 2, /holds an unsafe .* entry .*; it was refused/);
+    t.false(await fs.pathExists(escapeTarget), label);
+  }
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  await fs.remove(work);
+});
+
+integration('modules pack writes a set equivalent to the committed fixture', async (t) => {
+  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pack-')), 'cli.tar.gz');
+  const result = await runAirlock(['modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', out]);
+  t.is(result.exitCode, 0, result.stderr);
+  t.regex(result.stderr, /5 modules with source, \d+ go\.mod files only/);
+  const verify = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', out]);
+  t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
+});
