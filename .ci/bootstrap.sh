@@ -95,6 +95,12 @@ if command -v go >/dev/null; then
     node build/src/cli/bin.js toolchain import "$zip"
   done
   rm -rf "$scratch"
+  # 4. cosign, pinned, for the tests that check airlock's envelopes with standard sigstore tooling.
+  if [ ! -x .tools/bin/cosign ]; then
+    log "installing cosign ${AIRLOCK_COSIGN_VERSION:-v3.1.3} into .tools/bin (test tooling)"
+    GOTOOLCHAIN=local GOFLAGS=-modcacherw GOBIN="$repo/.tools/bin" \
+      go install "github.com/sigstore/cosign/v3/cmd/cosign@${AIRLOCK_COSIGN_VERSION:-v3.1.3}"
+  fi
 else
   log "no go command on this machine; import a toolchain with 'airlock toolchain import FILE'"
 fi

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,10 +21,17 @@ import type { ArtifactSummary } from './report/summary.js';
 import { SandboxImages } from './sandbox/ensure-image.js';
 import { type SandboxImageSpec, sandboxImageSpec } from './sandbox/image-spec.js';
 import { loadSandboxTemplate } from './sandbox/load-template.js';
-import { type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy } from './sandbox/policy.js';
+import { type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from './sandbox/policy.js';
 import { ResourceTracker } from './sandbox/resource-tracker.js';
 import { runSandboxBuild } from './sandbox/run-build.js';
-import { listSourceTree } from './sandbox/source-tree.js';
+import { digestSourceTree, listSourceTree } from './sandbox/source-tree.js';
+import { airlockVersion } from './package-root.js';
+import { writeAttestation } from './provenance/attest.js';
+import { canonicalJson, sha256Hex } from './provenance/canonical-json.js';
+import { type Signer } from './provenance/dsse.js';
+import { readGitFacts } from './provenance/git-source.js';
+import { signDetached } from './provenance/signers.js';
+import { toolchainModuleVersion } from './toolchain/toolchain-tree.js';
 import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from './toolchain/matrix.js';
 import { sha256File } from './toolchain/read-tree.js';
 import { type StoredToolchain, ToolchainStore } from './toolchain/store.js';
@@ -172,17 +179,35 @@ export interface BuildOutcome {
   imagesBuilt: string[];
 }
 
+/** What a build attests besides the binaries: provenance (signed when a signer is given) and SBOMs. */
+export interface AttestationOptions {
+  signer?: Signer;
+  sbom: boolean;
+}
+
+interface BuiltArtifact extends ArtifactSummary {
+  job: PlanJob;
+  startedOn: Date;
+  finishedOn: Date;
+}
+
 /** Runs a prepared build on the engine and publishes the outputs, or leaves the output directory untouched. */
 export async function executeBuild(
   engine: ContainerEngine,
   prepared: PreparedBuild,
   request: BuildRequest,
   reporter: Reporter,
+  attestation: AttestationOptions = { sbom: false },
 ): Promise<BuildOutcome> {
   const { module, plan } = prepared;
   const outDir = path.resolve(module.dir, request.out ?? 'dist');
   const sourceOptions = { exclude: [outDir] };
-  await listSourceTree(module.dir, sourceOptions);
+  const sourceEntries = await listSourceTree(module.dir, sourceOptions);
+  const [sourceDigest, git, engineInfo] = await Promise.all([
+    digestSourceTree(module.dir, sourceEntries),
+    readGitFacts(module.dir),
+    engine.info(),
+  ]);
   const staging = await OutputStaging.create(outDir, module.dir);
   const tracker = new ResourceTracker(engine);
   const unregister = onInterrupt(async () => {
@@ -195,7 +220,7 @@ export async function executeBuild(
   try {
     const limit = pLimit(Math.max(1, request.jobs));
     const failures: AirlockError[] = [];
-    const artifacts: ArtifactSummary[] = [];
+    const artifacts: BuiltArtifact[] = [];
     await Promise.all(
       plan.jobs.map((job, index) =>
         limit(async () => {
@@ -215,16 +240,77 @@ export async function executeBuild(
       ),
     );
     if (failures.length > 0) throw failures.length === 1 ? failures[0]! : combineFailures(failures, plan.jobs.length);
+    const imageIds = new Map<string, string>();
+    for (const [version, { image }] of prepared.toolchains) imageIds.set(version, await engine.imageId(image.tag));
+    const sboms = new Map<string, { name: string; sha256: string }>();
+    const policyDigest = sha256Hex(canonicalJson(prepared.policy));
+    const invocation = randomUUID();
+    for (const artifact of artifacts) {
+      const { job } = artifact;
+      const { toolchain, image } = prepared.toolchains.get(job.toolchain)!;
+      const commandInput = {
+        goos: job.goos,
+        goarch: job.goarch,
+        mainPackage: job.package,
+        outputName: path.posix.basename(job.output),
+        vendored: module.hasVendor,
+        moduleCache: prepared.moduleInputs.source === 'module-set',
+        ldflags: plan.flags.ldflags,
+        tags: plan.flags.tags,
+      };
+      const written = await writeAttestation(
+        {
+          file: staging.pathFor(job.output),
+          job,
+          sha256: artifact.sha256,
+          sbom: attestation.sbom,
+          airlockVersion: airlockVersion(),
+          provenance: {
+            source: { path: module.dir, treeDigest: sourceDigest, ...(git ? { gitCommit: git.commit, gitDirty: git.dirty } : {}) },
+            module: { path: plan.module.path, ...(plan.module.go !== undefined ? { go: plan.module.go } : {}) },
+            build: { package: job.package, goos: job.goos, goarch: job.goarch, ldflags: plan.flags.ldflags, tags: plan.flags.tags },
+            toolchain: {
+              version: toolchain.version,
+              platform: `${toolchain.goos}/${toolchain.goarch}`,
+              treeDigest: toolchain.treeDigest,
+              verification: { status: toolchain.verification.status, checks: toolchain.verification.checks ?? [] },
+              moduleVersion: toolchainModuleVersion(toolchain),
+            },
+            command: ['go', ...goBuildArguments(commandInput)],
+            environment: goBuildEnvironment(commandInput),
+            sandbox: {
+              image: image.tag,
+              imageId: imageIds.get(job.toolchain)!,
+              policy: prepared.policy,
+              policyDigest: `sha256:${policyDigest}`,
+              seccomp: prepared.policy.seccomp,
+              network: prepared.policy.network,
+            },
+            modules: { source: prepared.moduleInputs.source, verified: prepared.moduleInputs.verified, list: prepared.moduleInputs.modules },
+            builderVersion: { airlock: airlockVersion(), engine: `${engineInfo.kind} ${engineInfo.version}` },
+            invocationId: `${invocation}/${job.id}`,
+            startedOn: artifact.startedOn,
+            finishedOn: artifact.finishedOn,
+          },
+        },
+        attestation.signer,
+      );
+      if (written.sbom) sboms.set(job.output, written.sbom);
+    }
     for (const group of checksumGroups(plan)) {
-      const entries = group.jobs.map((job) => {
+      const entries = group.jobs.flatMap((job) => {
         const artifact = artifacts.find((candidate) => candidate.file === job.output)!;
-        return { name: path.posix.basename(job.output), sha256: artifact.sha256 };
+        const sbom = sboms.get(job.output);
+        return [{ name: path.posix.basename(job.output), sha256: artifact.sha256 }, ...(sbom ? [sbom] : [])];
       });
-      await fs.writeFile(staging.pathFor(path.join(group.directory, CHECKSUMS_FILE)), formatSha256Sums(entries));
+      const sumsFile = staging.pathFor(path.join(group.directory, CHECKSUMS_FILE));
+      const sums = formatSha256Sums(entries);
+      await fs.writeFile(sumsFile, sums);
+      if (attestation.signer) await fs.writeFile(`${sumsFile}.sig`, await signDetached(Buffer.from(sums), attestation.signer));
     }
     await staging.publish();
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
-    return { plan, outDir, artifacts, imagesBuilt };
+    return { plan, outDir, artifacts: artifacts.map(({ job: _job, startedOn: _s, finishedOn: _f, ...summary }) => summary), imagesBuilt };
   } finally {
     await tracker.removeAll();
     await staging.discard();
@@ -249,8 +335,9 @@ async function buildJob(
   staging: OutputStaging,
   sourceOptions: { exclude: string[] },
   reporter: Reporter,
-): Promise<ArtifactSummary> {
+): Promise<BuiltArtifact> {
   const started = Date.now();
+  const startedOn = new Date();
   const label = `${job.package} for ${job.target} with ${job.toolchain}`;
   reporter.info(`building ${label}`);
   const hostOutputPath = staging.pathFor(job.output);
@@ -286,5 +373,16 @@ async function buildJob(
   const sha256 = await sha256File(hostOutputPath);
   const seconds = (Date.now() - started) / 1000;
   reporter.info(`built ${job.output} (${bytes.length} bytes, ${seconds.toFixed(1)}s)`);
-  return { file: job.output, target: job.target, package: job.package, toolchain: job.toolchain, size: bytes.length, sha256, seconds };
+  return {
+    file: job.output,
+    target: job.target,
+    package: job.package,
+    toolchain: job.toolchain,
+    size: bytes.length,
+    sha256,
+    seconds,
+    job,
+    startedOn,
+    finishedOn: new Date(),
+  };
 }

@@ -4,6 +4,8 @@ import { ExitCode, InputError } from '../errors.js';
 import { airlockVersion } from '../package-root.js';
 import { type BuildArguments, buildOptions, runBuildCommand } from './commands/build.js';
 import { runDoctor } from './commands/doctor.js';
+import { runKeygen } from './commands/keygen.js';
+import { runVerify } from './commands/verify.js';
 import { runModulesPack, runModulesVerify } from './commands/modules.js';
 import { runGenerateDockerfile } from './commands/generate.js';
 import { runPlanCommand } from './commands/plan.js';
@@ -51,8 +53,31 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
       (y) =>
         buildOptions(y)
           .option('out', { type: 'string', describe: 'output directory (default: dist/ in the module)' })
+          .option('sign-key', { type: 'string', describe: 'sign every envelope and SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })
+          .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
+          .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' })
+          .option('sbom', { type: 'boolean', default: false, describe: 'also write a CycloneDX SBOM per artifact' })
           .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' }),
       async (args) => runBuildCommand(args as unknown as BuildArguments),
+    )
+    .command(
+      'verify <dir>',
+      'verify a release: checksums, signatures, provenance and what each binary records about itself',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
+          .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
+      async (args) => runVerify(args as never),
+    )
+    .command(
+      'keygen',
+      `write an ECDSA P-256 key pair for signing (the private key encrypted with $AIRLOCK_KEY_PASSPHRASE)`,
+      (y) =>
+        y
+          .option('key', { type: 'string', default: 'airlock.key', describe: 'private key file to write' })
+          .option('pub', { type: 'string', default: 'airlock.pub', describe: 'public key file to write' }),
+      async (args) => runKeygen(args as never),
     )
     .command(
       'plan [dir]',

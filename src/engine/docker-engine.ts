@@ -120,6 +120,11 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  async imageId(reference: string): Promise<string> {
+    const image = await engineCall(`inspect the image ${reference}`, () => this.docker.getImage(reference).inspect());
+    return image.Id;
+  }
+
   async buildImage(context: Readable, options: ImageBuildOptions): Promise<void> {
     const stream = await engineCall('start the image build', () => this.docker.buildImage(context, {
       t: options.tag,

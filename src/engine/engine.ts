@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 export interface ContainerEngine {
   info(): Promise<EngineInfo>;
   imageExists(reference: string): Promise<boolean>;
+  /** The content-addressed ID ("sha256:...") of a local image. */
+  imageId(reference: string): Promise<string>;
   /** Builds an image from a tar build context. Rejects on any error line in the build stream. */
   buildImage(context: Readable, options: ImageBuildOptions): Promise<void>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;

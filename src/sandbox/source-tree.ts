@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -81,4 +82,23 @@ export function packSourceTree(moduleDir: string, options: SourceTreeOptions): R
     },
   });
   return archive as unknown as Readable;
+}
+
+/**
+ * The digest of exactly what is sent into the sandbox: Go's Hash1 construction (sha256 over sorted
+ * "<sha256>  <path>" lines) over every file, with a link hashed as its target text. Hex, for provenance.
+ */
+export async function digestSourceTree(moduleDir: string, entries: readonly SourceEntry[]): Promise<string> {
+  const root = path.resolve(moduleDir);
+  const lines: Array<{ name: string; sha256: string }> = [];
+  for (const entry of entries) {
+    if (entry.type === 'directory') continue;
+    const absolute = path.join(root, ...entry.path.split('/'));
+    const content = entry.type === 'symlink' ? Buffer.from(`symlink:${await fs.readlink(absolute)}`) : await fs.readFile(absolute);
+    lines.push({ name: entry.path, sha256: createHash('sha256').update(content).digest('hex') });
+  }
+  lines.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const summary = createHash('sha256');
+  for (const line of lines) summary.update(`${line.sha256}  ${line.name}\n`);
+  return summary.digest('hex');
 }

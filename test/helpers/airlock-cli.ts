@@ -138,3 +138,20 @@ export function assertCleanFailure(t: ExecutionContext, result: CliResult, exitC
   t.regex(errorLines[0] ?? '', pattern);
   t.notRegex(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace without --debug');
 }
+
+/** cosign, pinned, built from source with the go command (the bootstrap installs it into .tools/bin). */
+export const COSIGN_MODULE = 'github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3';
+
+let cosignReady: Promise<string> | undefined;
+
+export function ensureCosign(): Promise<string> {
+  cosignReady ??= (async () => {
+    const bin = path.join(repoRoot, '.tools', 'bin');
+    const cosign = path.join(bin, 'cosign');
+    if (!(await fs.pathExists(cosign))) {
+      await execa('go', ['install', COSIGN_MODULE], { env: { GOBIN: bin, GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' } });
+    }
+    return cosign;
+  })();
+  return cosignReady;
+}

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { type BuildRequest, type PreparedBuild, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import { type AttestationOptions, type BuildRequest, type PreparedBuild, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { formatArtifactTable } from '../../report/summary.js';
@@ -17,6 +18,10 @@ export interface BuildArguments extends GlobalOptions {
   tags: string[];
   jobs: number;
   modules?: string;
+  signKey?: string;
+  signerCommand?: string;
+  signerPub?: string;
+  sbom?: boolean;
 }
 
 export function buildOptions<T>(yargs: Argv<T>) {
@@ -53,17 +58,31 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
 export async function runBuildCommand(args: BuildArguments): Promise<void> {
   const context = commandContext(args);
   const request = toBuildRequest(args, context);
+  const signer = signerFromOptions(
+    {
+      ...(args.signKey !== undefined ? { signKey: path.resolve(args.signKey) } : {}),
+      ...(args.signerCommand !== undefined ? { signerCommand: args.signerCommand } : {}),
+      ...(args.signerPub !== undefined ? { signerPub: path.resolve(args.signerPub) } : {}),
+    },
+    context.env,
+  );
   const engine = await connectEngine(context.env);
   const info = await engine.info();
   const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
   try {
-    await buildPrepared(context, engine, prepared, request);
+    await buildPrepared(context, engine, prepared, request, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false });
   } finally {
     await releasePreparedBuild(prepared);
   }
 }
 
-async function buildPrepared(context: CommandContext, engine: ContainerEngine, prepared: PreparedBuild, request: BuildRequest): Promise<void> {
+async function buildPrepared(
+  context: CommandContext,
+  engine: ContainerEngine,
+  prepared: PreparedBuild,
+  request: BuildRequest,
+  attestation: AttestationOptions,
+): Promise<void> {
   for (const note of prepared.notes) context.reporter.info(note);
   context.reporter.info(prepared.moduleInputs.summary);
   const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
@@ -71,8 +90,9 @@ async function buildPrepared(context: CommandContext, engine: ContainerEngine, p
     `${prepared.plan.jobs.length} build${prepared.plan.jobs.length === 1 ? '' : 's'} of ${prepared.plan.module.path} with ${versions}` +
       ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${request.jobs} at once`,
   );
-  const outcome = await executeBuild(engine, prepared, request, context.reporter);
+  const outcome = await executeBuild(engine, prepared, request, context.reporter, attestation);
   context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
   const sums = outcome.plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
-  context.reporter.info(`wrote ${outcome.artifacts.length} binaries and ${sums} to ${outcome.outDir}`);
+  const provenance = attestation.signer ? 'signed provenance' : 'unsigned provenance';
+  context.reporter.info(`wrote ${outcome.artifacts.length} binaries, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
 }

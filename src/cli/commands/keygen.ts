@@ -1,0 +1,14 @@
+import path from 'node:path';
+import { InputError } from '../../errors.js';
+import { PASSPHRASE_ENV, publicKeyFingerprint, loadPublicKey, writeKeyPair } from '../../provenance/keys.js';
+import { type GlobalOptions, commandContext } from '../context.js';
+
+export async function runKeygen(args: GlobalOptions & { key: string; pub: string }): Promise<void> {
+  const context = commandContext(args);
+  const passphrase = context.env[PASSPHRASE_ENV];
+  if (!passphrase) {
+    throw new InputError(`${PASSPHRASE_ENV} is not set`, { hint: `export ${PASSPHRASE_ENV} with the passphrase that encrypts the private key, then run keygen again` });
+  }
+  await writeKeyPair(path.resolve(args.key), path.resolve(args.pub), passphrase);
+  context.reporter.info(`wrote the private key ${args.key} (encrypted, mode 0600) and the public key ${args.pub} (sha256 ${publicKeyFingerprint(loadPublicKey(path.resolve(args.pub)))})`);
+}

@@ -1,0 +1,14 @@
+import { execa } from 'execa';
+
+export interface GitFacts {
+  commit: string;
+  dirty: boolean;
+}
+
+/** The commit of a git checkout holding the module, and whether the module's files differ from it. */
+export async function readGitFacts(moduleDir: string): Promise<GitFacts | undefined> {
+  const head = await execa('git', ['-C', moduleDir, 'rev-parse', 'HEAD'], { reject: false });
+  if (head.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(String(head.stdout).trim())) return undefined;
+  const status = await execa('git', ['-C', moduleDir, 'status', '--porcelain', '--', '.'], { reject: false });
+  return { commit: String(head.stdout).trim(), dirty: status.exitCode !== 0 || String(status.stdout).trim() !== '' };
+}

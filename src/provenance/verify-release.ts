@@ -1,0 +1,191 @@
+import type { KeyObject } from 'node:crypto';
+import fs from 'fs-extra';
+import path from 'node:path';
+import { CHECKSUMS_FILE } from '../artifacts/output-directory.js';
+import { parseSha256Sums } from '../artifacts/checksums.js';
+import { buildSetting, readGoBuildInfo } from '../artifacts/go-buildinfo.js';
+import { checkStaticExecutable } from '../artifacts/static-check.js';
+import { AirlockError } from '../errors.js';
+import { sha256File } from '../toolchain/read-tree.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from './attest.js';
+import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
+import { verifyDetached } from './signers.js';
+import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface FileVerification {
+  /** Path relative to the verified directory. */
+  file: string;
+  kind: 'checksums' | 'artifact' | 'sbom';
+  ok: boolean;
+  checks: Check[];
+}
+
+export interface ReleaseVerification {
+  directory: string;
+  signaturesChecked: boolean;
+  ok: boolean;
+  files: FileVerification[];
+}
+
+function pass(name: string, detail: string): Check {
+  return { name, ok: true, detail };
+}
+
+function fail(name: string, detail: string): Check {
+  return { name, ok: false, detail };
+}
+
+async function findChecksumFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  if (await fs.pathExists(path.join(dir, CHECKSUMS_FILE))) found.push(CHECKSUMS_FILE);
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory() && (await fs.pathExists(path.join(dir, entry.name, CHECKSUMS_FILE)))) found.push(`${entry.name}/${CHECKSUMS_FILE}`);
+  }
+  return found.sort();
+}
+
+type Statement = {
+  _type?: unknown;
+  predicateType?: unknown;
+  subject?: Array<{ name?: unknown; digest?: { sha256?: unknown } }>;
+  predicate?: { buildDefinition?: { externalParameters?: Record<string, unknown> } };
+};
+
+/** Everything `airlock verify` checks about one binary, given its verified digest. */
+async function verifyArtifact(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined): Promise<Check[]> {
+  const checks: Check[] = [];
+  const file = path.join(dir, relative);
+  const name = path.posix.basename(relative);
+  const envelopeFile = `${file}${ENVELOPE_SUFFIX}`;
+  let text: string;
+  try {
+    text = await fs.readFile(envelopeFile, 'utf8');
+  } catch {
+    return [fail('provenance', `${relative}${ENVELOPE_SUFFIX} is missing`)];
+  }
+  let statement: Statement;
+  try {
+    const envelopes = parseEnvelopeLines(text, `${relative}${ENVELOPE_SUFFIX}`);
+    if (envelopes.length !== 1) return [fail('provenance', `${relative}${ENVELOPE_SUFFIX} holds ${envelopes.length} envelopes, expected 1`)];
+    const envelope = envelopes[0]!;
+    if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [fail('provenance', `payloadType is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`)];
+    let payload: Buffer;
+    if (publicKey) {
+      const verified = verifyEnvelopeSignature(envelope, publicKey);
+      if (!verified.ok) return [fail('envelope signature', verified.reason)];
+      checks.push(pass('envelope signature', 'valid for the given key'));
+      payload = verified.payload;
+    } else {
+      checks.push(pass('envelope signature', envelope.signatures.length === 0 ? 'unsigned (and no --key given)' : 'not checked: no --key given'));
+      payload = decodePayload(envelope);
+    }
+    statement = JSON.parse(payload.toString('utf8')) as Statement;
+  } catch (error) {
+    if (error instanceof AirlockError || error instanceof SyntaxError) return [...checks, fail('provenance', error.message)];
+    throw error;
+  }
+  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== SLSA_PROVENANCE_V1) {
+    return [...checks, fail('statement', `not an in-toto v1 statement with SLSA v1 provenance (_type ${String(statement._type)}, predicateType ${String(statement.predicateType)})`)];
+  }
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const subject = subjects.find((candidate) => candidate.name === name);
+  if (!subject) {
+    const names = subjects.map((candidate) => String(candidate.name)).join(', ');
+    return [...checks, fail('subject', `the envelope is for ${names || 'no named subject'}, not ${name}`)];
+  }
+  checks.push(
+    subject.digest?.sha256 === actualSha256
+      ? pass('subject digest', `sha256 ${actualSha256}`)
+      : fail('subject digest', `the envelope records sha256 ${String(subject.digest?.sha256)}, the file has ${actualSha256}`),
+  );
+  const params = statement.predicate?.buildDefinition?.externalParameters ?? {};
+  const bytes = await fs.readFile(file);
+  const info = (() => {
+    try {
+      return readGoBuildInfo(bytes);
+    } catch {
+      return null;
+    }
+  })();
+  if (!info) {
+    checks.push(fail('build info', 'the binary carries no readable Go build information'));
+  } else {
+    const expect = (label: string, actual: string | undefined, wanted: unknown) =>
+      checks.push(
+        actual === wanted
+          ? pass(label, String(actual))
+          : fail(label, `the binary says ${actual ?? 'nothing'}, the provenance says ${String(wanted)}`),
+      );
+    expect('go version', info.goVersion, params.go);
+    expect('GOOS', buildSetting(info, 'GOOS'), params.goos);
+    expect('GOARCH', buildSetting(info, 'GOARCH'), params.goarch);
+    expect('CGO_ENABLED', buildSetting(info, 'CGO_ENABLED'), '0');
+    expect('-trimpath', buildSetting(info, '-trimpath'), 'true');
+  }
+  const linkage = (() => {
+    try {
+      return checkStaticExecutable(bytes);
+    } catch (error) {
+      return { static: false, reason: (error as Error).message };
+    }
+  })();
+  checks.push(linkage.static ? pass('static', 'no dynamic linking') : fail('static', linkage.reason ?? 'not static'));
+  return checks;
+}
+
+/**
+ * Verifies a release directory written by `airlock build`: each SHA256SUMS (and its signature), every file
+ * it lists, every artifact's envelope (signature, subject, and that it belongs to that artifact), and the
+ * facts the binary records about itself against its provenance.
+ */
+export async function verifyRelease(directory: string, publicKey: KeyObject | undefined): Promise<ReleaseVerification> {
+  const dir = path.resolve(directory);
+  const files: FileVerification[] = [];
+  const sumsFiles = await findChecksumFiles(dir);
+  if (sumsFiles.length === 0) {
+    files.push({ file: CHECKSUMS_FILE, kind: 'checksums', ok: false, checks: [fail('SHA256SUMS', `${dir} has no SHA256SUMS (nor one per toolchain)`)] });
+  }
+  for (const sumsRelative of sumsFiles) {
+    const sumsPath = path.join(dir, sumsRelative);
+    const group = path.posix.dirname(sumsRelative) === '.' ? '' : path.posix.dirname(sumsRelative);
+    const sumsBytes = await fs.readFile(sumsPath);
+    const sumsChecks: Check[] = [];
+    const signaturePath = `${sumsPath}.sig`;
+    const signature = await fs.readFile(signaturePath, 'utf8').catch(() => undefined);
+    if (publicKey) {
+      if (signature === undefined) sumsChecks.push(fail('signature', `${sumsRelative}.sig is missing`));
+      else if (verifyDetached(sumsBytes, signature, publicKey)) sumsChecks.push(pass('signature', 'valid for the given key'));
+      else sumsChecks.push(fail('signature', `${sumsRelative}.sig does not verify: SHA256SUMS was changed or signed with another key`));
+    } else {
+      sumsChecks.push(pass('signature', signature === undefined ? 'unsigned (and no --key given)' : 'not checked: no --key given'));
+    }
+    let entries: Array<{ name: string; sha256: string }> = [];
+    try {
+      entries = parseSha256Sums(sumsBytes.toString('utf8'));
+      sumsChecks.push(pass('format', `${entries.length} entries`));
+    } catch (error) {
+      sumsChecks.push(fail('format', `${sumsRelative} is not in sha256sum format: ${(error as Error).message}`));
+    }
+    files.push({ file: sumsRelative, kind: 'checksums', ok: sumsChecks.every((c) => c.ok), checks: sumsChecks });
+    for (const entry of entries) {
+      const relative = group === '' ? entry.name : `${group}/${entry.name}`;
+      const kind = entry.name.endsWith(SBOM_SUFFIX) ? 'sbom' : 'artifact';
+      const checks: Check[] = [];
+      const actual = await sha256File(path.join(dir, relative)).catch(() => undefined);
+      if (actual === undefined) {
+        files.push({ file: relative, kind, ok: false, checks: [fail('present', `${relative} is listed in ${sumsRelative} but missing`)] });
+        continue;
+      }
+      checks.push(actual === entry.sha256 ? pass('checksum', `matches ${sumsRelative}`) : fail('checksum', `sha256 ${actual} differs from ${sumsRelative} (${entry.sha256})`));
+      if (kind === 'artifact') checks.push(...(await verifyArtifact(dir, relative, actual, publicKey)));
+      files.push({ file: relative, kind, ok: checks.every((c) => c.ok), checks });
+    }
+  }
+  return { directory: dir, signaturesChecked: publicKey !== undefined, ok: files.every((f) => f.ok), files };
+}
