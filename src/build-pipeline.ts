@@ -6,9 +6,11 @@ import pLimit from 'p-limit';
 import { formatSha256Sums } from './artifacts/checksums.js';
 import { CHECKSUMS_FILE, OutputStaging } from './artifacts/output-directory.js';
 import { checkStaticExecutable } from './artifacts/static-check.js';
+import { describeBinaryDifference } from './artifacts/binary-difference.js';
 import { onInterrupt } from './cleanup.js';
 import { type AirlockConfig, readAirlockConfig } from './config/airlock-config.js';
-import type { ContainerEngine } from './engine/engine.js';
+import type { ContainerEngine, SeccompSetting } from './engine/engine.js';
+import { loadSeccompChoice } from './sandbox/seccomp-choice.js';
 import { AirlockError, BuildError, InputError, VerificationError } from './errors.js';
 import { type GoModule, findMainPackages, readGoModule } from './modules/read-module.js';
 import { type ModuleInputs, resolveModuleInputs } from './modules/resolve-module-inputs.js';
@@ -21,12 +23,13 @@ import type { ArtifactSummary } from './report/summary.js';
 import { SandboxImages } from './sandbox/ensure-image.js';
 import { type SandboxImageSpec, sandboxImageSpec } from './sandbox/image-spec.js';
 import { loadSandboxTemplate } from './sandbox/load-template.js';
-import { type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from './sandbox/policy.js';
+import { LABEL_MANAGED, type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from './sandbox/policy.js';
 import { ResourceTracker } from './sandbox/resource-tracker.js';
 import { runSandboxBuild } from './sandbox/run-build.js';
 import { digestSourceTree, listSourceTree } from './sandbox/source-tree.js';
 import { airlockVersion } from './package-root.js';
 import { writeAttestation } from './provenance/attest.js';
+import { MAX_RECORDED_FILES } from './provenance/statement.js';
 import { canonicalJson, sha256Hex } from './provenance/canonical-json.js';
 import { type Signer } from './provenance/dsse.js';
 import { readGitFacts } from './provenance/git-source.js';
@@ -50,6 +53,14 @@ export interface BuildRequest {
   matrixPath?: string;
   /** A module set (from `airlock modules pack`) to take and prove the dependencies from. */
   modulesFile?: string;
+  /** A seccomp profile file, or "engine-default"; airlock's measured allowlist when absent. */
+  seccomp?: string;
+  /** Build every target twice in fresh containers and fail if the two differ. */
+  check?: boolean;
+  /** Keep GOCACHE in a persistent volume per toolchain, target and module (faster; recorded in provenance). */
+  cache?: boolean;
+  /** SOURCE_DATE_EPOCH, when set: the modification time given to every output. */
+  sourceDateEpoch?: number;
 }
 
 export interface PreparedToolchain {
@@ -63,6 +74,8 @@ export interface PreparedBuild {
   plan: BuildPlan;
   toolchains: Map<string, PreparedToolchain>;
   policy: SandboxPolicy;
+  /** The seccomp profile the policy names, as sent to the engine. */
+  seccomp: SeccompSetting | undefined;
   moduleInputs: ModuleInputs;
   notes: string[];
 }
@@ -113,7 +126,8 @@ async function prepareWithModules(
   const mains = mainSpecs.length > 0 ? mainSpecs.map(normaliseMainPackage) : await findMainPackages(module);
   for (const main of mains) await assertPackageDirectory(module.dir, main);
   const cpus = Math.max(1, os.availableParallelism());
-  const policy = applySandboxLimits(defaultSandboxPolicy(cpus), config.sandbox ?? {});
+  const seccomp = await loadSeccompChoice(request.seccomp);
+  const policy = { ...applySandboxLimits(defaultSandboxPolicy(cpus), config.sandbox ?? {}), seccomp: seccomp.choice };
   const template = await loadSandboxTemplate();
   const toolchains = new Map<string, PreparedToolchain>();
   for (const toolchain of resolution.toolchains) {
@@ -150,7 +164,8 @@ async function prepareWithModules(
     verified: moduleInputs.verified,
     list: moduleInputs.modules,
   };
-  return { module, config, plan, toolchains, policy, moduleInputs, notes };
+  const seccompSetting = seccomp.profile ? { profileJson: seccomp.profile.json, serverPath: seccomp.profile.path } : undefined;
+  return { module, config, plan, toolchains, policy, seccomp: seccompSetting, moduleInputs, notes };
 }
 
 function normaliseMainPackage(main: string): string {
@@ -230,7 +245,7 @@ export async function executeBuild(
               reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
             );
             if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
-            artifacts.push(await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter));
+            artifacts.push(await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter, request));
           } catch (error) {
             if (!(error instanceof AirlockError)) throw error;
             failures.push(error);
@@ -255,6 +270,7 @@ export async function executeBuild(
         outputName: path.posix.basename(job.output),
         vendored: module.hasVendor,
         moduleCache: prepared.moduleInputs.source === 'module-set',
+        persistentCache: request.cache === true,
         ldflags: plan.flags.ldflags,
         tags: plan.flags.tags,
       };
@@ -266,7 +282,13 @@ export async function executeBuild(
           sbom: attestation.sbom,
           airlockVersion: airlockVersion(),
           provenance: {
-            source: { path: module.dir, treeDigest: sourceDigest, ...(git ? { gitCommit: git.commit, gitDirty: git.dirty } : {}) },
+            source: {
+              path: module.dir,
+              treeDigest: sourceDigest.digest,
+              ...(git ? { gitCommit: git.commit, gitDirty: git.dirty } : {}),
+              excluded: sourceExcludes(module.dir, outDir),
+              ...(Object.keys(sourceDigest.files).length <= MAX_RECORDED_FILES ? { files: sourceDigest.files } : {}),
+            },
             module: { path: plan.module.path, ...(plan.module.go !== undefined ? { go: plan.module.go } : {}) },
             build: { package: job.package, goos: job.goos, goarch: job.goarch, ldflags: plan.flags.ldflags, tags: plan.flags.tags },
             toolchain: {
@@ -283,11 +305,14 @@ export async function executeBuild(
               imageId: imageIds.get(job.toolchain)!,
               policy: prepared.policy,
               policyDigest: `sha256:${policyDigest}`,
-              seccomp: prepared.policy.seccomp,
+              seccomp: prepared.policy.seccomp.digest ? `${prepared.policy.seccomp.name} (${prepared.policy.seccomp.digest})` : prepared.policy.seccomp.name,
               network: prepared.policy.network,
             },
             modules: { source: prepared.moduleInputs.source, verified: prepared.moduleInputs.verified, list: prepared.moduleInputs.modules },
             builderVersion: { airlock: airlockVersion(), engine: `${engineInfo.kind} ${engineInfo.version}` },
+            ...(request.cache
+              ? { buildCache: `persistent volume ${buildCacheVolume(toolchain.treeDigest, job, plan.module.path)}, shared only by builds of this module, toolchain and target` }
+              : {}),
             invocationId: `${invocation}/${job.id}`,
             startedOn: artifact.startedOn,
             finishedOn: artifact.finishedOn,
@@ -308,6 +333,7 @@ export async function executeBuild(
       await fs.writeFile(sumsFile, sums);
       if (attestation.signer) await fs.writeFile(`${sumsFile}.sig`, await signDetached(Buffer.from(sums), attestation.signer));
     }
+    await normaliseOutputs(staging.stagingDir, new Set(artifacts.map((artifact) => artifact.file)), request.sourceDateEpoch ?? git?.commitTime);
     await staging.publish();
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
     return { plan, outDir, artifacts: artifacts.map(({ job: _job, startedOn: _s, finishedOn: _f, ...summary }) => summary), imagesBuilt };
@@ -316,6 +342,37 @@ export async function executeBuild(
     await staging.discard();
     unregister();
   }
+}
+
+/** Binaries 0755, everything else 0644, and one modification time for all (SOURCE_DATE_EPOCH or the commit's). */
+async function normaliseOutputs(dir: string, binaries: Set<string>, epoch: number | undefined): Promise<void> {
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of await fs.readdir(path.join(dir, relative), { withFileTypes: true })) {
+      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      const absolute = path.join(dir, rel);
+      if (entry.isDirectory()) {
+        await walk(rel);
+        await fs.chmod(absolute, 0o755);
+      } else {
+        await fs.chmod(absolute, binaries.has(rel) ? 0o755 : 0o644);
+      }
+      if (epoch !== undefined) await fs.utimes(absolute, epoch, epoch);
+    }
+  };
+  await walk('');
+}
+
+/** The output directory, relative to the module, when it lies inside it (it is never part of the source). */
+export function sourceExcludes(moduleDir: string, outDir: string): string[] {
+  const relative = path.relative(moduleDir, outDir);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? [relative.split(path.sep).join('/')] : [];
+}
+
+/**
+ * One persistent cache per toolchain, target and module: builds of other modules never share (or poison) it.
+ */
+export function buildCacheVolume(toolchainDigest: string, job: PlanJob, modulePath: string): string {
+  return `airlock-gocache-${sha256Hex(`${toolchainDigest}\n${job.goos}/${job.goarch}\n${modulePath}`).slice(0, 20)}`;
 }
 
 function combineFailures(failures: AirlockError[], total: number): AirlockError {
@@ -335,6 +392,7 @@ async function buildJob(
   staging: OutputStaging,
   sourceOptions: { exclude: string[] },
   reporter: Reporter,
+  request: BuildRequest,
 ): Promise<BuiltArtifact> {
   const started = Date.now();
   const startedOn = new Date();
@@ -342,8 +400,11 @@ async function buildJob(
   reporter.info(`building ${label}`);
   const hostOutputPath = staging.pathFor(job.output);
   await fs.mkdirp(path.dirname(hostOutputPath));
+  const toolchainDigest = prepared.toolchains.get(job.toolchain)!.toolchain.treeDigest;
+  const cacheVolume = request.cache ? buildCacheVolume(toolchainDigest, job, prepared.plan.module.path) : undefined;
+  if (cacheVolume) await engine.createVolume(cacheVolume, { [LABEL_MANAGED]: 'true', 'airlock.purpose': 'gocache' });
   const name = `airlock-${runId}-${index}`;
-  await runSandboxBuild(engine, tracker, prepared.policy, {
+  const sandboxRequest = {
     name,
     volume: name,
     image: prepared.toolchains.get(job.toolchain)!.image.tag,
@@ -353,6 +414,8 @@ async function buildJob(
     mainPackage: job.package,
     outputName: path.posix.basename(job.output),
     vendored: prepared.module.hasVendor,
+    ...(prepared.seccomp ? { seccomp: prepared.seccomp } : {}),
+    ...(cacheVolume ? { persistentCache: true, cacheVolume } : {}),
     moduleCache: prepared.moduleInputs.source === 'module-set',
     ...(prepared.moduleInputs.set ? { moduleCacheArchive: () => packModuleCache(prepared.moduleInputs.set!) } : {}),
     ldflags: prepared.plan.flags.ldflags,
@@ -362,8 +425,22 @@ async function buildJob(
     hostOutputPath,
     maxOutputBytes: MAX_OUTPUT_BYTES,
     label,
-  });
+  };
+  await runSandboxBuild(engine, tracker, prepared.policy, sandboxRequest);
   const bytes = await fs.readFile(hostOutputPath);
+  if (request.check) {
+    // The reproducibility check: the same job again in a fresh container must give the same bytes.
+    const again = `${hostOutputPath}.check`;
+    await runSandboxBuild(engine, tracker, prepared.policy, { ...sandboxRequest, name: `${name}-check`, volume: `${name}-check`, hostOutputPath: again, label: `${label} (check)` });
+    const second = await fs.readFile(again);
+    await fs.remove(again);
+    if (!second.equals(bytes)) {
+      throw new VerificationError(`${job.output} is not reproducible: two builds in fresh containers differ (${describeBinaryDifference(bytes, second).join('; ')})`, {
+        hint: 'look for inputs that change between runs: time, randomness or environment read at build time (go:generate output, embedded files, -ldflags -X values)',
+      });
+    }
+    reporter.info(`checked ${job.output}: a second build in a fresh container is byte-identical`);
+  }
   const linkage = checkStaticExecutable(bytes);
   if (!linkage.static) {
     throw new VerificationError(`${job.output} is not a static binary: ${linkage.reason ?? 'unknown reason'}`, {

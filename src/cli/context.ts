@@ -11,6 +11,7 @@ export interface CommandContext {
   airlockHome: string;
   reporter: Reporter;
   stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
 }
 
@@ -19,6 +20,7 @@ export function commandContext(options: GlobalOptions): CommandContext {
     airlockHome: resolveAirlockHome(process.env, os.homedir()),
     reporter: createConsoleReporter({ quiet: options.quiet, debug: options.debug }),
     stdout: process.stdout,
+    stderr: process.stderr,
     env: process.env,
   };
 }

@@ -5,9 +5,10 @@ import { airlockVersion } from '../package-root.js';
 import { type BuildArguments, buildOptions, runBuildCommand } from './commands/build.js';
 import { runDoctor } from './commands/doctor.js';
 import { runKeygen } from './commands/keygen.js';
+import { runReproduce } from './commands/reproduce.js';
 import { runVerify } from './commands/verify.js';
 import { runModulesPack, runModulesVerify } from './commands/modules.js';
-import { runGenerateDockerfile } from './commands/generate.js';
+import { runGenerateDockerfile, runGeneratePolicy, runGenerateSeccomp } from './commands/generate.js';
 import { runPlanCommand } from './commands/plan.js';
 import { runToolchainImport, runToolchainList, runToolchainPin, runToolchainRemove, runToolchainVerify } from './commands/toolchain.js';
 import { renderError } from './error-output.js';
@@ -57,6 +58,8 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
           .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' })
           .option('sbom', { type: 'boolean', default: false, describe: 'also write a CycloneDX SBOM per artifact' })
+          .option('check', { type: 'boolean', default: false, describe: 'build every target twice in fresh containers and fail if the two differ' })
+          .option('cache', { type: 'boolean', default: false, describe: 'keep GOCACHE in a persistent volume per module, toolchain and target (faster rebuilds)' })
           .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' }),
       async (args) => runBuildCommand(args as unknown as BuildArguments),
     )
@@ -69,6 +72,19 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
           .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
       async (args) => runVerify(args as never),
+    )
+    .command(
+      'reproduce <envelopes..>',
+      'rebuild what provenance envelopes record and compare the bytes',
+      (y) =>
+        y
+          .positional('envelopes', { type: 'string', array: true, demandOption: true, describe: '.intoto.jsonl files of a release' })
+          .option('source', { type: 'string', demandOption: true, describe: 'the source the release was built from' })
+          .option('modules', { type: 'string', describe: 'the module set, when the release was built from one' })
+          .option('key', { type: 'string', describe: 'check the envelopes against this public key first' })
+          .option('seccomp', { type: 'string', describe: 'the seccomp profile, when the release used a site profile' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),
+      async (args) => runReproduce(args as never),
     )
     .command(
       'keygen',
@@ -128,7 +144,19 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
               .option('go', { type: 'string', array: true, describe: 'Go version (default: the newest stored)' }),
           async (args) => runGenerateDockerfile(args as never),
         )
-        .demandCommand(1, 'name what to generate: dockerfile'),
+        .command(
+          'policy',
+          'print the sandbox policy as canonical JSON, with its digest',
+          (c) => c.option('seccomp', { type: 'string', describe: 'a seccomp profile file, or engine-default' }),
+          async (args) => runGeneratePolicy(args as never),
+        )
+        .command(
+          'seccomp',
+          "write airlock's seccomp profile to a file",
+          (c) => c.option('out', { type: 'string', demandOption: true, describe: 'file to write' }),
+          async (args) => runGenerateSeccomp(args as never),
+        )
+        .demandCommand(1, 'name what to generate: dockerfile, policy or seccomp'),
     )
     .command('modules', 'pack, and prove against go.sum, the modules a build depends on', (y) =>
       y
@@ -152,9 +180,18 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         )
         .demandCommand(1, 'name a modules subcommand: pack or verify'),
     )
-    .command('doctor', 'check the engine and the toolchain store', {}, async (args) => {
-      exitCode = await runDoctor(args as never);
-    })
+    .command(
+      'doctor',
+      'check the engine and the toolchain store; --probe also runs the escape probes in the sandbox',
+      (y) =>
+        y
+          .option('probe', { type: 'boolean', default: false, describe: 'build and run the escape-probe suite under the exact build policy' })
+          .option('seccomp', { type: 'string', describe: 'with --probe: a seccomp profile file, or engine-default, to compare' })
+          .option('json', { type: 'boolean', default: false, describe: 'with --probe: print the probe results as JSON' }),
+      async (args) => {
+        exitCode = await runDoctor(args as never);
+      },
+    )
     .demandCommand(1, 'name a command')
     .fail((message, error) => {
       if (error) throw error;

@@ -107,6 +107,12 @@ export class DockerEngine implements ContainerEngine {
       rootless: securityOptions.some((option) => option.includes('name=rootless')),
       cgroupVersion: String((info as { CgroupVersion?: string }).CgroupVersion ?? 'unknown'),
       securityOptions,
+      limits: {
+        memory: (info as { MemoryLimit?: boolean }).MemoryLimit !== false,
+        pids: (info as { PidsLimit?: boolean }).PidsLimit !== false,
+        cpu: (info as { CpuCfsQuota?: boolean }).CpuCfsQuota !== false,
+      },
+      userNamespaces: securityOptions.some((option) => option.includes('name=userns')),
     };
   }
 

@@ -36,6 +36,9 @@ export interface EngineInfo {
   rootless: boolean;
   cgroupVersion: string;
   securityOptions: string[];
+  /** Whether the engine can enforce memory, pids and CPU limits (cgroup controllers available). */
+  limits: { memory: boolean; pids: boolean; cpu: boolean };
+  userNamespaces: boolean;
 }
 
 export interface ImageBuildOptions {

@@ -23,16 +23,64 @@ function stripLeadingComments(source: string): string {
   }
 }
 
-/** Whether a //go:build line before the package clause excludes the file from every build ("ignore"). */
+/**
+ * Whether a file's build constraint excludes it from every build: as `go mod vendor` decides it, with every
+ * tag taken as satisfied except "ignore".
+ */
 export function isIgnoredFile(source: string): boolean {
+  const plusBuild: string[] = [];
   for (const raw of source.split('\n')) {
     const line = raw.trim();
-    if (line.startsWith('package ')) return false;
+    if (line.startsWith('package ')) break;
     const constraint = /^\/\/go:build\s+(.*)$/.exec(line);
-    if (constraint) return /^ignore\b/.test(constraint[1]!.trim());
-    if (/^\/\/ \+build\s+ignore\b/.test(line)) return true;
+    if (constraint) return !evaluateConstraint(constraint[1]!);
+    const old = /^\/\/\s*\+build\s+(.*)$/.exec(line);
+    if (old) plusBuild.push(old[1]!);
   }
-  return false;
+  // Old-style lines: each line must hold; a line is an OR of space-separated ANDs of comma-separated terms.
+  return plusBuild.some(
+    (line) => !line.trim().split(/\s+/).some((option) => option.split(',').every((term) => (term.startsWith('!') ? term.slice(1) === 'ignore' : term !== 'ignore'))),
+  );
+}
+
+/** Evaluates a //go:build expression with every tag true except "ignore"; an unreadable one counts as true. */
+function evaluateConstraint(expression: string): boolean {
+  const tokens = expression.match(/\(|\)|!|&&|\|\||[A-Za-z0-9_.]+/g) ?? [];
+  let position = 0;
+  const peek = () => tokens[position];
+  const parseOr = (): boolean => {
+    let value = parseAnd();
+    while (peek() === '||') {
+      position++;
+      const right = parseAnd();
+      value = value || right;
+    }
+    return value;
+  };
+  const parseAnd = (): boolean => {
+    let value = parseNot();
+    while (peek() === '&&') {
+      position++;
+      const right = parseNot();
+      value = value && right;
+    }
+    return value;
+  };
+  const parseNot = (): boolean => {
+    const token = tokens[position++];
+    if (token === '!') return !parseNot();
+    if (token === '(') {
+      const value = parseOr();
+      position++;
+      return value;
+    }
+    return token !== 'ignore';
+  };
+  try {
+    return parseOr();
+  } catch {
+    return true;
+  }
 }
 
 /** The name `go build` gives a main package's binary: its last path element, skipping a /vN suffix. */

@@ -3,6 +3,8 @@ import { execa } from 'execa';
 export interface GitFacts {
   commit: string;
   dirty: boolean;
+  /** The commit's committer time, seconds since the epoch. */
+  commitTime: number;
 }
 
 /** The commit of a git checkout holding the module, and whether the module's files differ from it. */
@@ -10,5 +12,10 @@ export async function readGitFacts(moduleDir: string): Promise<GitFacts | undefi
   const head = await execa('git', ['-C', moduleDir, 'rev-parse', 'HEAD'], { reject: false });
   if (head.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(String(head.stdout).trim())) return undefined;
   const status = await execa('git', ['-C', moduleDir, 'status', '--porcelain', '--', '.'], { reject: false });
-  return { commit: String(head.stdout).trim(), dirty: status.exitCode !== 0 || String(status.stdout).trim() !== '' };
+  const time = await execa('git', ['-C', moduleDir, 'log', '-1', '--format=%ct', 'HEAD'], { reject: false });
+  return {
+    commit: String(head.stdout).trim(),
+    dirty: status.exitCode !== 0 || String(status.stdout).trim() !== '',
+    commitTime: Number.parseInt(String(time.stdout).trim(), 10) || 0,
+  };
 }

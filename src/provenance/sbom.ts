@@ -10,7 +10,8 @@ export interface SbomInput {
   airlockVersion: string;
 }
 
-function purl(path: string, version: string): string {
+/** A package URL for a Go module; statement and SBOM name modules the same way. */
+export function goPurl(path: string, version: string): string {
   const encoded = path.split('/').map(encodeURIComponent).join('/');
   return `pkg:golang/${encoded}@${encodeURIComponent(version)}`;
 }
@@ -36,10 +37,10 @@ export function buildCycloneDxSbom(input: SbomInput): Record<string, unknown> {
     },
     ...input.modules.map((module) => ({
       type: 'library',
-      'bom-ref': purl(module.path, module.version),
+      'bom-ref': goPurl(module.path, module.version),
       name: module.path,
       version: module.version,
-      purl: purl(module.path, module.version),
+      purl: goPurl(module.path, module.version),
       properties: [
         { name: 'airlock:origin', value: module.origin },
         ...(module.sum ? [{ name: 'go:sum', value: module.sum }] : []),

@@ -1,10 +1,15 @@
+import { pathToFileURL } from 'node:url';
 import { h1ToHex } from './canonical-json.js';
+import { goPurl } from './sbom.js';
 
 /** The in-toto / SLSA identifiers airlock emits; see docs/buildtype.md. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 export const BUILD_TYPE = 'https://airlock.dev/buildtypes/go-sandbox/v1';
 export const BUILDER_ID = 'https://airlock.dev/builders/local-engine/v1';
+
+/** Source trees up to this many files carry their file list in the provenance. */
+export const MAX_RECORDED_FILES = 5000;
 
 export interface ResourceDescriptor {
   name?: string;
@@ -35,7 +40,16 @@ export interface ProvenanceStatement {
 
 export interface ProvenanceInput {
   artifact: { name: string; sha256: string };
-  source: { path: string; treeDigest: string; gitCommit?: string; gitDirty?: boolean };
+  source: {
+    path: string;
+    treeDigest: string;
+    gitCommit?: string;
+    gitDirty?: boolean;
+    /** Per-file sha256, recorded for trees of up to MAX_RECORDED_FILES files so a rebuild can name what changed. */
+    files?: Record<string, string>;
+    /** Paths left out of the tree (the output directory when it lies inside the module). */
+    excluded?: string[];
+  };
   module: { path: string; go?: string };
   build: { package: string; goos: string; goarch: string; ldflags: string[]; tags: string[] };
   toolchain: {
@@ -51,6 +65,7 @@ export interface ProvenanceInput {
   modules: { source: string; verified: boolean; list: Array<{ path: string; version: string; sum?: string; origin: string }> };
   sbom?: { name: string; sha256: string };
   builderVersion: Record<string, string>;
+  buildCache?: string;
   invocationId: string;
   startedOn: Date;
   finishedOn: Date;
@@ -80,16 +95,20 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
     },
     {
       name: 'source',
-      uri: `file://${input.source.path}`,
+      uri: pathToFileURL(input.source.path).href,
       digest: {
         dirHash: input.source.treeDigest,
         ...(input.source.gitCommit ? { gitCommit: input.source.gitCommit } : {}),
       },
-      ...(input.source.gitCommit ? { annotations: { gitDirty: input.source.gitDirty ?? false } } : {}),
+      annotations: {
+        ...(input.source.gitCommit ? { gitDirty: input.source.gitDirty ?? false } : {}),
+        excluded: input.source.excluded ?? [],
+        ...(input.source.files ? { files: input.source.files } : {}),
+      },
     },
     ...input.modules.list.map((module) => ({
       name: `${module.path}@${module.version}`,
-      uri: `pkg:golang/${module.path}@${module.version}`,
+      uri: goPurl(module.path, module.version),
       ...(module.sum ? { digest: { dirHash: h1ToHex(module.sum) } } : {}),
       annotations: { origin: module.origin, ...(module.sum ? { goSum: module.sum } : {}) },
     })),
@@ -117,7 +136,7 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
           cgo: false,
           moduleSource: input.modules.source,
           modulesVerifiedAgainstGoSum: input.modules.verified,
-          buildCache: 'none: every build starts with an empty GOCACHE on a tmpfs',
+          buildCache: input.buildCache ?? 'none: every build starts with an empty GOCACHE on a tmpfs',
           sandbox: {
             image: input.sandbox.image,
             imageId: input.sandbox.imageId,

@@ -27,6 +27,7 @@ export function generatedContextFiles(spec: SandboxImageSpec): Array<ContextEntr
     { path: 'work', type: 'directory', mode: 0o755 },
     { path: 'work/src', type: 'directory', mode: 0o755 },
     { path: 'work/out', type: 'directory', mode: 0o755 },
+    { path: 'cache', type: 'directory', mode: 0o755 },
   ];
 }
 

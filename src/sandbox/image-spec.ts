@@ -55,6 +55,7 @@ export function sandboxImageSpec(template: SandboxTemplate, toolchain: ImageTool
     GOROOT: SandboxPaths.goroot,
     WORK_DIR: SandboxPaths.work,
     SOURCE_DIR: SandboxPaths.source,
+    CACHE_DIR: SandboxPaths.cache,
   };
   const dockerfile = renderTemplate(template.dockerfile, values);
   const passwd = renderTemplate(template.passwd, values);

@@ -1,4 +1,5 @@
-import type { ContainerSpec } from '../engine/engine.js';
+import type { ContainerSpec, SeccompSetting } from '../engine/engine.js';
+import type { SeccompChoice } from './seccomp-choice.js';
 
 /** The fixed shape of every build container. One place, so it can be printed, recorded and audited. */
 export interface SandboxPolicy {
@@ -15,7 +16,7 @@ export interface SandboxPolicy {
   cpus: number;
   nofile: number;
   timeoutSeconds: number;
-  seccomp: 'engine-default';
+  seccomp: SeccompChoice;
 }
 
 export const GIB = 1024 ** 3;
@@ -34,7 +35,7 @@ export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
     cpus,
     nofile: 4096,
     timeoutSeconds: 900,
-    seccomp: 'engine-default',
+    seccomp: { kind: 'engine-default', name: 'engine-default' },
   };
 }
 
@@ -62,6 +63,8 @@ export const SandboxPaths = {
   source: '/work/src',
   output: '/work/out',
   moduleCache: '/work/gomodcache',
+  /** Where a persistent build-cache volume is mounted when the build asks for one (--cache). */
+  cache: '/cache',
   tmp: '/tmp',
 } as const;
 
@@ -78,6 +81,8 @@ export interface BuildCommandInput {
   vendored: boolean;
   /** The module's dependencies come from a module set, unpacked read-only at SandboxPaths.moduleCache. */
   moduleCache?: boolean;
+  /** GOCACHE lives in a persistent volume at SandboxPaths.cache instead of the container's tmpfs. */
+  persistentCache?: boolean;
   ldflags: string[];
   tags: string[];
 }
@@ -96,7 +101,7 @@ export function goBuildEnvironment(input: BuildCommandInput): Record<string, str
     PATH: `${SandboxPaths.goroot}/bin`,
     HOME: `${SandboxPaths.tmp}/home`,
     TMPDIR: SandboxPaths.tmp,
-    GOCACHE: `${SandboxPaths.tmp}/gocache`,
+    GOCACHE: input.persistentCache ? SandboxPaths.cache : `${SandboxPaths.tmp}/gocache`,
     GOPATH: `${SandboxPaths.tmp}/gopath`,
     GOENV: 'off',
     GOPROXY: 'off',
@@ -119,28 +124,66 @@ export interface BuildContainerInput extends BuildCommandInput {
   image: string;
   runId: string;
   volume: string;
+  /** The profile to send when the policy names one (see seccomp-choice.ts). */
+  seccomp?: SeccompSetting;
+  /** The persistent build-cache volume, with --cache. */
+  cacheVolume?: string;
 }
 
 export function buildContainerSpec(policy: SandboxPolicy, input: BuildContainerInput): ContainerSpec {
-  return {
+  return sandboxContainerSpec(policy, {
     name: input.name,
     image: input.image,
+    volume: input.volume,
     command: [`${SandboxPaths.goroot}/bin/go`, ...goBuildArguments(input)],
     env: goBuildEnvironment(input),
-    workingDir: SandboxPaths.source,
-    user: `${policy.uid}:${policy.gid}`,
     labels: {
       [LABEL_MANAGED]: 'true',
       [LABEL_RUN]: input.runId,
       [LABEL_TARGET]: `${input.goos}/${input.goarch}`,
       [LABEL_PACKAGE]: input.mainPackage,
     },
+    ...(input.seccomp ? { seccomp: input.seccomp } : {}),
+    ...(input.cacheVolume ? { cacheVolume: input.cacheVolume } : {}),
+  });
+}
+
+/** Any container airlock runs in the sandbox (a build, or the escape probes): the policy decides everything else. */
+export function sandboxContainerSpec(
+  policy: SandboxPolicy,
+  input: {
+    name: string;
+    image: string;
+    volume: string;
+    command: string[];
+    env: Record<string, string>;
+    labels: Record<string, string>;
+    seccomp?: SeccompSetting;
+    cacheVolume?: string;
+  },
+): ContainerSpec {
+  if (policy.seccomp.kind !== 'engine-default' && input.seccomp === undefined) {
+    // Never fall back to the engine's default silently: the policy promised this profile.
+    throw new Error(`the policy names the seccomp profile ${policy.seccomp.name} but none was loaded`);
+  }
+  return {
+    name: input.name,
+    image: input.image,
+    command: input.command,
+    env: input.env,
+    workingDir: SandboxPaths.source,
+    user: `${policy.uid}:${policy.gid}`,
+    labels: input.labels,
+    ...(policy.seccomp.kind !== 'engine-default' && input.seccomp ? { seccomp: input.seccomp } : {}),
     readOnlyRootFs: policy.readOnlyRootFs,
     network: policy.network,
     capDrop: policy.capDrop,
     noNewPrivileges: policy.noNewPrivileges,
     tmpfs: [{ path: SandboxPaths.tmp, options: `rw,noexec,nosuid,nodev,size=${policy.tmpfsSizeBytes},mode=1777` }],
-    volumes: [{ name: input.volume, target: SandboxPaths.work, readOnly: false }],
+    volumes: [
+      { name: input.volume, target: SandboxPaths.work, readOnly: false },
+      ...(input.cacheVolume ? [{ name: input.cacheVolume, target: SandboxPaths.cache, readOnly: false }] : []),
+    ],
     pidsLimit: policy.pidsLimit,
     memoryBytes: policy.memoryBytes,
     nanoCpus: Math.round(policy.cpus * 1e9),

@@ -88,7 +88,7 @@ export function packSourceTree(moduleDir: string, options: SourceTreeOptions): R
  * The digest of exactly what is sent into the sandbox: Go's Hash1 construction (sha256 over sorted
  * "<sha256>  <path>" lines) over every file, with a link hashed as its target text. Hex, for provenance.
  */
-export async function digestSourceTree(moduleDir: string, entries: readonly SourceEntry[]): Promise<string> {
+export async function digestSourceTree(moduleDir: string, entries: readonly SourceEntry[]): Promise<SourceDigest> {
   const root = path.resolve(moduleDir);
   const lines: Array<{ name: string; sha256: string }> = [];
   for (const entry of entries) {
@@ -100,5 +100,12 @@ export async function digestSourceTree(moduleDir: string, entries: readonly Sour
   lines.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   const summary = createHash('sha256');
   for (const line of lines) summary.update(`${line.sha256}  ${line.name}\n`);
-  return summary.digest('hex');
+  return { digest: summary.digest('hex'), files: Object.fromEntries(lines.map((line) => [line.name, line.sha256])) };
+}
+
+export interface SourceDigest {
+  /** Hex Hash1 over the files, see digestSourceTree. */
+  digest: string;
+  /** Each file's sha256, by path relative to the module root. */
+  files: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { InputError } from '../../errors.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { type AttestationOptions, type BuildRequest, type PreparedBuild, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
@@ -18,6 +19,9 @@ export interface BuildArguments extends GlobalOptions {
   tags: string[];
   jobs: number;
   modules?: string;
+  seccomp?: string;
+  check?: boolean;
+  cache?: boolean;
   signKey?: string;
   signerCommand?: string;
   signerPub?: string;
@@ -37,7 +41,17 @@ export function buildOptions<T>(yargs: Argv<T>) {
     })
     .option('ldflags', { type: 'string', array: true, default: [] as string[], describe: 'extra linker flags, appended after -buildid= (repeatable)' })
     .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'build tags (repeatable or comma-separated)' })
+    .option('seccomp', { type: 'string', describe: "a site's seccomp profile file, or engine-default (default: airlock's measured allowlist)" })
     .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`: dependencies are proven against go.sum and, without vendor/, built from it' });
+}
+
+function sourceDateEpoch(env: NodeJS.ProcessEnv): { sourceDateEpoch?: number } {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return {};
+  if (!/^\d+$/.test(value)) {
+    throw new InputError(`SOURCE_DATE_EPOCH=${value} is not a number of seconds`, { hint: 'set it to a Unix time, e.g. $(git log -1 --format=%ct)' });
+  }
+  return { sourceDateEpoch: Number(value) };
 }
 
 export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: number }, context: CommandContext): BuildRequest {
@@ -51,6 +65,10 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
     tags: args.tags.flatMap((tag) => tag.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== ''),
     jobs: args.jobs ?? os.availableParallelism(),
     ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules) } : {}),
+    ...(args.seccomp !== undefined ? { seccomp: args.seccomp } : {}),
+    ...(args.check ? { check: true } : {}),
+    ...(args.cache ? { cache: true } : {}),
+    ...sourceDateEpoch(context.env),
     airlockHome: context.airlockHome,
   };
 }

@@ -1,7 +1,18 @@
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
 import { connectEngine } from '../../engine/docker-engine.js';
+import type { ContainerEngine, EngineInfo } from '../../engine/engine.js';
 import { AirlockError, ExitCode } from '../../errors.js';
+import { packageRoot } from '../../package-root.js';
+import { silentReporter } from '../../report/reporter.js';
+import { formatTable } from '../../report/summary.js';
+import { SandboxImages } from '../../sandbox/ensure-image.js';
+import { ResourceTracker } from '../../sandbox/resource-tracker.js';
+import { type ProbeResult, runProbesInSandbox } from '../../sandbox/run-probes.js';
 import { ToolchainStore } from '../../toolchain/store.js';
-import { type GlobalOptions, commandContext } from '../context.js';
+import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 
 interface Finding {
   ok: boolean;
@@ -11,20 +22,78 @@ interface Finding {
   exitCode?: number;
 }
 
+function engineFindings(info: EngineInfo, endpoint: string): Finding[] {
+  const findings: Finding[] = [{ ok: true, subject: 'engine', text: `${info.kind} ${info.version} (API ${info.apiVersion}) on ${info.os}/${info.arch} at ${endpoint}` }];
+  findings.push(
+    info.seccomp
+      ? { ok: true, subject: 'seccomp', text: 'supported by the engine: airlock sends its measured allowlist with every build' }
+      : { ok: false, subject: 'seccomp', text: 'the engine does not report seccomp support', hint: 'use an engine built with seccomp (Debian docker.io is)', exitCode: ExitCode.engineUnavailable },
+  );
+  const missing = (['memory', 'pids', 'cpu'] as const).filter((limit) => !info.limits[limit]);
+  findings.push(
+    missing.length === 0
+      ? { ok: true, subject: 'limits', text: `memory, pids and CPU limits enforced (cgroups v${info.cgroupVersion})` }
+      : { ok: false, subject: 'limits', text: `the engine cannot enforce ${missing.join(', ')} limits (cgroups v${info.cgroupVersion})`, hint: 'enable the cgroup controllers (rootless engines need cgroup v2 with delegation)', exitCode: ExitCode.engineUnavailable },
+  );
+  findings.push({ ok: true, subject: 'rootless', text: info.rootless ? 'yes: the engine itself runs unprivileged' : 'no: the engine runs as root (the containers do not)' });
+  findings.push({ ok: true, subject: 'userns', text: info.userNamespaces ? 'user-namespace remapping is on' : 'no user-namespace remapping (uid 65534 in the sandbox is 65534 on the host)' });
+  return findings;
+}
+
+async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engine: ContainerEngine, seccomp: string | undefined) {
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-probe-'));
+  const request = {
+    dir: path.join(packageRoot(), 'test', 'probe'),
+    targets: [`linux/${engineInfo.arch}`],
+    mains: [],
+    out: path.join(out, 'dist'),
+    toolchains: [],
+    ldflags: [],
+    tags: [],
+    jobs: 1,
+    airlockHome: context.airlockHome,
+    ...(seccomp !== undefined ? { seccomp } : {}),
+  };
+  const prepared = await prepareBuild(request, `${engineInfo.os}/${engineInfo.arch}`);
+  try {
+    await executeBuild(engine, prepared, request, silentReporter);
+  } finally {
+    await releasePreparedBuild(prepared);
+  }
+  return { prepared, binary: path.join(out, 'dist', `probe_linux_${engineInfo.arch}`), cleanup: () => fs.remove(out) };
+}
+
+/** Builds the escape probes with airlock itself and runs them under the exact build policy. */
+async function runProbes(context: CommandContext, engine: ContainerEngine, info: EngineInfo, seccomp: string | undefined): Promise<ProbeResult[]> {
+  const { prepared, binary, cleanup } = await buildProbe(context, info, engine, seccomp);
+  try {
+    const { toolchain, image } = [...prepared.toolchains.values()][0]!;
+    await new SandboxImages(engine).ensure(image, toolchain.goroot);
+    const tracker = new ResourceTracker(engine);
+    try {
+      return await runProbesInSandbox(engine, tracker, prepared.policy, {
+        image: image.tag,
+        probeBinary: binary,
+        ...(prepared.seccomp ? { seccomp: prepared.seccomp } : {}),
+      });
+    } finally {
+      await tracker.removeAll();
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
 /** Checks what a build needs and says what to do about each problem; exits non-zero if anything is wrong. */
-export async function runDoctor(args: GlobalOptions): Promise<number> {
+export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp?: string; json?: boolean }): Promise<number> {
   const context = commandContext(args);
   const findings: Finding[] = [];
+  let engine: Awaited<ReturnType<typeof connectEngine>> | undefined;
+  let info: EngineInfo | undefined;
   try {
-    const engine = await connectEngine(context.env);
-    const info = await engine.info();
-    findings.push({ ok: true, subject: 'engine', text: `${info.kind} ${info.version} (API ${info.apiVersion}) on ${info.os}/${info.arch} at ${engine.endpoint}` });
-    findings.push(
-      info.seccomp
-        ? { ok: true, subject: 'seccomp', text: 'supported by the engine' }
-        : { ok: false, subject: 'seccomp', text: 'the engine does not report seccomp support', hint: 'use an engine built with seccomp (Debian docker.io is)', exitCode: ExitCode.engineUnavailable },
-    );
-    findings.push({ ok: true, subject: 'cgroups', text: `version ${info.cgroupVersion}${info.rootless ? ', rootless engine' : ''}` });
+    engine = await connectEngine(context.env);
+    info = await engine.info();
+    findings.push(...engineFindings(info, engine.endpoint));
   } catch (error) {
     if (!(error instanceof AirlockError)) throw error;
     findings.push({ ok: false, subject: 'engine', text: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode });
@@ -43,5 +112,22 @@ export async function runDoctor(args: GlobalOptions): Promise<number> {
   for (const finding of findings) {
     context.stdout.write(`${finding.ok ? 'ok     ' : 'problem'} ${finding.subject}: ${finding.text}${finding.hint ? `; ${finding.hint}` : ''}\n`);
   }
-  return findings.find((finding) => !finding.ok)?.exitCode ?? ExitCode.ok;
+  const problem = findings.find((finding) => !finding.ok)?.exitCode;
+  if (!args.probe || problem !== undefined || !engine || !info) return problem ?? ExitCode.ok;
+
+  const results = await runProbes(context, engine, info, args.seccomp);
+  if (args.json) {
+    context.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    const rows = results.map((r) => [r.outcome === 'allowed' ? 'ESCAPED' : r.outcome === 'skipped' ? 'skipped' : 'denied', r.probe, r.category, r.detail]);
+    context.stdout.write(`${formatTable([['RESULT', 'PROBE', 'CATEGORY', 'DETAIL'], ...rows])}\n`);
+  }
+  const escaped = results.filter((r) => r.outcome === 'allowed');
+  const denied = results.filter((r) => r.outcome === 'denied').length;
+  context.stdout.write(`${results.length} probes: ${denied} denied, ${escaped.length} escaped, ${results.length - denied - escaped.length} skipped\n`);
+  if (escaped.length > 0) {
+    context.stderr.write(`airlock: error: ${escaped.length} probe${escaped.length === 1 ? '' : 's'} escaped the sandbox: ${escaped.map((r) => r.probe).join(', ')}; do not run untrusted builds on this runner until the policy holds\n`);
+    return ExitCode.verificationFailed;
+  }
+  return ExitCode.ok;
 }

@@ -9,6 +9,8 @@ import { sandboxImageSpec } from '../../sandbox/image-spec.js';
 import { loadSandboxTemplate } from '../../sandbox/load-template.js';
 import { defaultSandboxPolicy } from '../../sandbox/policy.js';
 import { ToolchainStore } from '../../toolchain/store.js';
+import { canonicalJson, sha256Hex } from '../../provenance/canonical-json.js';
+import { loadSeccompChoice, strictProfilePath } from '../../sandbox/seccomp-choice.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 /** Writes the sandbox image's Dockerfile and a listing of its build context, for review. */
@@ -37,4 +39,23 @@ export async function runGenerateDockerfile(args: GlobalOptions & { out: string;
     `${JSON.stringify({ tag: spec.tag, templateDigest: spec.templateDigest, toolchain: spec.toolchain, labels: spec.labels }, null, 2)}\n`,
   );
   context.reporter.info(`wrote the Dockerfile and the context listing (${entries.length} entries) for ${spec.tag} to ${out}`);
+}
+
+/** Prints the whole container policy as canonical JSON with its digest: what every build records. */
+export async function runGeneratePolicy(args: GlobalOptions & { seccomp?: string }): Promise<void> {
+  const context = commandContext(args);
+  const seccomp = await loadSeccompChoice(args.seccomp);
+  const policy = { ...defaultSandboxPolicy(os.availableParallelism()), seccomp: seccomp.choice };
+  const canonical = canonicalJson(policy);
+  context.stdout.write(`${JSON.stringify(JSON.parse(canonical), null, 2)}\n`);
+  context.reporter.info(`policy digest sha256:${sha256Hex(canonical)} (cpus follow this machine; airlock.json may change limits)`);
+}
+
+/** Writes airlock's seccomp profile, for review or for engines that need it as a file (Podman). */
+export async function runGenerateSeccomp(args: GlobalOptions & { out: string }): Promise<void> {
+  const context = commandContext(args);
+  const loaded = await loadSeccompChoice(undefined);
+  const out = path.resolve(args.out);
+  await fs.copyFile(strictProfilePath(), out);
+  context.reporter.info(`wrote ${out} (${loaded.choice.digest})`);
 }

@@ -2,6 +2,7 @@
  * readModuleZip and goModHash against the real module zips of examples/cli: their h1: must be what go.sum and
  * the go command's .ziphash files say. Damaged or hostile zips are built with the `zip` command.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -10,6 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { InputError } from '../../../src/errors.js';
 import { goModHash, readModuleZip } from '../../../src/modules/module-zip.js';
 import { CLI_GO_SUM, CLI_ZIP_MODULES, extractCliModuleSet } from '../../helpers/cli-module-set.js';
+import { goDownloadFromFileProxy } from '../../helpers/go-module-proxy.js';
 import { execFileAsync, run, tempDir } from '../../helpers/host-tools.js';
 
 /** The download-cache name of a module file, spelled out for the modules of examples/cli (all lower-case). */
@@ -100,10 +102,25 @@ test('a well-formed hand-made zip is read and hashed as Go does', async (t) => {
   const read = await readModuleZip(zip, 'example.com/m', 'v1.0.0');
   t.deepEqual([...read.files.keys()].sort(), ['go.mod', 'm.go']);
   // Hash1 by hand: sha256 over sorted "<sha256 hex>  <name with prefix>\n" lines, base64.
-  const { createHash } = await import('node:crypto');
   const line = (name: string, content: string) => `${createHash('sha256').update(content).digest('hex')}  ${name}\n`;
   const summary = line('example.com/m@v1.0.0/go.mod', 'module example.com/m\n') + line('example.com/m@v1.0.0/m.go', 'package m\n');
   t.is(read.h1, `h1:${createHash('sha256').update(summary).digest('base64')}`);
+});
+
+test('a module with an upper-case path: h1 and go.mod hash equal what the go command computes on download', async (t) => {
+  const download = await goDownloadFromFileProxy(t, {
+    path: 'example.com/UpperCase',
+    version: 'v1.0.0-RC1',
+    escapedPath: 'example.com/!upper!case',
+    escapedVersion: 'v1.0.0-!r!c1',
+    files: { 'go.mod': 'module example.com/UpperCase\n', 'u.go': 'package uppercase\n', 'sub/LICENSE': 'MIT\n' },
+  });
+  // The zip's entries carry the real (unescaped) path; readModuleZip is given the real path too.
+  const zip = await readModuleZip(download.Zip, 'example.com/UpperCase', 'v1.0.0-RC1');
+  t.is(zip.h1, download.Sum);
+  t.is(zip.h1, (await fs.readFile(download.Zip.replace(/\.zip$/, '.ziphash'), 'utf8')).trim());
+  t.deepEqual([...zip.files.keys()].sort(), ['go.mod', 'sub/LICENSE', 'u.go']);
+  t.is(goModHash(await fs.readFile(download.GoMod)), download.GoModSum);
 });
 
 test('a zip with an entry outside the <module>@<version>/ prefix raises InputError', async (t) => {

@@ -51,7 +51,7 @@ test('the default policy: unprivileged, offline, read-only, capped', (t) => {
     cpus: 4,
     nofile: 4096,
     timeoutSeconds: 900,
-    seccomp: 'engine-default',
+    seccomp: { kind: 'engine-default', name: 'engine-default' },
   });
   t.is(GIB, 1073741824);
   t.not(defaultSandboxPolicy(1).capDrop, defaultSandboxPolicy(1).capDrop, 'each policy has its own arrays');
@@ -203,7 +203,7 @@ test('applySandboxLimits never touches the security settings, whatever the limit
     readOnlyRootFs: true,
     noNewPrivileges: true,
     nofile: 4096,
-    seccomp: 'engine-default',
+    seccomp: { kind: 'engine-default', name: 'engine-default' },
   });
   t.deepEqual(applied.capDrop, ['ALL']);
   // Limits that are not sandbox settings are ignored rather than copied into the policy.

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { connectEngine } from '../../engine/docker-engine.js';
+import { VerificationError } from '../../errors.js';
+import { loadPublicKey } from '../../provenance/keys.js';
+import { type ReproduceResult, readRecordedBuild, reproduceArtifact } from '../../provenance/reproduce.js';
+import { formatTable } from '../../report/summary.js';
+import { type GlobalOptions, commandContext } from '../context.js';
+
+export async function runReproduce(
+  args: GlobalOptions & { envelopes: string[]; source: string; modules?: string; key?: string; seccomp?: string; json: boolean },
+): Promise<void> {
+  const context = commandContext(args);
+  const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
+  // Read and check every envelope first, so a bad one stops the run before any build.
+  const recorded = [];
+  for (const envelope of args.envelopes) recorded.push(await readRecordedBuild(path.resolve(envelope), publicKey));
+  const engine = await connectEngine(context.env);
+  const info = await engine.info();
+  const results: ReproduceResult[] = [];
+  for (const record of recorded) {
+    context.reporter.info(`rebuilding ${record.artifact.name} (${record.go}, ${record.goos}/${record.goarch})`);
+    results.push(
+      await reproduceArtifact(
+        engine,
+        `${info.os}/${info.arch}`,
+        record,
+        {
+          sourceDir: path.resolve(args.source),
+          airlockHome: context.airlockHome,
+          ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules) } : {}),
+          ...(args.seccomp !== undefined ? { seccomp: args.seccomp } : {}),
+          ...(publicKey ? { publicKey } : {}),
+        },
+        context.reporter,
+      ),
+    );
+  }
+  if (args.json) {
+    context.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    const rows = results.map((r) => [r.status, r.artifact, r.status === 'REPRODUCED' ? `sha256 ${r.actual}` : r.differences.join('; ')]);
+    context.stdout.write(`${formatTable([['STATUS', 'ARTIFACT', 'DETAIL'], ...rows])}\n`);
+  }
+  const different = results.filter((r) => r.status === 'DIFFERENT');
+  if (different.length > 0) {
+    throw new VerificationError(`${different.length} of ${results.length} artifacts were not reproduced: ${different.map((r) => r.artifact).join(', ')}`, {
+      hint: 'see where the bytes differ above; rebuild on the recorded toolchain, source and modules',
+    });
+  }
+  context.reporter.info(`all ${results.length} artifacts reproduced bit for bit`);
+}

@@ -1,0 +1,234 @@
+import type { KeyObject } from 'node:crypto';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { describeBinaryDifference } from '../artifacts/binary-difference.js';
+import { type BuildRequest, executeBuild, prepareBuild, releasePreparedBuild } from '../build-pipeline.js';
+import type { ContainerEngine } from '../engine/engine.js';
+import { VerificationError } from '../errors.js';
+import { readGoModule } from '../modules/read-module.js';
+import type { Reporter } from '../report/reporter.js';
+import { digestSourceTree, listSourceTree } from '../sandbox/source-tree.js';
+import { sha256File } from '../toolchain/read-tree.js';
+import { ENVELOPE_SUFFIX } from './attest.js';
+import { decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
+import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
+
+/** What a provenance statement records that a rebuild must match. */
+export interface RecordedBuild {
+  envelope: string;
+  artifact: { name: string; sha256: string; file?: string };
+  module: string;
+  package: string;
+  goos: string;
+  goarch: string;
+  go: string;
+  tags: string[];
+  ldflags: string[];
+  toolchainH1: string;
+  source: { dirHash: string; files?: Record<string, string>; excluded: string[] };
+  moduleSource: string;
+  modules: Array<{ path: string; version: string; sum?: string }>;
+  seccomp: string;
+  limits: { memoryBytes?: number; pidsLimit?: number; tmpfsSizeBytes?: number; timeoutSeconds?: number };
+}
+
+export interface ReproduceResult {
+  artifact: string;
+  status: 'REPRODUCED' | 'DIFFERENT';
+  expected: string;
+  actual: string;
+  differences: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const asRecord = (value: unknown): Json => (value !== null && typeof value === 'object' ? (value as Json) : {});
+const asString = (value: unknown, what: string, source: string): string => {
+  if (typeof value !== 'string') throw new VerificationError(`${source} records no ${what}`, { hint: 'pass envelopes written by airlock build' });
+  return value;
+};
+
+/** Reads and checks one envelope (its signature when a key is given) and extracts what the build recorded. */
+export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObject | undefined): Promise<RecordedBuild> {
+  const source = path.basename(envelopeFile);
+  const text = await fs.readFile(envelopeFile, 'utf8').catch(() => {
+    throw new VerificationError(`${envelopeFile} cannot be read`, { hint: 'pass the .intoto.jsonl files of a release' });
+  });
+  const envelopes = parseEnvelopeLines(text, source);
+  if (envelopes.length !== 1) throw new VerificationError(`${source} holds ${envelopes.length} envelopes, expected 1`, { hint: 'pass one airlock envelope per artifact' });
+  const envelope = envelopes[0]!;
+  let payload: Buffer;
+  if (publicKey) {
+    const verified = verifyEnvelopeSignature(envelope, publicKey);
+    if (!verified.ok) throw new VerificationError(`${source}: ${verified.reason}`, { hint: 'pass the public key the release was signed with' });
+    payload = verified.payload;
+  } else {
+    payload = decodePayload(envelope);
+  }
+  let statement: Json;
+  try {
+    statement = JSON.parse(payload.toString('utf8')) as Json;
+  } catch {
+    throw new VerificationError(`${source} does not hold a JSON statement`, { hint: 'pass envelopes written by airlock build' });
+  }
+  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== SLSA_PROVENANCE_V1) {
+    throw new VerificationError(`${source} is not an in-toto v1 statement of SLSA v1 provenance`, { hint: 'pass envelopes written by airlock build' });
+  }
+  const subject = asRecord((statement.subject as unknown[] | undefined)?.[0]);
+  const definition = asRecord(asRecord(statement.predicate).buildDefinition);
+  const external = asRecord(definition.externalParameters);
+  const internal = asRecord(definition.internalParameters);
+  const sandbox = asRecord(internal.sandbox);
+  const policy = asRecord(sandbox.policy);
+  const dependencies = (Array.isArray(definition.resolvedDependencies) ? definition.resolvedDependencies : []).map(asRecord);
+  const toolchain = dependencies.find((d) => typeof d.uri === 'string' && d.uri.startsWith('pkg:golang/golang.org/toolchain@'));
+  const sourceDependency = dependencies.find((d) => d.name === 'source');
+  const sourceAnnotations = asRecord(sourceDependency?.annotations);
+  const name = asString(subject.name, 'subject name', source);
+  const artifactFile = envelopeFile.endsWith(ENVELOPE_SUFFIX) ? envelopeFile.slice(0, -ENVELOPE_SUFFIX.length) : undefined;
+  return {
+    envelope: envelopeFile,
+    artifact: {
+      name,
+      sha256: asString(asRecord(subject.digest).sha256, 'subject digest', source),
+      ...(artifactFile && (await fs.pathExists(artifactFile)) ? { file: artifactFile } : {}),
+    },
+    module: asString(external.module, 'module', source),
+    package: asString(external.package, 'package', source),
+    goos: asString(external.goos, 'goos', source),
+    goarch: asString(external.goarch, 'goarch', source),
+    go: asString(external.go, 'Go version', source),
+    tags: Array.isArray(external.tags) ? external.tags.map(String) : [],
+    ldflags: Array.isArray(external.ldflags) ? external.ldflags.map(String) : [],
+    toolchainH1: asString(asRecord(toolchain?.annotations).h1, 'toolchain digest', source),
+    source: {
+      dirHash: asString(asRecord(sourceDependency?.digest).dirHash, 'source tree digest', source),
+      ...(sourceAnnotations.files ? { files: sourceAnnotations.files as Record<string, string> } : {}),
+      excluded: Array.isArray(sourceAnnotations.excluded) ? sourceAnnotations.excluded.map(String) : [],
+    },
+    moduleSource: String(internal.moduleSource ?? 'none'),
+    modules: dependencies
+      .filter((d) => typeof d.uri === 'string' && d.uri.startsWith('pkg:golang/') && d !== toolchain)
+      .map((d) => {
+        const [modulePath, version] = String(d.name).split('@') as [string, string];
+        const sum = asRecord(d.annotations).goSum;
+        return { path: modulePath, version, ...(typeof sum === 'string' ? { sum } : {}) };
+      }),
+    seccomp: String(sandbox.seccomp ?? 'engine-default'),
+    limits: {
+      ...(typeof policy.memoryBytes === 'number' ? { memoryBytes: policy.memoryBytes } : {}),
+      ...(typeof policy.pidsLimit === 'number' ? { pidsLimit: policy.pidsLimit } : {}),
+      ...(typeof policy.tmpfsSizeBytes === 'number' ? { tmpfsSizeBytes: policy.tmpfsSizeBytes } : {}),
+      ...(typeof policy.timeoutSeconds === 'number' ? { timeoutSeconds: policy.timeoutSeconds } : {}),
+    },
+  };
+}
+
+/** Names what differs between the recorded source files and the ones given, for the refusal message. */
+export function describeSourceChanges(recorded: Record<string, string>, current: Record<string, string>): string[] {
+  const changes: string[] = [];
+  for (const [file, sha256] of Object.entries(current)) {
+    if (!(file in recorded)) changes.push(`${file} is new`);
+    else if (recorded[file] !== sha256) changes.push(`${file} changed (sha256 ${recorded[file]!.slice(0, 12)}… recorded, ${sha256.slice(0, 12)}… now)`);
+  }
+  for (const file of Object.keys(recorded)) if (!(file in current)) changes.push(`${file} is missing`);
+  return changes.sort();
+}
+
+export interface ReproduceOptions {
+  sourceDir: string;
+  modulesFile?: string;
+  seccomp?: string;
+  airlockHome: string;
+  publicKey?: KeyObject;
+}
+
+/**
+ * Rebuilds one recorded artifact exactly as recorded and compares the bytes. Every pinned input is checked
+ * before anything is built: the source tree digest, the module path, the toolchain digest, the module list
+ * and where the modules come from; the first difference stops the reproduction with its name.
+ */
+export async function reproduceArtifact(
+  engine: ContainerEngine,
+  enginePlatform: string,
+  recorded: RecordedBuild,
+  options: ReproduceOptions,
+  reporter: Reporter,
+): Promise<ReproduceResult> {
+  const module = await readGoModule(options.sourceDir);
+  if (module.goMod.module !== recorded.module) {
+    throw new VerificationError(`${recorded.artifact.name}: the source is module ${module.goMod.module}, the provenance records ${recorded.module}`, { hint: 'pass --source with the recorded module' });
+  }
+  const exclude = recorded.source.excluded.map((relative) => path.join(module.dir, ...relative.split('/')));
+  const entries = await listSourceTree(module.dir, { exclude });
+  const digest = await digestSourceTree(module.dir, entries);
+  if (digest.digest !== recorded.source.dirHash) {
+    const changes = recorded.source.files ? describeSourceChanges(recorded.source.files, digest.files) : [];
+    throw new VerificationError(
+      `${recorded.artifact.name}: the source tree differs from the record (dirHash ${recorded.source.dirHash} recorded, ${digest.digest} now)${changes.length > 0 ? `: ${changes.join('; ')}` : ''}`,
+      { hint: 'check out exactly the recorded source (the provenance records its git commit when there was one)' },
+    );
+  }
+  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-reproduce-'));
+  const request: BuildRequest = {
+    dir: module.dir,
+    targets: [`${recorded.goos}/${recorded.goarch}`],
+    mains: [recorded.package],
+    out: path.join(out, 'dist'),
+    toolchains: [recorded.go],
+    ldflags: recorded.ldflags,
+    tags: recorded.tags,
+    jobs: 1,
+    airlockHome: options.airlockHome,
+    ...(options.modulesFile !== undefined ? { modulesFile: options.modulesFile } : {}),
+    ...(options.seccomp !== undefined ? { seccomp: options.seccomp } : recorded.seccomp === 'engine-default' ? { seccomp: 'engine-default' } : {}),
+  };
+  try {
+    const prepared = await prepareBuild(request, enginePlatform);
+    try {
+      const toolchain = [...prepared.toolchains.values()][0]!.toolchain;
+      if (toolchain.treeDigest !== recorded.toolchainH1) {
+        throw new VerificationError(`${recorded.artifact.name}: the stored ${toolchain.version} is ${toolchain.treeDigest}, the provenance records ${recorded.toolchainH1}`, {
+          hint: 'import the recorded toolchain (its h1 is in the provenance)',
+        });
+      }
+      if (prepared.moduleInputs.source !== recorded.moduleSource) {
+        throw new VerificationError(`${recorded.artifact.name}: modules come from ${prepared.moduleInputs.source} here, from ${recorded.moduleSource} in the record`, {
+          hint: recorded.moduleSource === 'module-set' ? 'pass --modules with the recorded module set' : 'use the recorded vendor/ directory',
+        });
+      }
+      const here = new Map(prepared.moduleInputs.modules.map((m) => [m.path, m]));
+      for (const module of recorded.modules) {
+        const mine = here.get(module.path);
+        if (!mine || mine.version !== module.version || (module.sum && mine.sum !== module.sum)) {
+          throw new VerificationError(`${recorded.artifact.name}: module ${module.path} is ${mine ? `${mine.version} ${mine.sum ?? ''}`.trim() : 'absent'} here, ${module.version} ${module.sum ?? ''} in the record`.trim(), {
+            hint: 'restore the recorded go.mod, go.sum and vendor/ (or module set)',
+          });
+        }
+      }
+      if (recorded.seccomp !== 'engine-default' && !recorded.seccomp.includes(prepared.policy.seccomp.digest ?? 'none')) {
+        reporter.warn(`${recorded.artifact.name}: the recorded seccomp profile (${recorded.seccomp}) differs from this one (${prepared.policy.seccomp.digest}); the bytes do not depend on it`);
+      }
+      Object.assign(prepared.policy, recorded.limits);
+      await executeBuild(engine, prepared, request, reporter);
+    } finally {
+      await releasePreparedBuild(prepared);
+    }
+    const rebuilt = path.join(out, 'dist', path.posix.basename(prepared_output(recorded)));
+    const actual = await sha256File(rebuilt);
+    const differences =
+      actual === recorded.artifact.sha256
+        ? []
+        : recorded.artifact.file
+          ? describeBinaryDifference(await fs.readFile(recorded.artifact.file), await fs.readFile(rebuilt))
+          : ['the recorded binary is not next to its envelope, so only the digests can be compared'];
+    return { artifact: recorded.artifact.name, status: actual === recorded.artifact.sha256 ? 'REPRODUCED' : 'DIFFERENT', expected: recorded.artifact.sha256, actual, differences };
+  } finally {
+    await fs.remove(out);
+  }
+}
+
+function prepared_output(recorded: RecordedBuild): string {
+  return recorded.artifact.name;
+}
