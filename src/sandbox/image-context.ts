@@ -26,7 +26,7 @@ export function generatedContextFiles(spec: SandboxImageSpec): Array<ContextEntr
     { path: 'rootfs/usr/local', type: 'directory', mode: 0o755 },
     { path: 'work', type: 'directory', mode: 0o755 },
     { path: 'work/src', type: 'directory', mode: 0o755 },
-    { path: 'work/out', type: 'directory', mode: 0o755 },
+    { path: 'out', type: 'directory', mode: 0o755 },
     { path: 'cache', type: 'directory', mode: 0o755 },
   ];
 }

@@ -56,6 +56,7 @@ export function sandboxImageSpec(template: SandboxTemplate, toolchain: ImageTool
     WORK_DIR: SandboxPaths.work,
     SOURCE_DIR: SandboxPaths.source,
     CACHE_DIR: SandboxPaths.cache,
+    OUTPUT_DIR: SandboxPaths.output,
   };
   const dockerfile = renderTemplate(template.dockerfile, values);
   const passwd = renderTemplate(template.passwd, values);

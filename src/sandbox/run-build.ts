@@ -55,7 +55,7 @@ export async function runSandboxBuild(
         details: logs.stderr,
       });
     }
-    if (exit.oomKilled) {
+    if (exit.exitCode !== 0 && exit.oomKilled) {
       throw new BuildError(`go build of ${request.label} ran out of memory (limit ${policy.memoryBytes} bytes) and was killed`, {
         hint: 'raise the memory limit if the build legitimately needs more',
         details: logs.stderr,

@@ -199,3 +199,21 @@ node -e '
 
 echo "== $(wc -l <"$scratch/syscalls.txt") distinct syscalls: templates/seccomp/measured-syscalls.json"
 node build/test/seccomp/generate-profile.js
+
+# Every name in the profile should be a syscall of x86_64 or aarch64 (runc skips names it cannot resolve, so a
+# typo would silently allow or deny nothing). Checked against the kernel UAPI headers when they are installed.
+x86_header=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
+generic_header=/usr/include/asm-generic/unistd.h
+if [[ -r "$x86_header" && -r "$generic_header" ]]; then
+  node -e '
+    const fs = require("node:fs");
+    const [profileFile, ...headers] = process.argv.slice(1);
+    const known = new Set(headers.flatMap((h) => [...fs.readFileSync(h, "utf8").matchAll(/__NR_([a-z0-9_]+)/g)].map((m) => m[1])));
+    const names = JSON.parse(fs.readFileSync(profileFile, "utf8")).syscalls.flatMap((rule) => rule.names);
+    const unknown = [...new Set(names)].filter((name) => !known.has(name));
+    if (unknown.length > 0) { console.error(`measure.sh: not syscalls of x86_64 or aarch64: ${unknown.join(", ")}`); process.exit(1); }
+    console.log(`== all ${new Set(names).size} names in the profile are x86_64 or aarch64 syscalls (UAPI headers)`);
+  ' templates/seccomp/airlock-go-build.json "$x86_header" "$generic_header"
+else
+  echo "== skipped the syscall-name check: install linux-libc-dev for the UAPI headers"
+fi

@@ -1,0 +1,87 @@
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { copyModule, ensureToolchains, integration, runAirlock } from '../helpers/airlock-cli.js';
+
+const TARGETS = ['linux/amd64', 'windows/amd64', 'darwin/arm64', 'linux/arm64'];
+
+integration('two checkouts built with different jobs and cache settings give identical SHA256SUMS, with normalised outputs', async (t) => {
+  await ensureToolchains();
+  for (const example of ['examples/hello', 'examples/cli']) {
+    const first = await copyModule(example);
+    const second = await copyModule(example);
+    const targetArgs = TARGETS.flatMap((target) => ['--target', target]);
+    const a = await runAirlock(['build', first, '--jobs', '1', ...targetArgs], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    t.is(a.exitCode, 0, a.stderr);
+    const b = await runAirlock(['build', second, '--jobs', '2', '--cache', ...targetArgs], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    t.is(b.exitCode, 0, b.stderr);
+    // A second cached build reuses the warm cache and still gives the same bytes.
+    const c = await runAirlock(['build', second, '--cache', '--out', path.join(path.dirname(second), 'warm'), ...targetArgs]);
+    t.is(c.exitCode, 0, c.stderr);
+    const sums = await fs.readFile(path.join(first, 'dist', 'SHA256SUMS'), 'utf8');
+    t.is(await fs.readFile(path.join(second, 'dist', 'SHA256SUMS'), 'utf8'), sums, example);
+    t.is(await fs.readFile(path.join(path.dirname(second), 'warm', 'SHA256SUMS'), 'utf8'), sums, `${example} warm cache`);
+    const binary = await fs.stat(path.join(first, 'dist', path.basename(example) === 'hello' ? 'hello_linux_amd64' : 'cli_linux_amd64'));
+    t.is(binary.mode & 0o777, 0o755);
+    t.is(Math.floor(binary.mtimeMs / 1000), 1700000000);
+    const sumsStat = await fs.stat(path.join(first, 'dist', 'SHA256SUMS'));
+    t.is(sumsStat.mode & 0o777, 0o644);
+    t.is(Math.floor(sumsStat.mtimeMs / 1000), 1700000000);
+  }
+});
+
+integration('examples/cli from airlock equals a native go build with the same toolchain and flags', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  const result = await runAirlock(['build', module, '--go', '1.26.8']);
+  t.is(result.exitCode, 0, result.stderr);
+  const native = path.join(os.tmpdir(), `airlock-native-cli-${process.pid}`);
+  await execa('go', ['build', '-mod=vendor', '-trimpath', '-buildvcs=false', '-ldflags=-buildid=', '-o', native, './cmd/cli'], {
+    cwd: module,
+    env: { GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOFLAGS: '', GOPROXY: 'off' },
+  });
+  t.true((await fs.readFile(native)).equals(await fs.readFile(path.join(module, 'dist', 'cli_linux_amd64'))));
+  await fs.remove(native);
+});
+
+integration('reproduce rebuilds a release from its envelopes on a fresh copy of the source: every artifact REPRODUCED', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  const release = path.join(path.dirname(module), 'release');
+  const build = await runAirlock(['build', module, '--out', release, '--check', '--target', 'linux/amd64', '--target', 'darwin/arm64']);
+  t.is(build.exitCode, 0, build.stderr);
+  t.regex(build.stderr, /checked cli_linux_amd64: a second build in a fresh container is byte-identical/);
+  const fresh = await copyModule('examples/cli');
+  const envelopes = ['cli_linux_amd64', 'cli_darwin_arm64'].map((name) => path.join(release, `${name}.intoto.jsonl`));
+  const result = await runAirlock(['reproduce', ...envelopes, '--source', fresh]);
+  t.is(result.exitCode, 0, result.stdout + result.stderr);
+  t.regex(result.stdout, /^REPRODUCED\s+cli_linux_amd64\s+sha256 [0-9a-f]{64}$/m);
+  t.regex(result.stdout, /^REPRODUCED\s+cli_darwin_arm64\s+/m);
+
+  // One changed source file: refused before anything is built, naming the file.
+  await fs.appendFile(path.join(fresh, 'cmd', 'cli', 'main.go'), '\n// a local edit\n');
+  const changed = await runAirlock(['reproduce', envelopes[0]!, '--source', fresh]);
+  t.is(changed.exitCode, 4);
+  t.regex(changed.stderr, /the source tree differs from the record \(dirHash [0-9a-f]{64} recorded, [0-9a-f]{64} now\): cmd\/cli\/main\.go changed/);
+  t.notRegex(changed.stderr, /building \. for/);
+
+  // A record that does not match what the source builds: DIFFERENT, with where the bytes differ.
+  const forged = path.join(path.dirname(module), 'forged');
+  await fs.copy(release, forged);
+  const binaryFile = path.join(forged, 'cli_linux_amd64');
+  const bytes = await fs.readFile(binaryFile);
+  bytes[Math.floor(bytes.length / 3)]! ^= 0xff;
+  await fs.writeFile(binaryFile, bytes);
+  const envelopeFile = `${binaryFile}.intoto.jsonl`;
+  const envelope = JSON.parse(await fs.readFile(envelopeFile, 'utf8')) as { payload: string; signatures: unknown[] };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { subject: Array<{ digest: { sha256: string } }> };
+  statement.subject[0]!.digest.sha256 = (await execa('sha256sum', [binaryFile])).stdout.split(' ')[0]!;
+  envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+  envelope.signatures = [];
+  await fs.writeFile(envelopeFile, `${JSON.stringify(envelope)}\n`);
+  const clean = await copyModule('examples/cli');
+  const different = await runAirlock(['reproduce', envelopeFile, '--source', clean]);
+  t.is(different.exitCode, 4);
+  t.regex(different.stdout, /^DIFFERENT\s+cli_linux_amd64\s+.*sections with differing bytes: \S+/m);
+});

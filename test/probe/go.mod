@@ -1,0 +1,3 @@
+module airlock.test/probe
+
+go 1.26
