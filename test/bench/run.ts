@@ -71,6 +71,25 @@ async function main(): Promise<void> {
     const a = median(airlock);
     console.log(`${scenario.name.padEnd(20)}${`${n.toFixed(2)} s`.padEnd(18)}${`${a.toFixed(2)} s`.padEnd(16)}${(a / n).toFixed(2)}x`);
   }
+  // The strict seccomp profile against the engine's default, same build, same run.
+  const profiles: Record<string, number[]> = { strict: [], 'engine-default': [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const profile of Object.keys(profiles)) {
+      profiles[profile]!.push(
+        await time(async () => {
+          const out = path.join(scratch, `seccomp-${profile}-${run}`);
+          const result = await execa('node', [cliPath, 'build', module, '--go', version, '--out', out, '--quiet', ...(profile === 'strict' ? [] : ['--seccomp', 'engine-default'])], {
+            reject: false,
+            env: { AIRLOCK_HOME: testHome },
+          });
+          if (result.exitCode !== 0) throw new Error(`airlock build failed: ${result.stderr}`);
+        }),
+      );
+    }
+  }
+  const strict = median(profiles.strict!);
+  const engineDefault = median(profiles['engine-default']!);
+  console.log(`seccomp: strict ${strict.toFixed(2)} s, engine default ${engineDefault.toFixed(2)} s, ratio ${(strict / engineDefault).toFixed(3)} (target <= 1.03)`);
   await fs.remove(scratch);
   await fs.remove(path.dirname(module));
 }

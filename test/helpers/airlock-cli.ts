@@ -125,9 +125,10 @@ export async function managedContainers(): Promise<string[]> {
   return containers.map((container) => container.Id);
 }
 
+/** Volumes a run leaves behind; the persistent build caches of --cache are meant to stay and are not counted. */
 export async function managedVolumes(): Promise<string[]> {
   const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
-  return (result.Volumes ?? []).map((volume) => volume.Name);
+  return (result.Volumes ?? []).filter((volume) => volume.Labels?.['airlock.purpose'] !== 'gocache').map((volume) => volume.Name);
 }
 
 /** Asserts the CLI failed the way users must see failures: one error line, the exit code, no stack trace. */
