@@ -3,6 +3,8 @@
  * requirements and replacements. It follows the go.mod grammar (line comments, blocks, quoted strings);
  * anything it cannot read is an error that names the line.
  */
+import { LineSyntaxError } from './line-syntax-error.js';
+
 export interface GoModRequire {
   path: string;
   version: string;
@@ -25,14 +27,7 @@ export interface GoMod {
   exclude: Array<{ path: string; version: string }>;
 }
 
-export class GoModSyntaxError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-  }
-}
+export class GoModSyntaxError extends LineSyntaxError {}
 
 interface Line {
   number: number;

@@ -3,6 +3,8 @@
  * counts fields; this parser also checks that each field has the shape the go command writes, so that a
  * damaged file is reported with its line instead of being trusted.
  */
+import { LineSyntaxError } from './line-syntax-error.js';
+
 export interface GoSumEntry {
   path: string;
   version: string;
@@ -11,14 +13,7 @@ export interface GoSumEntry {
   hash: string;
 }
 
-export class GoSumSyntaxError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-  }
-}
+export class GoSumSyntaxError extends LineSyntaxError {}
 
 const GO_MOD_SUFFIX = '/go.mod';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import yauzl from 'yauzl';
+import { forEachZipEntry, relativeEntryName } from '../artifacts/zip-entries.js';
 import { InputError } from '../errors.js';
 import { type FileDigest, hash1 } from '../toolchain/toolchain-tree.js';
 
@@ -23,15 +23,12 @@ export function goModHash(bytes: Uint8Array): string {
   return hash1([{ name: 'go.mod', sha256: createHash('sha256').update(bytes).digest('hex') }]);
 }
 
-function readAll(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Buffer> {
+function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (error, stream) => {
-      if (error || !stream) return reject(error ?? new Error('cannot read entry'));
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', reject);
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
-    });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
   });
 }
 
@@ -47,48 +44,26 @@ export async function readModuleZip(file: string, modulePath: string, version: s
       cause,
     });
   };
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (error, opened) => {
-      if (error || !opened) reject(error ?? new Error('cannot open'));
-      else resolve(opened);
-    });
-  }).catch((error: unknown) => fail((error as Error).message, error));
   const files = new Map<string, ModuleZipFile>();
   const digests: FileDigest[] = [];
   let total = 0;
   try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('error', reject);
-      zip.on('end', () => resolve());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        void (async () => {
-          const name = entry.fileName;
-          if (name.endsWith('/')) {
-            zip.readEntry();
-            return;
-          }
-          if (!name.startsWith(prefix)) return fail(`entry outside ${prefix}: ${name}`);
-          const relative = name.slice(prefix.length);
-          if (relative === '' || relative.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-            return fail(`unsafe entry name: ${name}`);
-          }
-          total += entry.uncompressedSize;
-          if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
-          const bytes = await readAll(zip, entry);
-          const sha256 = createHash('sha256').update(bytes).digest('hex');
-          if (files.has(relative)) return fail(`duplicate entry ${name}`);
-          files.set(relative, { path: relative, bytes, sha256 });
-          digests.push({ name, sha256 });
-          zip.readEntry();
-        })().catch(reject);
-      });
-      zip.readEntry();
+    await forEachZipEntry(file, async (entry, open) => {
+      const name = entry.fileName;
+      if (!name.startsWith(prefix)) return fail(`entry outside ${prefix}: ${name}`);
+      const relative = relativeEntryName(name, prefix);
+      if (relative === undefined) return fail(`unsafe entry name: ${name}`);
+      total += entry.uncompressedSize;
+      if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
+      const bytes = await readAll(await open());
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      if (files.has(relative)) return fail(`duplicate entry ${name}`);
+      files.set(relative, { path: relative, bytes, sha256 });
+      digests.push({ name, sha256 });
     });
   } catch (error) {
     if (error instanceof InputError) throw error;
     fail((error as Error).message, error);
-  } finally {
-    zip.close();
   }
   return { h1: hash1(digests), files };
 }

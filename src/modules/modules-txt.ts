@@ -13,6 +13,7 @@
  * than `explicit` and `go X` are ignored, as the go command reserves them for future use.
  */
 import type { GoModReplace } from './go-mod.js';
+import { LineSyntaxError } from './line-syntax-error.js';
 
 export interface VendoredModule {
   path: string;
@@ -33,14 +34,7 @@ export interface ModulesTxt {
   replacements: GoModReplace[];
 }
 
-export class ModulesTxtSyntaxError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-  }
-}
+export class ModulesTxtSyntaxError extends LineSyntaxError {}
 
 const NUMBER = '(0|[1-9]\\d*)';
 const IDENTIFIER = '[0-9A-Za-z-]+';

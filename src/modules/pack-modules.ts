@@ -10,22 +10,12 @@ import { BuildError, InputError } from '../errors.js';
 import { MODULE_SET_MANIFEST, MODULE_SET_SCHEMA, type ModuleSetEntry, type ModuleSetManifest, isAllowedModuleSetEntry } from './module-set.js';
 import { unescapeModulePath } from './module-path.js';
 import { readGoModule } from './read-module.js';
+import { listFiles } from './list-files.js';
 
 export interface PackResult {
   file: string;
   manifest: ModuleSetManifest;
   bytes: number;
-}
-
-async function listFiles(root: string, relative = ''): Promise<string[]> {
-  const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (entry.isDirectory()) files.push(...(await listFiles(root, rel)));
-    else if (entry.isFile()) files.push(rel);
-  }
-  return files;
 }
 
 /**

@@ -7,17 +7,7 @@ import type { OpenedModuleSet } from '../modules/module-set.js';
 import { readModuleZip } from '../modules/module-zip.js';
 import { downloadCachePath } from '../modules/module-path.js';
 import { SandboxPaths } from './policy.js';
-
-async function listFiles(root: string, relative = ''): Promise<string[]> {
-  const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (entry.isDirectory()) files.push(...(await listFiles(root, rel)));
-    else if (entry.isFile()) files.push(rel);
-  }
-  return files;
-}
+import { listFiles } from '../modules/list-files.js';
 
 /**
  * A verified module set as a complete, read-only module cache for the sandbox: the download cache as packed,
@@ -29,7 +19,7 @@ export function packModuleCache(set: OpenedModuleSet): Readable {
   const root = path.posix.relative(SandboxPaths.work, SandboxPaths.moduleCache);
   const header = (name: string, size: number) => ({ name: `${root}/${name}`, size, mode: 0o444, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
   void (async () => {
-    for (const file of await listFiles(set.dir, 'cache')) {
+    for (const file of await listFiles(set.dir, 'cache', { skipUnreadable: true })) {
       const bytes = await fs.readFile(path.join(set.dir, ...file.split('/')));
       pack.entry(header(file, bytes.length), bytes);
     }

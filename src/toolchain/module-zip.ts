@@ -3,7 +3,7 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import yauzl from 'yauzl';
+import { forEachZipEntry, relativeEntryName } from '../artifacts/zip-entries.js';
 import { InputError } from '../errors.js';
 import { type FileDigest, type ToolchainIdentity, fromModuleFileName, hash1 } from './toolchain-tree.js';
 
@@ -17,24 +17,6 @@ export interface ExtractedModuleZip {
   moduleH1: string;
 }
 
-function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true }, (error, zip) => {
-      if (error || !zip) reject(error ?? new Error('cannot open'));
-      else resolve(zip);
-    });
-  });
-}
-
-function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.ReadableStream> {
-  return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (error, stream) => {
-      if (error || !stream) reject(error ?? new Error('cannot read entry'));
-      else resolve(stream);
-    });
-  });
-}
-
 /**
  * Unpacks (or, without a goroot, only hashes) a golang.org/toolchain module zip into a GOROOT (every _go.mod back to go.mod, as the go command
  * does) while hashing each entry, so the zip's h1 is known without reading it twice.
@@ -46,67 +28,44 @@ export async function extractToolchainModuleZip(file: string, goroot: string | u
       cause,
     });
   };
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await openZip(file);
-  } catch (error) {
-    return fail((error as Error).message, error);
-  }
   const digests: FileDigest[] = [];
   let identity: ToolchainIdentity | undefined;
   let prefix = '';
   let total = 0;
   try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('error', reject);
-      zip.on('end', () => resolve());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        void (async () => {
-          const name = entry.fileName;
-          if (name.endsWith('/')) {
-            // Module zips hold files only; a directory entry carries nothing to hash or store.
-            zip.readEntry();
-            return;
-          }
-          const match = PREFIX.exec(name);
-          if (!match) return fail(`entry outside golang.org/toolchain@v0.0.1-<version>.<goos>-<goarch>/: ${name}`);
-          if (identity === undefined) {
-            identity = { version: match[1]!, goos: match[2]!, goarch: match[3]! };
-            prefix = match[0];
-          } else if (!name.startsWith(prefix)) {
-            return fail(`entries of two different modules: ${prefix} and ${name}`);
-          }
-          const relative = name.slice(prefix.length);
-          if (relative === '' || relative.split('/').some((part) => part === '..' || part === '.' || part === '')) {
-            return fail(`unsafe entry name: ${name}`);
-          }
-          total += entry.uncompressedSize;
-          if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
-          const hash = createHash('sha256');
-          const hasher = new Transform({
-            transform(chunk: Buffer, _encoding, callback) {
-              hash.update(chunk);
-              callback(null, goroot === undefined ? undefined : chunk);
-            },
-          });
-          if (goroot === undefined) {
-            await pipeline(await openEntry(zip, entry), hasher, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
-          } else {
-            const target = path.join(goroot, ...fromModuleFileName(relative).split('/'));
-            await fs.mkdirp(path.dirname(target));
-            await pipeline(await openEntry(zip, entry), hasher, fs.createWriteStream(target, { flags: 'wx' }));
-          }
-          digests.push({ name, sha256: hash.digest('hex') });
-          zip.readEntry();
-        })().catch(reject);
+    await forEachZipEntry(file, async (entry, open) => {
+      const name = entry.fileName;
+      const match = PREFIX.exec(name);
+      if (!match) return fail(`entry outside golang.org/toolchain@v0.0.1-<version>.<goos>-<goarch>/: ${name}`);
+      if (identity === undefined) {
+        identity = { version: match[1]!, goos: match[2]!, goarch: match[3]! };
+        prefix = match[0];
+      } else if (!name.startsWith(prefix)) {
+        return fail(`entries of two different modules: ${prefix} and ${name}`);
+      }
+      const relative = relativeEntryName(name, prefix);
+      if (relative === undefined) return fail(`unsafe entry name: ${name}`);
+      total += entry.uncompressedSize;
+      if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
+      const hash = createHash('sha256');
+      const hasher = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          callback(null, goroot === undefined ? undefined : chunk);
+        },
       });
-      zip.readEntry();
+      if (goroot === undefined) {
+        await pipeline(await open(), hasher, new Writable({ write: (_chunk, _encoding, callback) => callback() }));
+      } else {
+        const target = path.join(goroot, ...fromModuleFileName(relative).split('/'));
+        await fs.mkdirp(path.dirname(target));
+        await pipeline(await open(), hasher, fs.createWriteStream(target, { flags: 'wx' }));
+      }
+      digests.push({ name, sha256: hash.digest('hex') });
     });
   } catch (error) {
     if (error instanceof InputError) throw error;
     return fail((error as Error).message, error);
-  } finally {
-    zip.close();
   }
   if (identity === undefined) return fail('it has no entries');
   return { identity, moduleH1: hash1(digests) };

@@ -8,47 +8,9 @@ import * as fc from 'fast-check';
 import { GoModSyntaxError, parseGoMod } from '../../../src/modules/go-mod.js';
 import { packageRoot } from '../../../src/package-root.js';
 import { hostGoroot } from '../../helpers/host-tools.js';
+import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 
-type Mutation =
-  | { kind: 'delete'; at: number }
-  | { kind: 'duplicate'; at: number }
-  | { kind: 'swap'; at: number; other: number }
-  | { kind: 'flip'; at: number; offset: number; char: string };
-
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({
-    kind: fc.constant('flip' as const),
-    at: fc.nat(),
-    offset: fc.nat(),
-    char: fc.oneof(
-      fc.constantFrom('', ' ', '\t', '\r', '\n', '(', ')', '"', '`', '\\', '/', '=', '>', '.', 'v', '0'),
-      fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
-    ),
-  }),
-);
-
-function mutate(text: string, mutations: readonly Mutation[]): string {
-  const lines = text.split('\n');
-  for (const mutation of mutations) {
-    if (lines.length === 0) break;
-    const at = mutation.at % lines.length;
-    if (mutation.kind === 'delete') {
-      lines.splice(at, 1);
-    } else if (mutation.kind === 'duplicate') {
-      lines.splice(at, 0, lines[at]!);
-    } else if (mutation.kind === 'swap') {
-      const other = mutation.other % lines.length;
-      [lines[at], lines[other]] = [lines[other]!, lines[at]!];
-    } else {
-      const line = lines[at]!;
-      const offset = mutation.offset % (line.length + 1);
-      lines[at] = line.slice(0, offset) + mutation.char + line.slice(offset + 1);
-    }
-  }
-  return lines.join('\n');
-}
+const mutationArb = mutationArbitrary(['', ' ', '\t', '\r', '\n', '(', ')', '"', '`', '\\', '/', '=', '>', '.', 'v', '0']);
 
 function onlySyntaxErrors(text: string): boolean {
   try {
@@ -81,7 +43,7 @@ test('property: mutations of real go.mod files only ever fail with GoModSyntaxEr
     'module "example.com/m" // comment\n\ngo 1.22.3\ntoolchain go1.23.4\n\nrequire (\n\ta.example/x v1.0.0 // indirect\n\t"b.example/y" `v2.0.0+incompatible`\n)\n\nreplace a.example/x v1.0.0 => ../x\nreplace (\n\tc.example/z => c.example/fork v0.1.0\n)\nexclude a.example/x v0.9.0\nretract [v1.0.0, v1.0.1]\n',
   ];
   fc.assert(
-    fc.property(fc.constantFrom(...texts), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (text, mutations) => onlySyntaxErrors(mutate(text, mutations))),
+    fc.property(fc.constantFrom(...texts), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (text, mutations) => onlySyntaxErrors(mutateLines(text, mutations))),
     { numRuns: 600 },
   );
   t.pass();

@@ -8,6 +8,7 @@ import * as fc from 'fast-check';
 import { type GoSumEntry, GoSumSyntaxError, lookupSum, parseGoSum } from '../../../src/modules/go-sum.js';
 import { packageRoot } from '../../../src/package-root.js';
 import { go, hostGoroot, run, goEnv } from '../../helpers/host-tools.js';
+import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 
 const EXAMPLE_GO_SUM = path.join(packageRoot(), 'examples/cli/go.sum');
 
@@ -175,43 +176,7 @@ for (const { name, text, line, message } of MALFORMED) {
 // ---------------------------------------------------------------------------------------------------------
 // Property tests: no input makes the parser fail with anything but a GoSumSyntaxError naming a real line.
 
-type Mutation =
-  | { kind: 'delete'; at: number }
-  | { kind: 'duplicate'; at: number }
-  | { kind: 'swap'; at: number; other: number }
-  | { kind: 'flip'; at: number; offset: number; char: string };
-
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({
-    kind: fc.constant('flip' as const),
-    at: fc.nat(),
-    offset: fc.nat(),
-    char: fc.oneof(fc.constantFrom('', ' ', '\t', '\r', '\n', '/', '=', '+', '.', '-', 'v', '0', 'h', ':'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })),
-  }),
-);
-
-function mutate(text: string, mutations: readonly Mutation[]): string {
-  const lines = text.split('\n');
-  for (const mutation of mutations) {
-    if (lines.length === 0) break;
-    const at = mutation.at % lines.length;
-    if (mutation.kind === 'delete') {
-      lines.splice(at, 1);
-    } else if (mutation.kind === 'duplicate') {
-      lines.splice(at, 0, lines[at]!);
-    } else if (mutation.kind === 'swap') {
-      const other = mutation.other % lines.length;
-      [lines[at], lines[other]] = [lines[other]!, lines[at]!];
-    } else {
-      const line = lines[at]!;
-      const offset = mutation.offset % (line.length + 1);
-      lines[at] = line.slice(0, offset) + mutation.char + line.slice(offset + 1);
-    }
-  }
-  return lines.join('\n');
-}
+const mutationArb = mutationArbitrary(['', ' ', '\t', '\r', '\n', '/', '=', '+', '.', '-', 'v', '0', 'h', ':']);
 
 function onlySyntaxErrors(text: string): boolean {
   try {
@@ -239,7 +204,7 @@ test('property: random text only ever fails with GoSumSyntaxError', (t) => {
 test('property: mutations of the real go.sum only ever fail with GoSumSyntaxError', async (t) => {
   const text = await fs.readFile(EXAMPLE_GO_SUM, 'utf8');
   fc.assert(
-    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (mutations) => onlySyntaxErrors(mutate(text, mutations))),
+    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (mutations) => onlySyntaxErrors(mutateLines(text, mutations))),
     { numRuns: 500 },
   );
   t.pass();

@@ -9,6 +9,7 @@ import { compareModuleVersions, type ModulesTxt, ModulesTxtSyntaxError, parseMod
 import { checkVendorConsistency } from '../../../src/modules/vendor-consistency.js';
 import { packageRoot } from '../../../src/package-root.js';
 import { go, goEnv, hostGoroot, run } from '../../helpers/host-tools.js';
+import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 
 const EXAMPLE = path.join(packageRoot(), 'examples/cli');
 
@@ -240,43 +241,7 @@ for (const { name, text, line, message } of MALFORMED) {
 // ---------------------------------------------------------------------------------------------------------
 // Property tests: no input makes the parser fail with anything but a ModulesTxtSyntaxError naming a real line.
 
-type Mutation =
-  | { kind: 'delete'; at: number }
-  | { kind: 'duplicate'; at: number }
-  | { kind: 'swap'; at: number; other: number }
-  | { kind: 'flip'; at: number; offset: number; char: string };
-
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({
-    kind: fc.constant('flip' as const),
-    at: fc.nat(),
-    offset: fc.nat(),
-    char: fc.oneof(fc.constantFrom('', ' ', '\t', '\r', '\n', '#', ';', '/', '=', '>', '.', 'v', '0', '+', '-'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' })),
-  }),
-);
-
-function mutate(text: string, mutations: readonly Mutation[]): string {
-  const lines = text.split('\n');
-  for (const mutation of mutations) {
-    if (lines.length === 0) break;
-    const at = mutation.at % lines.length;
-    if (mutation.kind === 'delete') {
-      lines.splice(at, 1);
-    } else if (mutation.kind === 'duplicate') {
-      lines.splice(at, 0, lines[at]!);
-    } else if (mutation.kind === 'swap') {
-      const other = mutation.other % lines.length;
-      [lines[at], lines[other]] = [lines[other]!, lines[at]!];
-    } else {
-      const line = lines[at]!;
-      const offset = mutation.offset % (line.length + 1);
-      lines[at] = line.slice(0, offset) + mutation.char + line.slice(offset + 1);
-    }
-  }
-  return lines.join('\n');
-}
+const mutationArb = mutationArbitrary(['', ' ', '\t', '\r', '\n', '#', ';', '/', '=', '>', '.', 'v', '0', '+', '-']);
 
 function onlySyntaxErrors(text: string): boolean {
   try {
@@ -307,7 +272,7 @@ test('property: mutations of real modules.txt files only ever fail with ModulesT
     '## workspace\n# example.com/a v1.0.0 => example.com/fork v1.0.1\n## explicit; go 1.22\nexample.com/a\n# example.com/b v0.3.0 => ../b\n## go 1.20\nexample.com/b/pkg\n# example.com/a => example.com/fork v1.0.1\n# example.com/u v1.2.3 => ./u\n',
   ];
   fc.assert(
-    fc.property(fc.constantFrom(...texts), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (text, mutations) => onlySyntaxErrors(mutate(text, mutations))),
+    fc.property(fc.constantFrom(...texts), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (text, mutations) => onlySyntaxErrors(mutateLines(text, mutations))),
     { numRuns: 600 },
   );
   t.pass();
