@@ -57,7 +57,7 @@ integration('a module whose go.mod says go 1.27 is never built with go1.26.8', a
   const result = await runAirlock(['build', module, '--go', '>=1.26', '--target', 'linux/amd64']);
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stderr, /go1\.26\.8 is not used: go\.mod requires go 1\.27 or later/);
-  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'modern_linux_amd64']);
+  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'modern_linux_amd64', 'modern_linux_amd64.intoto.jsonl']);
   const info = readGoBuildInfo(await fs.readFile(path.join(module, 'dist', 'modern_linux_amd64')));
   t.is(info?.goVersion, 'go1.27.3');
 

@@ -56,7 +56,8 @@ integration('examples/cli builds offline for four targets from vendor/, and the 
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stderr, /5 modules from vendor\/, consistent with go\.mod \(not proven against go\.sum: no module set given\)/);
   const dist = path.join(module, 'dist');
-  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', 'cli_darwin_arm64', 'cli_linux_amd64', 'cli_linux_arm64', 'cli_windows_amd64.exe']);
+  const binaries = ['cli_darwin_arm64', 'cli_linux_amd64', 'cli_linux_arm64', 'cli_windows_amd64.exe'];
+  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', ...binaries.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
   const run = await execa(path.join(dist, 'cli_linux_amd64'), ['size', '82854982']);
   t.is(run.stdout.trim(), '83 MB');
   const id = await execa(path.join(dist, 'cli_linux_amd64'), ['id']);
