@@ -5,6 +5,7 @@ import { airlockVersion } from '../package-root.js';
 import { type BuildArguments, buildOptions, runBuildCommand } from './commands/build.js';
 import { runDoctor } from './commands/doctor.js';
 import { runKeygen } from './commands/keygen.js';
+import { runPrune } from './commands/prune.js';
 import { runReproduce } from './commands/reproduce.js';
 import { runVerify } from './commands/verify.js';
 import { runModulesPack, runModulesVerify } from './commands/modules.js';
@@ -85,6 +86,9 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('seccomp', { type: 'string', describe: 'the seccomp profile, when the release used a site profile' })
           .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),
       async (args) => runReproduce(args as never),
+    )
+    .command('prune', 'remove every container, volume (build caches included) and image airlock created that is not in use', {}, async (args) =>
+      runPrune(args as never),
     )
     .command(
       'keygen',

@@ -228,6 +228,22 @@ export class DockerEngine implements ContainerEngine {
     }));
   }
 
+  async listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[] }>> {
+    const images = await engineCall('list images', () => this.docker.listImages({ filters: labelFilters(labels) }));
+    return images.map((image) => ({ id: image.Id, tags: image.RepoTags ?? [] }));
+  }
+
+  async removeImage(id: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(id).remove();
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 409) return false;
+      if (statusCode(error) === 404) return true;
+      throw new EngineError(`the container engine failed to remove the image ${id}: ${engineMessage(error)}`, { cause: error });
+    }
+  }
+
   async listVolumes(labels: Record<string, string>): Promise<string[]> {
     const result = await engineCall('list volumes', () => this.docker.listVolumes({ filters: labelFilters(labels) }));
     return (result.Volumes ?? []).map((volume) => volume.Name);

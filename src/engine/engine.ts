@@ -23,6 +23,9 @@ export interface ContainerEngine {
   removeContainer(containerId: string): Promise<void>;
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   listVolumes(labels: Record<string, string>): Promise<string[]>;
+  listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[] }>>;
+  /** Removes an image; resolves false when the engine refuses because a container still uses it. */
+  removeImage(id: string): Promise<boolean>;
 }
 
 export interface EngineInfo {
