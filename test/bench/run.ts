@@ -10,7 +10,7 @@ import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cliPath, copyModule, ensureToolchains, hostGoVersion, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { cliPath, copyModule, ensureToolchains, hostGoVersion, runAirlock, testHome } from '../helpers/airlock-run.js';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 3;

@@ -1,43 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
-import Docker from 'dockerode';
-import { execa } from 'execa';
-import fs from 'fs-extra';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { type CliResult, engineReachable } from './airlock-run.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const cliPath = path.join(repoRoot, 'build', 'src', 'cli', 'bin.js');
-/** Integration tests keep their own toolchain store, shared by every test file. */
-export const testHome = path.join(repoRoot, '.airlock-test-home');
-
-export interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-export async function runAirlock(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
-  const result = await execa('node', [cliPath, ...args], {
-    cwd: options.cwd ?? repoRoot,
-    env: { AIRLOCK_HOME: testHome, ...options.env },
-    reject: false,
-    timeout: 10 * 60 * 1000,
-  });
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
-}
-
-export async function engineReachable(): Promise<boolean> {
-  try {
-    await Promise.race([
-      new Docker().ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000)),
-    ]);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export * from './airlock-run.js';
 
 const reachable = await engineReachable();
 const underCi = process.env.CI === 'true' || process.env.CI === '1';
@@ -59,77 +23,6 @@ export function integration(title: string, implementation: (t: ExecutionContext)
   }
 }
 
-/** The two Go releases the tests build with. */
-export const TEST_TOOLCHAINS = ['go1.26.8', 'go1.27.3'] as const;
-
-/**
- * The golang.org/toolchain module zip of a release, from the Go module cache (the go command fetches it
- * through the Go module proxy and checks it against the checksum database when it is not there yet).
- */
-export async function toolchainModuleZip(version: string): Promise<string> {
-  const module = `golang.org/toolchain@v0.0.1-${version}.linux-amd64`;
-  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-gomod-'));
-  try {
-    const result = await execa('go', ['mod', 'download', '-json', module], {
-      cwd: scratch,
-      env: { GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' },
-    });
-    return (JSON.parse(result.stdout) as { Zip: string }).Zip;
-  } finally {
-    await fs.remove(scratch);
-  }
-}
-
-let toolchainsReady: Promise<void> | undefined;
-
-/** Imports the pinned test toolchains into the test store once (import is idempotent across processes). */
-export function ensureToolchains(): Promise<void> {
-  toolchainsReady ??= (async () => {
-    for (const version of TEST_TOOLCHAINS) {
-      const result = await runAirlock(['toolchain', 'import', await toolchainModuleZip(version)]);
-      if (result.exitCode !== 0) throw new Error(`toolchain import of ${version} failed: ${result.stderr}`);
-    }
-  })();
-  return toolchainsReady;
-}
-
-/** A store (AIRLOCK_HOME) of its own, for tests that change or inspect the store. */
-export async function privateHome(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'airlock-home-'));
-}
-
-/** Everything in a store's toolchain directory, staging directories included. */
-export async function storeEntries(home: string): Promise<string[]> {
-  const dir = path.join(home, 'toolchains');
-  return (await fs.pathExists(dir)) ? (await fs.readdir(dir)).sort() : [];
-}
-
-export async function hostGoroot(): Promise<string> {
-  return (await execa('go', ['env', 'GOROOT'], { env: { GOTOOLCHAIN: 'local' } })).stdout.trim();
-}
-
-export async function hostGoVersion(): Promise<string> {
-  return (await execa('go', ['env', 'GOVERSION'], { env: { GOTOOLCHAIN: 'local' } })).stdout.trim();
-}
-
-/** A private copy of a module from the repository, so builds never write into the checkout. */
-export async function copyModule(relative: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-test-'));
-  const target = path.join(dir, path.basename(relative));
-  await fs.copy(path.join(repoRoot, relative), target, { filter: (src) => !src.includes(`${path.sep}dist`) });
-  return target;
-}
-
-export async function managedContainers(): Promise<string[]> {
-  const containers = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
-  return containers.map((container) => container.Id);
-}
-
-/** Volumes a run leaves behind; the persistent build caches of --cache are meant to stay and are not counted. */
-export async function managedVolumes(): Promise<string[]> {
-  const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
-  return (result.Volumes ?? []).filter((volume) => volume.Labels?.['airlock.purpose'] !== 'gocache').map((volume) => volume.Name);
-}
 
 /** Asserts the CLI failed the way users must see failures: one error line, the exit code, no stack trace. */
 export function assertCleanFailure(t: ExecutionContext, result: CliResult, exitCode: number, pattern: RegExp): void {
@@ -138,21 +31,4 @@ export function assertCleanFailure(t: ExecutionContext, result: CliResult, exitC
   t.is(errorLines.length, 1, result.stderr);
   t.regex(errorLines[0] ?? '', pattern);
   t.notRegex(result.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace without --debug');
-}
-
-/** cosign, pinned, built from source with the go command (the bootstrap installs it into .tools/bin). */
-export const COSIGN_MODULE = 'github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3';
-
-let cosignReady: Promise<string> | undefined;
-
-export function ensureCosign(): Promise<string> {
-  cosignReady ??= (async () => {
-    const bin = path.join(repoRoot, '.tools', 'bin');
-    const cosign = path.join(bin, 'cosign');
-    if (!(await fs.pathExists(cosign))) {
-      await execa('go', ['install', COSIGN_MODULE], { env: { GOBIN: bin, GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' } });
-    }
-    return cosign;
-  })();
-  return cosignReady;
 }
