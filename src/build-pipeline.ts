@@ -17,6 +17,7 @@ import { type ModuleInputs, resolveModuleInputs } from './modules/resolve-module
 import { packModuleCache } from './sandbox/module-cache-archive.js';
 import { type BuildPlan, type PlanJob, checksumGroups, resolvePlan } from './plan/build-plan.js';
 import { resolveBuildToolchains } from './plan/resolve-toolchains.js';
+import { type ShardManifest, type ShardSpec, SHARD_MANIFEST_FILE, formatShard, selectShard } from './plan/shards.js';
 import { dedupeTargets, parseTarget } from './plan/targets.js';
 import type { Reporter } from './report/reporter.js';
 import type { ArtifactSummary } from './report/summary.js';
@@ -61,6 +62,8 @@ export interface BuildRequest {
   cache?: boolean;
   /** SOURCE_DATE_EPOCH, when set: the modification time given to every output. */
   sourceDateEpoch?: number;
+  /** Build only this shard of the plan (and write its manifest beside the outputs). */
+  shard?: ShardSpec;
 }
 
 export interface PreparedToolchain {
@@ -78,6 +81,8 @@ export interface PreparedBuild {
   seccomp: SeccompSetting | undefined;
   moduleInputs: ModuleInputs;
   notes: string[];
+  /** Set when only one shard of the plan is built: what `airlock merge` needs to put the shards together. */
+  shard?: ShardManifest;
 }
 
 /** Releases what a prepared build holds open (an unpacked module set). */
@@ -165,7 +170,13 @@ async function prepareWithModules(
     list: moduleInputs.modules,
   };
   const seccompSetting = seccomp.profile ? { profileJson: seccomp.profile.json, serverPath: seccomp.profile.path } : undefined;
-  return { module, config, plan, toolchains, policy, seccomp: seccompSetting, moduleInputs, notes };
+  if (request.shard === undefined) return { module, config, plan, toolchains, policy, seccomp: seccompSetting, moduleInputs, notes };
+  const shard = selectShard(plan, request.shard);
+  // A shard needs the images of its own toolchains only.
+  const used = new Set(shard.plan.jobs.map((job) => job.toolchain));
+  for (const version of [...toolchains.keys()]) if (!used.has(version)) toolchains.delete(version);
+  notes.push(`shard ${formatShard(request.shard)}: ${shard.plan.jobs.length} of the plan's ${plan.jobs.length} builds`);
+  return { module, config, plan: shard.plan, toolchains, policy, seccomp: seccompSetting, moduleInputs, notes, shard: shard.manifest };
 }
 
 function normaliseMainPackage(main: string): string {
@@ -286,7 +297,7 @@ export async function executeBuild(
               path: module.dir,
               treeDigest: sourceDigest.digest,
               ...(git ? { gitCommit: git.commit, gitDirty: git.dirty } : {}),
-              excluded: sourceExcludes(module.dir, outDir),
+              excluded: [...new Set(sourceOptions.exclude.flatMap((excluded) => sourceExcludes(module.dir, excluded)))].sort(),
               ...(Object.keys(sourceDigest.files).length <= MAX_RECORDED_FILES ? { files: sourceDigest.files } : {}),
             },
             module: { path: plan.module.path, ...(plan.module.go !== undefined ? { go: plan.module.go } : {}) },
@@ -333,6 +344,7 @@ export async function executeBuild(
       await fs.writeFile(sumsFile, sums);
       if (attestation.signer) await fs.writeFile(`${sumsFile}.sig`, await signDetached(Buffer.from(sums), attestation.signer));
     }
+    if (prepared.shard) await fs.writeFile(staging.pathFor(SHARD_MANIFEST_FILE), `${JSON.stringify(prepared.shard, null, 2)}\n`);
     await normaliseOutputs(staging.stagingDir, new Set(artifacts.map((artifact) => artifact.file)), request.sourceDateEpoch ?? git?.commitTime);
     await staging.publish();
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));

@@ -4,6 +4,22 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 
 export const CHECKSUMS_FILE = 'SHA256SUMS';
+/** Written by `airlock build --shard`; kept here so every stage agrees on what an output directory is. */
+export const SHARD_MANIFEST_FILE = 'airlock-shard.json';
+const TOOLCHAIN_DIRECTORY = /^go\d+\.\d+(\.\d+)?([a-z]+\d+)?$/;
+
+/**
+ * Whether airlock wrote this directory: it holds SHA256SUMS or a shard manifest, itself or (with one
+ * subdirectory per toolchain) in a goX.Y.Z subdirectory. Such a directory is replaceable and never source.
+ */
+export async function isAirlockOutputDirectory(dir: string): Promise<boolean> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  if (entries.some((entry) => entry.isFile() && (entry.name === CHECKSUMS_FILE || entry.name === SHARD_MANIFEST_FILE))) return true;
+  for (const entry of entries) {
+    if (entry.isDirectory() && TOOLCHAIN_DIRECTORY.test(entry.name) && (await fs.pathExists(path.join(dir, entry.name, CHECKSUMS_FILE)))) return true;
+  }
+  return false;
+}
 
 /**
  * Outputs are written into a staging directory beside the final one and renamed into place only when the
@@ -72,7 +88,7 @@ async function assertReplaceable(out: string): Promise<void> {
     throw new InputError(`the output path ${out} exists and is not a directory`, { hint: 'choose another --out' });
   }
   const entries = await fs.readdir(out);
-  if (entries.length > 0 && !entries.includes(CHECKSUMS_FILE)) {
+  if (entries.length > 0 && !(await isAirlockOutputDirectory(out))) {
     throw new InputError(`the output directory ${out} holds files airlock did not write`, {
       hint: 'choose an empty or new --out directory, or remove this one',
     });

@@ -122,8 +122,8 @@ export function resolvePlan(input: PlanInput): BuildPlan {
 /** The checksum files of a plan: one per output directory, each listing the binaries in it by file name. */
 export function checksumGroups(plan: BuildPlan): Array<{ directory: string; jobs: PlanJob[] }> {
   if (plan.layout === 'flat') return [{ directory: '', jobs: plan.jobs }];
-  return plan.toolchains.map((toolchain) => ({
-    directory: toolchain.version,
-    jobs: plan.jobs.filter((job) => job.toolchain === toolchain.version),
-  }));
+  // A shard of a plan may hold no build of some toolchain: that toolchain gets no directory.
+  return plan.toolchains
+    .map((toolchain) => ({ directory: toolchain.version, jobs: plan.jobs.filter((job) => job.toolchain === toolchain.version) }))
+    .filter((group) => group.jobs.length > 0);
 }

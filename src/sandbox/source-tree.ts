@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import tarFs from 'tar-fs';
+import { isAirlockOutputDirectory } from '../artifacts/output-directory.js';
 import { InputError } from '../errors.js';
 import { SandboxPaths } from './policy.js';
 
@@ -26,7 +27,8 @@ function isExcluded(absolute: string, options: SourceTreeOptions): boolean {
 }
 
 /**
- * Lists what is sent into the sandbox. Symbolic links that stay inside the module are sent as links; one that
+ * Lists what is sent into the sandbox. Directories airlock wrote outputs to are skipped and added to
+ * `options.exclude`, so that packSourceTree, given the same options, sends exactly the listed tree. Symbolic links that stay inside the module are sent as links; one that
  * points outside would smuggle host files into the build, so it is refused with its path named.
  */
 export async function listSourceTree(moduleDir: string, options: SourceTreeOptions): Promise<SourceEntry[]> {
@@ -39,6 +41,11 @@ export async function listSourceTree(moduleDir: string, options: SourceTreeOptio
       const absolute = path.join(root, rel);
       if (isExcluded(absolute, options)) continue;
       if (child.isDirectory()) {
+        // Earlier outputs (dist/, shard directories) are results, not source: sending them would change the tree.
+        if (await isAirlockOutputDirectory(absolute)) {
+          options.exclude.push(absolute);
+          continue;
+        }
         entries.push({ path: rel, type: 'directory' });
         await walk(rel);
       } else if (child.isFile()) {

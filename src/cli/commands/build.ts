@@ -7,6 +7,7 @@ import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { formatArtifactTable } from '../../report/summary.js';
+import { parseShardSpec } from '../../plan/shards.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 
 export interface BuildArguments extends GlobalOptions {
@@ -26,6 +27,7 @@ export interface BuildArguments extends GlobalOptions {
   signerCommand?: string;
   signerPub?: string;
   sbom?: boolean;
+  shard?: string;
 }
 
 export function buildOptions<T>(yargs: Argv<T>) {
@@ -69,6 +71,7 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
     ...(args.check ? { check: true } : {}),
     ...(args.cache ? { cache: true } : {}),
     ...sourceDateEpoch(context.env),
+    ...(args.shard !== undefined ? { shard: parseShardSpec(args.shard) } : {}),
     airlockHome: context.airlockHome,
   };
 }

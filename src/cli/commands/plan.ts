@@ -2,21 +2,46 @@ import os from 'node:os';
 import { prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
 import { formatTable } from '../../report/summary.js';
 import { hostPlatform } from '../../plan/host-platform.js';
+import { type PlanFormat, githubMatrix, gitlabMatrix, summariseShards } from '../../plan/ci-matrix.js';
+import { validateShardCount } from '../../plan/shards.js';
 import { type BuildArguments, toBuildRequest } from './build.js';
 import { commandContext } from '../context.js';
 
-export async function runPlanCommand(args: Omit<BuildArguments, 'jobs'> & { json: boolean }): Promise<void> {
+export interface PlanArguments extends Omit<BuildArguments, 'jobs'> {
+  json: boolean;
+  format?: PlanFormat;
+  shards?: number;
+}
+
+export async function runPlanCommand(args: PlanArguments): Promise<void> {
   const context = commandContext(args);
+  const format: PlanFormat = args.format ?? (args.json ? 'json' : 'table');
+  const shards = args.shards === undefined ? undefined : validateShardCount(args.shards);
   const request = toBuildRequest(args, context);
   const prepared = await prepareBuild(request, hostPlatform(os.platform(), os.arch()));
   await releasePreparedBuild(prepared);
-  if (args.json) {
-    context.stdout.write(`${JSON.stringify(prepared.plan, null, 2)}\n`);
-    return;
+  const { plan } = prepared;
+  switch (format) {
+    case 'json':
+      context.stdout.write(`${JSON.stringify(shards === undefined ? plan : { ...plan, shards: summariseShards(plan, shards) }, null, 2)}\n`);
+      return;
+    case 'github':
+      // One line: it goes into $GITHUB_OUTPUT as `matrix=...`.
+      context.stdout.write(`${JSON.stringify(githubMatrix(plan, shards ?? 1))}\n`);
+      return;
+    case 'gitlab':
+      context.stdout.write(`${JSON.stringify(gitlabMatrix(plan, shards ?? 1), null, 2)}\n`);
+      return;
+    case 'table': {
+      for (const note of prepared.notes) context.reporter.info(note);
+      context.reporter.info(prepared.moduleInputs.summary);
+      const images = new Map(plan.toolchains.map((toolchain) => [toolchain.version, toolchain.image]));
+      const rows = plan.jobs.map((job) => [job.toolchain, job.target, job.package, job.output, images.get(job.toolchain) ?? '']);
+      context.stdout.write(`${formatTable([['TOOLCHAIN', 'TARGET', 'PACKAGE', 'OUTPUT', 'IMAGE'], ...rows])}\n`);
+      if (shards !== undefined) {
+        const shardRows = summariseShards(plan, shards).map((shard) => [shard.shard, String(shard.jobs), shard.toolchains, shard.targets]);
+        context.stdout.write(`\n${formatTable([['SHARD', 'BUILDS', 'TOOLCHAINS', 'TARGETS'], ...shardRows])}\n`);
+      }
+    }
   }
-  for (const note of prepared.notes) context.reporter.info(note);
-  context.reporter.info(prepared.moduleInputs.summary);
-  const images = new Map(prepared.plan.toolchains.map((toolchain) => [toolchain.version, toolchain.image]));
-  const rows = prepared.plan.jobs.map((job) => [job.toolchain, job.target, job.package, job.output, images.get(job.toolchain) ?? '']);
-  context.stdout.write(`${formatTable([['TOOLCHAIN', 'TARGET', 'PACKAGE', 'OUTPUT', 'IMAGE'], ...rows])}\n`);
 }

@@ -54,12 +54,28 @@ test('lists files and directories, sorted, skipping VCS data, node_modules, airl
   ]);
 });
 
-test('without the exclusion the output directory is listed', async (t) => {
+test('earlier airlock outputs (SHA256SUMS, per-toolchain or shard directories) are never source, and are added to the exclusions', async (t) => {
   const root = await module(t);
-  const listed = paths(await listSourceTree(root, { exclude: [] }));
-  t.true(listed.includes('dist/tool_linux_amd64'));
+  await write(root, 'shards/1-of-2/airlock-shard.json', '{}');
+  await write(root, 'shards/1-of-2/tool_linux_amd64', 'shard output');
+  await write(root, 'matrix/go1.26.8/SHA256SUMS', '');
+  await write(root, 'matrix/go1.26.8/tool_linux_amd64', 'matrix output');
+  await write(root, 'notes/SHA256SUMS.txt', 'not an output directory');
+  const options = { exclude: [] as string[] };
+  const listed = paths(await listSourceTree(root, options));
+  t.false(listed.some((p) => p.startsWith('dist') || p.startsWith('shards/1-of-2') || p.startsWith('matrix')));
+  t.true(listed.includes('shards'));
+  t.true(listed.includes('notes/SHA256SUMS.txt'));
+  t.deepEqual(options.exclude.map((p) => path.relative(root, p)).sort(), ['dist', 'matrix', path.join('shards', '1-of-2')]);
   t.false(listed.some((p) => p.startsWith('.git') && !p.startsWith('.github')));
   t.false(listed.some((p) => p.split('/').includes('node_modules')));
+});
+
+test('a directory named dist that airlock did not write is source like any other', async (t) => {
+  const root = await module(t);
+  await fs.rm(path.join(root, 'dist', 'SHA256SUMS'));
+  const listed = paths(await listSourceTree(root, { exclude: [] }));
+  t.true(listed.includes('dist/tool_linux_amd64'));
 });
 
 test('an exclusion covers only that directory, not siblings sharing its name as a prefix', async (t) => {
