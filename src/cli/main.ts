@@ -10,7 +10,8 @@ import { runReproduce } from './commands/reproduce.js';
 import { runVerify } from './commands/verify.js';
 import { runModulesPack, runModulesVerify } from './commands/modules.js';
 import { runGenerateDockerfile, runGeneratePolicy, runGenerateSeccomp } from './commands/generate.js';
-import { runPlanCommand } from './commands/plan.js';
+import { type PlanArguments, runPlanCommand } from './commands/plan.js';
+import { PLAN_FORMATS } from '../plan/ci-matrix.js';
 import { runToolchainImport, runToolchainList, runToolchainPin, runToolchainRemove, runToolchainVerify } from './commands/toolchain.js';
 import { renderError } from './error-output.js';
 
@@ -61,7 +62,8 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('sbom', { type: 'boolean', default: false, describe: 'also write a CycloneDX SBOM per artifact' })
           .option('check', { type: 'boolean', default: false, describe: 'build every target twice in fresh containers and fail if the two differ' })
           .option('cache', { type: 'boolean', default: false, describe: 'keep GOCACHE in a persistent volume per module, toolchain and target (faster rebuilds)' })
-          .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' }),
+          .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' })
+          .option('shard', { type: 'string', describe: 'build only shard I/N of the plan (see `airlock plan --shards N`), for `airlock merge`' }),
       async (args) => runBuildCommand(args as unknown as BuildArguments),
     )
     .command(
@@ -102,8 +104,12 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     .command(
       'plan [dir]',
       'print the build matrix without building',
-      (y) => buildOptions(y).option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON' }),
-      async (args) => runPlanCommand(args as unknown as BuildArguments & { json: boolean }),
+      (y) =>
+        buildOptions(y)
+          .option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON (same as --format json)' })
+          .option('format', { choices: PLAN_FORMATS, describe: 'table (default), json, or a CI matrix: github (strategy.matrix) or gitlab (parallel:matrix)' })
+          .option('shards', { type: 'number', describe: 'group the builds into N shards, one CI job each (`airlock build --shard I/N`)' }),
+      async (args) => runPlanCommand(args as unknown as PlanArguments),
     )
     .command('toolchain', 'manage the Go toolchains airlock builds with', (y) =>
       y
