@@ -80,6 +80,26 @@ else
   log "the Docker engine answers after ${waited}s"
 fi
 
+# 2b. Optionally (AIRLOCK_BOOTSTRAP_PODMAN=1, set by .ci/run), Podman's Docker-compatible API as a second
+#     engine, so the tests can show that both engines build the same bytes.
+podman_socket=${AIRLOCK_PODMAN_SOCKET:-/run/airlock-podman/podman.sock}
+podman_answers() {
+  [ -S "$podman_socket" ] && timeout 10 curl -fsS --unix-socket "$podman_socket" http://localhost/_ping >/dev/null 2>&1
+}
+if [ "${AIRLOCK_BOOTSTRAP_PODMAN:-0}" = 1 ] && ! podman_answers; then
+  command -v podman >/dev/null || { log "installing Debian's podman (second engine for the tests)"; install_packages podman; }
+  as_root mkdir -p "$(dirname "$podman_socket")"
+  as_root rm -f "$podman_socket"
+  log "starting Podman's API service on $podman_socket"
+  as_root sh -c "nohup podman system service --time=0 'unix://$podman_socket' >>/var/log/airlock-podman.log 2>&1 &"
+  waited=0
+  until podman_answers; do
+    [ "$waited" -lt "$engine_wait_seconds" ] || die "Podman's API did not answer within ${engine_wait_seconds}s; see /var/log/airlock-podman.log"
+    sleep 1
+    waited=$((waited + 1))
+  done
+fi
+
 # 3. Verified Go toolchains in airlock's store: the golang.org/toolchain module zips, fetched by the go
 #    command through the Go module proxy (which checks them against the Go checksum database), then verified
 #    again by airlock against toolchains/go.json before they are stored.

@@ -15,6 +15,11 @@ export interface SandboxPolicy {
   memoryBytes: number;
   cpus: number;
   nofile: number;
+  /**
+   * RLIMIT_NPROC for the build user. Set explicitly, below any engine's ceiling: Podman otherwise asks for a
+   * limit its own process may not grant, and the container fails to start.
+   */
+  nproc: number;
   timeoutSeconds: number;
   seccomp: SeccompChoice;
 }
@@ -34,6 +39,7 @@ export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
     memoryBytes: 3 * GIB,
     cpus,
     nofile: 4096,
+    nproc: 16384,
     timeoutSeconds: 900,
     seccomp: { kind: 'engine-default', name: 'engine-default' },
   };
@@ -187,6 +193,9 @@ export function sandboxContainerSpec(
     pidsLimit: policy.pidsLimit,
     memoryBytes: policy.memoryBytes,
     nanoCpus: Math.round(policy.cpus * 1e9),
-    ulimits: [{ name: 'nofile', soft: policy.nofile, hard: policy.nofile }],
+    ulimits: [
+      { name: 'nofile', soft: policy.nofile, hard: policy.nofile },
+      { name: 'nproc', soft: policy.nproc, hard: policy.nproc },
+    ],
   };
 }

@@ -9,6 +9,7 @@ import { type BuildContainerInput, type SandboxPolicy, SandboxPaths, buildContai
 import type { ResourceTracker } from './resource-tracker.js';
 import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
+import { packOutputDirectory } from './work-area.js';
 
 export interface SandboxBuildRequest extends BuildContainerInput {
   moduleDir: string;
@@ -44,6 +45,7 @@ export async function runSandboxBuild(
   try {
     containerId = await engine.createContainer(spec);
     tracker.addContainer(containerId);
+    await engine.putArchive(containerId, SandboxPaths.work, packOutputDirectory(policy));
     await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions));
     if (request.moduleCacheArchive) await engine.putArchive(containerId, SandboxPaths.work, request.moduleCacheArchive());
     await engine.start(containerId);
