@@ -71,7 +71,10 @@ test('limits reach the engine', (t) => {
   const body = toDockerCreateBody(spec(), 'docker');
   t.is(body.HostConfig.PidsLimit, 512);
   t.is(body.HostConfig.NanoCpus, 2_000_000_000);
-  t.deepEqual(body.HostConfig.Ulimits, [{ Name: 'nofile', Soft: 4096, Hard: 4096 }]);
+  t.deepEqual(body.HostConfig.Ulimits, [
+    { Name: 'nofile', Soft: 4096, Hard: 4096 },
+    { Name: 'nproc', Soft: 16384, Hard: 16384 },
+  ]);
 });
 
 test('the environment is hermetic: no proxy, no checksum database, the local toolchain, no cgo', (t) => {

@@ -50,6 +50,7 @@ test('the default policy: unprivileged, offline, read-only, capped', (t) => {
     memoryBytes: 3 * GIB,
     cpus: 4,
     nofile: 4096,
+    nproc: 16384,
     timeoutSeconds: 900,
     seccomp: { kind: 'engine-default', name: 'engine-default' },
   });
@@ -136,7 +137,10 @@ test('buildContainerSpec carries the policy into the container', (t) => {
   t.is(spec.pidsLimit, 512);
   t.is(spec.memoryBytes, 3 * GIB);
   t.is(spec.nanoCpus, 2_500_000_000);
-  t.deepEqual(spec.ulimits, [{ name: 'nofile', soft: 4096, hard: 4096 }]);
+  t.deepEqual(spec.ulimits, [
+    { name: 'nofile', soft: 4096, hard: 4096 },
+    { name: 'nproc', soft: 16384, hard: 16384 },
+  ]);
   t.deepEqual(spec.labels, {
     [LABEL_MANAGED]: 'true',
     [LABEL_RUN]: 'run1',
@@ -147,11 +151,14 @@ test('buildContainerSpec carries the policy into the container', (t) => {
 });
 
 test('buildContainerSpec follows a changed policy rather than fixed numbers', (t) => {
-  const policy = { ...defaultSandboxPolicy(1), uid: 1000, gid: 1001, tmpfsSizeBytes: 512, nofile: 64, memoryBytes: 1024 };
+  const policy = { ...defaultSandboxPolicy(1), uid: 1000, gid: 1001, tmpfsSizeBytes: 512, nofile: 64, nproc: 128, memoryBytes: 1024 };
   const spec = buildContainerSpec(policy, container());
   t.is(spec.user, '1000:1001');
   t.is(spec.tmpfs[0]?.options, 'rw,noexec,nosuid,nodev,size=512,mode=1777');
-  t.deepEqual(spec.ulimits, [{ name: 'nofile', soft: 64, hard: 64 }]);
+  t.deepEqual(spec.ulimits, [
+    { name: 'nofile', soft: 64, hard: 64 },
+    { name: 'nproc', soft: 128, hard: 128 },
+  ]);
   t.is(spec.memoryBytes, 1024);
   t.is(spec.nanoCpus, 1_000_000_000);
 });
@@ -203,6 +210,7 @@ test('applySandboxLimits never touches the security settings, whatever the limit
     readOnlyRootFs: true,
     noNewPrivileges: true,
     nofile: 4096,
+    nproc: 16384,
     seccomp: { kind: 'engine-default', name: 'engine-default' },
   });
   t.deepEqual(applied.capDrop, ['ALL']);
