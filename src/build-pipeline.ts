@@ -11,7 +11,7 @@ import { onInterrupt } from './cleanup.js';
 import { type AirlockConfig, readAirlockConfig } from './config/airlock-config.js';
 import type { ContainerEngine, SeccompSetting } from './engine/engine.js';
 import { loadSeccompChoice } from './sandbox/seccomp-choice.js';
-import { AirlockError, BuildError, InputError, VerificationError } from './errors.js';
+import { AirlockError, BuildError, EngineError, InputError, InterruptedError, VerificationError } from './errors.js';
 import { type GoModule, findMainPackages, readGoModule } from './modules/read-module.js';
 import { type ModuleInputs, resolveModuleInputs } from './modules/resolve-module-inputs.js';
 import { packModuleCache } from './sandbox/module-cache-archive.js';
@@ -26,7 +26,8 @@ import { type SandboxImageSpec, sandboxImageSpec } from './sandbox/image-spec.js
 import { loadSandboxTemplate } from './sandbox/load-template.js';
 import { LABEL_MANAGED, type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from './sandbox/policy.js';
 import { ResourceTracker } from './sandbox/resource-tracker.js';
-import { runSandboxBuild } from './sandbox/run-build.js';
+import { SandboxLimitError, runSandboxBuild } from './sandbox/run-build.js';
+import type { FailureReason, JobState } from './report/events.js';
 import { digestSourceTree, listSourceTree } from './sandbox/source-tree.js';
 import { airlockVersion } from './package-root.js';
 import { writeAttestation } from './provenance/attest.js';
@@ -62,6 +63,8 @@ export interface BuildRequest {
   cache?: boolean;
   /** SOURCE_DATE_EPOCH, when set: the modification time given to every output. */
   sourceDateEpoch?: number;
+  /** Stop starting new targets after the first failure (running ones finish). */
+  failFast?: boolean;
   /** Build only this shard of the plan (and write its manifest beside the outputs). */
   shard?: ShardSpec;
 }
@@ -247,25 +250,44 @@ export async function executeBuild(
     const limit = pLimit(Math.max(1, request.jobs));
     const failures: AirlockError[] = [];
     const artifacts: BuiltArtifact[] = [];
+    const started = new Set<string>();
+    reporter.event({
+      type: 'plan',
+      module: plan.module.path,
+      jobs: plan.jobs.map(({ id, output, target, toolchain, package: pkg }) => ({ id, output, target, toolchain, package: pkg })),
+      ...(prepared.shard ? { shard: formatShard(prepared.shard.shard) } : {}),
+    });
     await Promise.all(
       plan.jobs.map((job, index) =>
         limit(async () => {
+          started.add(job.id);
+          const progress = jobProgress(reporter, job);
           try {
             const prepare = prepared.toolchains.get(job.toolchain)!;
+            progress('preparing-image');
             const ensured = await images.ensure(prepare.image, prepare.toolchain.goroot, () =>
               reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
             );
             if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
-            artifacts.push(await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter, request));
+            const artifact = await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter, request, progress);
+            artifacts.push(artifact);
+            progress('done', { sha256: artifact.sha256, size: artifact.size });
           } catch (error) {
             if (!(error instanceof AirlockError)) throw error;
             failures.push(error);
+            progress('failed', { reason: failureReason(error), message: error.message });
             if (plan.jobs.length > 1) reporter.warn(`${job.output}: ${error.message}`);
+            if (request.failFast) {
+              limit.clearQueue();
+              for (const skipped of plan.jobs.filter((candidate) => !started.has(candidate.id))) {
+                jobProgress(reporter, skipped)('skipped', { reason: 'skipped', message: `--fail-fast: ${job.output} failed` });
+              }
+            }
           }
         }),
       ),
     );
-    if (failures.length > 0) throw failures.length === 1 ? failures[0]! : combineFailures(failures, plan.jobs.length);
+    if (failures.length > 0) throw failures.length === 1 && started.size === plan.jobs.length ? failures[0]! : combineFailures(failures, plan.jobs.length, started.size);
     const imageIds = new Map<string, string>();
     for (const [version, { image }] of prepared.toolchains) imageIds.set(version, await engine.imageId(image.tag));
     const sboms = new Map<string, { name: string; sha256: string }>();
@@ -356,6 +378,24 @@ export async function executeBuild(
   }
 }
 
+type JobProgress = (state: JobState, extra?: { sha256?: string; size?: number; reason?: FailureReason; message?: string }) => void;
+
+/** Reports one job's state changes, with the seconds since it left the queue. */
+function jobProgress(reporter: Reporter, job: PlanJob): JobProgress {
+  const since = Date.now();
+  return (state, extra = {}) =>
+    reporter.event({ type: 'job', id: job.id, output: job.output, state, seconds: (Date.now() - since) / 1000, ...extra });
+}
+
+/** What the report and the JSON stream say a failed target died of. */
+export function failureReason(error: AirlockError): FailureReason {
+  if (error instanceof SandboxLimitError) return error.limit;
+  if (error instanceof VerificationError) return 'verification-failed';
+  if (error instanceof EngineError) return 'engine';
+  if (error instanceof InterruptedError) return 'interrupted';
+  return 'build-failed';
+}
+
 /** Binaries 0755, everything else 0644, and one modification time for all (SOURCE_DATE_EPOCH or the commit's). */
 async function normaliseOutputs(dir: string, binaries: Set<string>, epoch: number | undefined): Promise<void> {
   const walk = async (relative: string): Promise<void> => {
@@ -387,8 +427,9 @@ export function buildCacheVolume(toolchainDigest: string, job: PlanJob, modulePa
   return `airlock-gocache-${sha256Hex(`${toolchainDigest}\n${job.goos}/${job.goarch}\n${modulePath}`).slice(0, 20)}`;
 }
 
-function combineFailures(failures: AirlockError[], total: number): AirlockError {
-  const message = `${failures.length} of ${total} builds failed`;
+function combineFailures(failures: AirlockError[], total: number, attempted: number): AirlockError {
+  const skipped = total - attempted;
+  const message = `${failures.length} of ${total} builds failed${skipped > 0 ? ` (${skipped} not started: --fail-fast)` : ''}`;
   const details = failures.map((failure) => [`--- ${failure.message}`, failure.details ?? ''].join('\n').trim()).join('\n');
   const Kind = failures.every((failure) => failure instanceof VerificationError) ? VerificationError : BuildError;
   return new Kind(message, { hint: failures[0]!.hint ?? 'see the errors above', details });
@@ -405,6 +446,7 @@ async function buildJob(
   sourceOptions: { exclude: string[] },
   reporter: Reporter,
   request: BuildRequest,
+  progress: JobProgress,
 ): Promise<BuiltArtifact> {
   const started = Date.now();
   const startedOn = new Date();
@@ -438,7 +480,9 @@ async function buildJob(
     maxOutputBytes: MAX_OUTPUT_BYTES,
     label,
   };
+  progress('building');
   await runSandboxBuild(engine, tracker, prepared.policy, sandboxRequest);
+  progress('verifying');
   const bytes = await fs.readFile(hostOutputPath);
   if (request.check) {
     // The reproducibility check: the same job again in a fresh container must give the same bytes.
@@ -461,7 +505,6 @@ async function buildJob(
   }
   const sha256 = await sha256File(hostOutputPath);
   const seconds = (Date.now() - started) / 1000;
-  reporter.info(`built ${job.output} (${bytes.length} bytes, ${seconds.toFixed(1)}s)`);
   return {
     file: job.output,
     target: job.target,

@@ -65,3 +65,14 @@ export class InterruptedError extends AirlockError {
 export function isAirlockError(value: unknown): value is AirlockError {
   return value instanceof AirlockError;
 }
+
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\v': '\\v', '\f': '\\f', '\b': '\\b', '\0': '\\0' };
+
+/**
+ * Foreign text (a library's error message, a name read from a file) made fit for a one-line message: line
+ * breaks and other control characters are escaped as in a JSON string; everything else is left as it is.
+ */
+export function oneLine(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (ch) => ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { resolveAirlockHome } from '../config/airlock-home.js';
-import { type Reporter, createConsoleReporter } from '../report/reporter.js';
+import { type Reporter, chooseReporterMode, createReporter } from '../report/reporter.js';
 
 export interface GlobalOptions {
   debug: boolean;
@@ -15,10 +15,12 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
 }
 
-export function commandContext(options: GlobalOptions): CommandContext {
+/** `events`: the command streams its progress as JSON lines on stdout (build --json). */
+export function commandContext(options: GlobalOptions, { events = false }: { events?: boolean } = {}): CommandContext {
+  const mode = chooseReporterMode({ json: events, quiet: options.quiet, isTTY: process.stderr.isTTY === true, env: process.env });
   return {
     airlockHome: resolveAirlockHome(process.env, os.homedir()),
-    reporter: createConsoleReporter({ quiet: options.quiet, debug: options.debug }),
+    reporter: createReporter({ mode, quiet: options.quiet, debug: options.debug }),
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

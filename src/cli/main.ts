@@ -63,7 +63,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('check', { type: 'boolean', default: false, describe: 'build every target twice in fresh containers and fail if the two differ' })
           .option('cache', { type: 'boolean', default: false, describe: 'keep GOCACHE in a persistent volume per module, toolchain and target (faster rebuilds)' })
           .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' })
-          .option('shard', { type: 'string', describe: 'build only shard I/N of the plan (see `airlock plan --shards N`), for `airlock merge`' }),
+          .option('shard', { type: 'string', describe: 'build only shard I/N of the plan (see `airlock plan --shards N`), for `airlock merge`' })
+          .option('fail-fast', { type: 'boolean', default: false, describe: 'start no more targets once one has failed' })
+          .option('json', { type: 'boolean', default: false, describe: 'print progress as JSON events, one per line, on stdout (docs/json-events.md)' })
+          .option('report', { type: 'string', describe: 'write a JSON report of the run to this file, for the CI system to archive' }),
       async (args) => runBuildCommand(args as unknown as BuildArguments),
     )
     .command(
@@ -75,6 +78,19 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
           .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
       async (args) => runVerify(args as never),
+    )
+    .command(
+      'merge <dirs..>',
+      'combine the output directories of `airlock build --shard I/N` into one release, re-verifying every shard',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the output directory of every shard' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the directory to write the merged release to' })
+          .option('key', { type: 'string', describe: 'the public key (PEM) the shards were signed with, to check their signatures' })
+          .option('sign-key', { type: 'string', describe: 'sign the merged SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })
+          .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
+          .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' }),
+      async (args) => (await import('./commands/merge.js')).runMerge(args as never),
     )
     .command(
       'reproduce <envelopes..>',
@@ -110,6 +126,16 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('format', { choices: PLAN_FORMATS, describe: 'table (default), json, or a CI matrix: github (strategy.matrix) or gitlab (parallel:matrix)' })
           .option('shards', { type: 'number', describe: 'group the builds into N shards, one CI job each (`airlock build --shard I/N`)' }),
       async (args) => runPlanCommand(args as unknown as PlanArguments),
+    )
+    .command(
+      'init [dir]',
+      "write a starter airlock.json (the module's main packages) and, with --ci, a sharded release pipeline",
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'the Go module (the directory holding go.mod)' })
+          .option('ci', { choices: ['github', 'gitlab'] as const, describe: 'also write this CI system\'s release pipeline at the repository root' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite files that already exist' }),
+      async (args) => (await import('./commands/init.js')).runInit(args as never),
     )
     .command('toolchain', 'manage the Go toolchains airlock builds with', (y) =>
       y

@@ -22,6 +22,17 @@ export interface SandboxBuildRequest extends BuildContainerInput {
   label: string;
 }
 
+/** A build the sandbox killed for exceeding one of the policy's limits. */
+export class SandboxLimitError extends BuildError {
+  constructor(
+    readonly limit: 'timeout' | 'out-of-memory',
+    message: string,
+    options: ConstructorParameters<typeof BuildError>[1],
+  ) {
+    super(message, options);
+  }
+}
+
 export interface SandboxBuildResult {
   stdout: string;
   stderr: string;
@@ -52,13 +63,13 @@ export async function runSandboxBuild(
     const exit = await engine.wait(containerId, policy.timeoutSeconds * 1000);
     const logs = await engine.logs(containerId);
     if (exit.timedOut) {
-      throw new BuildError(`go build of ${request.label} timed out after ${policy.timeoutSeconds}s and was killed`, {
+      throw new SandboxLimitError('timeout', `go build of ${request.label} timed out after ${policy.timeoutSeconds}s and was killed`, {
         hint: 'raise the time limit if the build is legitimately slow',
         details: logs.stderr,
       });
     }
     if (exit.exitCode !== 0 && exit.oomKilled) {
-      throw new BuildError(`go build of ${request.label} ran out of memory (limit ${policy.memoryBytes} bytes) and was killed`, {
+      throw new SandboxLimitError('out-of-memory', `go build of ${request.label} ran out of memory (limit ${policy.memoryBytes} bytes) and was killed`, {
         hint: 'raise the memory limit if the build legitimately needs more',
         details: logs.stderr,
       });

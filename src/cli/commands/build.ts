@@ -1,5 +1,9 @@
 import os from 'node:os';
-import { InputError } from '../../errors.js';
+import fs from 'fs-extra';
+import { AirlockError, ExitCode, InputError } from '../../errors.js';
+import { airlockVersion } from '../../package-root.js';
+import type { TimedEvent } from '../../report/events.js';
+import { buildRunReport, recordEvents } from '../../report/run-report.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { type AttestationOptions, type BuildRequest, type PreparedBuild, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
@@ -28,6 +32,9 @@ export interface BuildArguments extends GlobalOptions {
   signerPub?: string;
   sbom?: boolean;
   shard?: string;
+  json?: boolean;
+  report?: string;
+  failFast?: boolean;
 }
 
 export function buildOptions<T>(yargs: Argv<T>) {
@@ -72,12 +79,52 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
     ...(args.cache ? { cache: true } : {}),
     ...sourceDateEpoch(context.env),
     ...(args.shard !== undefined ? { shard: parseShardSpec(args.shard) } : {}),
+    ...(args.failFast ? { failFast: true } : {}),
     airlockHome: context.airlockHome,
   };
 }
 
 export async function runBuildCommand(args: BuildArguments): Promise<void> {
-  const context = commandContext(args);
+  const startedAt = new Date();
+  const base = commandContext(args, { events: args.json === true });
+  const recorder = recordEvents(base.reporter);
+  const context = { ...base, reporter: recorder.reporter };
+  const reportFile = args.report !== undefined ? path.resolve(args.report) : undefined;
+  let outDir: string | undefined;
+  try {
+    outDir = await runBuild(args, context);
+    context.reporter.event({ type: 'result', ok: true, exitCode: ExitCode.ok, outDir });
+    if (reportFile) await writeRunReport(reportFile, recorder.events, startedAt, ExitCode.ok, undefined, outDir);
+  } catch (error) {
+    const failure = error instanceof AirlockError ? error : undefined;
+    const exitCode = failure?.exitCode ?? ExitCode.internal;
+    const message = failure?.message ?? (error instanceof Error ? error.message : String(error));
+    context.reporter.event({ type: 'result', ok: false, exitCode, error: message, ...(failure?.hint ? { hint: failure.hint } : {}) });
+    // Bad input leaves nothing behind, not even a report; every other outcome is reported for the CI system.
+    if (reportFile && !(error instanceof InputError)) {
+      await writeRunReport(reportFile, recorder.events, startedAt, exitCode, { message, ...(failure?.hint ? { hint: failure.hint } : {}) }, outDir).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    context.reporter.close();
+  }
+}
+
+async function writeRunReport(
+  file: string,
+  events: TimedEvent[],
+  startedAt: Date,
+  exitCode: number,
+  error: { message: string; hint?: string } | undefined,
+  outDir: string | undefined,
+): Promise<void> {
+  const report = buildRunReport({ airlockVersion: airlockVersion(), events, startedAt, finishedAt: new Date(), exitCode, ...(error ? { error } : {}), ...(outDir ? { outDir } : {}) });
+  const partial = `${file}.${process.pid}.partial`;
+  await fs.writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
+  await fs.rename(partial, file);
+}
+
+async function runBuild(args: BuildArguments, context: CommandContext): Promise<string> {
   const request = toBuildRequest(args, context);
   const signer = signerFromOptions(
     {
@@ -91,7 +138,7 @@ export async function runBuildCommand(args: BuildArguments): Promise<void> {
   const info = await engine.info();
   const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
   try {
-    await buildPrepared(context, engine, prepared, request, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false });
+    return await buildPrepared(context, engine, prepared, request, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false }, args.json === true);
   } finally {
     await releasePreparedBuild(prepared);
   }
@@ -103,7 +150,8 @@ async function buildPrepared(
   prepared: PreparedBuild,
   request: BuildRequest,
   attestation: AttestationOptions,
-): Promise<void> {
+  json: boolean,
+): Promise<string> {
   for (const note of prepared.notes) context.reporter.info(note);
   context.reporter.info(prepared.moduleInputs.summary);
   const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
@@ -112,8 +160,11 @@ async function buildPrepared(
       ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${request.jobs} at once`,
   );
   const outcome = await executeBuild(engine, prepared, request, context.reporter, attestation);
-  context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
+  context.reporter.close();
+  // With --json, stdout carries only events: the artifacts are in the `done` events and the result.
+  if (!json) context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
   const sums = outcome.plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   const provenance = attestation.signer ? 'signed provenance' : 'unsigned provenance';
   context.reporter.info(`wrote ${outcome.artifacts.length} binaries, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
+  return outcome.outDir;
 }

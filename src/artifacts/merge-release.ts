@@ -1,0 +1,210 @@
+/**
+ * `airlock merge`: re-verifies the output directories of `airlock build --shard I/N` and combines them into
+ * the release one unsharded build writes: the same binaries, envelopes and SBOMs (copied unchanged, with
+ * their modes and times), one SHA256SUMS per checksum group (signed when a signer is given), and no shard
+ * manifest. The output directory is published whole or not at all.
+ */
+import type { KeyObject } from 'node:crypto';
+import fs from 'fs-extra';
+import path from 'node:path';
+import { onInterrupt } from '../cleanup.js';
+import { InputError, VerificationError, oneLine } from '../errors.js';
+import { SHARD_MANIFEST_FILE, formatShard } from '../plan/shards.js';
+import type { Signer } from '../provenance/dsse.js';
+import { signDetached, verifyDetached } from '../provenance/signers.js';
+import { type ReleaseVerification, verifyRelease } from '../provenance/verify-release.js';
+import type { Reporter } from '../report/reporter.js';
+import { sha256File } from '../toolchain/read-tree.js';
+import { formatSha256Sums } from './checksums.js';
+import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from './merge-plan.js';
+import { CHECKSUMS_FILE, OutputStaging } from './output-directory.js';
+
+export interface MergeRequest {
+  /** The shards' output directories, as the user named them. */
+  dirs: readonly string[];
+  out: string;
+  /** Checks every shard's SHA256SUMS signature and envelope signatures (and the merged signature) with it. */
+  publicKey?: KeyObject;
+  /** Signs the merged SHA256SUMS. */
+  signer?: Signer;
+}
+
+export interface MergeOutcome {
+  outDir: string;
+  plan: MergePlan;
+  signaturesChecked: boolean;
+  signed: boolean;
+}
+
+/** A SHA256SUMS is a few lines per binary; anything far larger is not one. */
+const MAX_CHECKSUMS_BYTES = 16 * 1024 * 1024;
+
+async function listRegularFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of await fs.readdir(path.join(dir, relative), { withFileTypes: true })) {
+      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(rel);
+      else if (entry.isFile()) files.push(rel);
+    }
+  };
+  await walk('');
+  return files.sort();
+}
+
+/** Reads what planMerge needs from one shard directory. */
+export async function readShardListing(dir: string): Promise<ShardListing> {
+  const absolute = path.resolve(dir);
+  const stat = await fs.stat(absolute).catch(() => undefined);
+  if (!stat) throw new InputError(`the shard directory ${dir} does not exist`, { hint: 'pass the output directory of each `airlock build --shard I/N`' });
+  if (!stat.isDirectory()) throw new InputError(`${dir} is not a directory`, { hint: 'pass the output directory of each `airlock build --shard I/N`' });
+  const realPath = await fs.realpath(absolute);
+  const files = await listRegularFiles(realPath);
+  const checksums: Record<string, string> = {};
+  for (const file of files) {
+    if (path.posix.basename(file) !== CHECKSUMS_FILE) continue;
+    const size = (await fs.stat(path.join(realPath, file))).size;
+    if (size > MAX_CHECKSUMS_BYTES) throw new VerificationError(oneLine(`${dir}/${file} is ${size} bytes, far too large for a SHA256SUMS`), { hint: 'rebuild the shard' });
+    checksums[file] = await fs.readFile(path.join(realPath, file), 'utf8');
+  }
+  const manifest = files.includes(SHARD_MANIFEST_FILE) ? await fs.readFile(path.join(realPath, SHARD_MANIFEST_FILE), 'utf8') : undefined;
+  return { dir, realPath, manifest, files, checksums };
+}
+
+function within(parent: string, child: string): boolean {
+  return child === parent || child.startsWith(`${parent}${path.sep}`);
+}
+
+/** The real path of a path that may not exist yet: its nearest existing ancestor resolved, the rest appended. */
+async function realPathOf(target: string): Promise<string> {
+  try {
+    return await fs.realpath(target);
+  } catch {
+    const parent = path.dirname(target);
+    return parent === target ? target : path.join(await realPathOf(parent), path.basename(target));
+  }
+}
+
+/** Publishing --out replaces it whole: it must be no shard, hold none, and lie in none. */
+async function assertOutsideShards(out: string, listings: readonly ShardListing[]): Promise<void> {
+  const realOut = await realPathOf(path.resolve(out));
+  for (const listing of listings) {
+    if (within(realOut, listing.realPath) || within(listing.realPath, realOut)) {
+      throw new InputError(`--out ${out} ${realOut === listing.realPath ? 'is' : within(realOut, listing.realPath) ? 'holds' : 'lies inside'} the shard directory ${listing.dir}`, {
+        hint: 'write the merged release to a directory apart from every shard, such as dist/',
+      });
+    }
+  }
+}
+
+function firstFailure(result: ReleaseVerification): { failed: number; line: string; details: string } {
+  const failures = result.files.filter((file) => !file.ok);
+  const describe = (file: (typeof failures)[number]) => {
+    const check = file.checks.find((candidate) => !candidate.ok)!;
+    return oneLine(`${file.file}: ${check.name}: ${check.detail}`);
+  };
+  return { failed: failures.length, line: failures.length > 0 ? describe(failures[0]!) : '', details: failures.map(describe).join('\n') };
+}
+
+/** Copies a file with its permission bits and modification time. */
+async function copyUnchanged(from: string, to: string): Promise<void> {
+  const stat = await fs.stat(from);
+  await fs.copyFile(from, to);
+  await fs.chmod(to, stat.mode & 0o7777);
+  await fs.utimes(to, stat.atime, stat.mtime);
+}
+
+/** Combines verified shards into one release at request.out; on any failure --out is left as it was. */
+export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporter, 'info' | 'warn'>): Promise<MergeOutcome> {
+  const listings: ShardListing[] = [];
+  for (const dir of request.dirs) listings.push(await readShardListing(dir));
+  const plan = planMerge(listings);
+  await assertOutsideShards(request.out, listings);
+  for (const ignored of plan.ignored) reporter.warn(`ignoring ${ignored}: it is not part of the shard's release`);
+  if (!request.publicKey) reporter.warn('shard signatures are not checked: pass --key with the public key the shards were signed with');
+  if (!request.signer && plan.shards.some((shard) => shard.signed)) {
+    reporter.warn('the shards\' SHA256SUMS are signed but the merged SHA256SUMS will not be: pass --sign-key or --signer-command to sign it');
+  }
+
+  for (const shard of plan.shards) {
+    const result = await verifyRelease(shard.realPath, request.publicKey);
+    if (!result.ok) {
+      const failure = firstFailure(result);
+      throw new VerificationError(
+        oneLine(`shard ${formatShard(shard.manifest.shard)} (${shard.dir}) failed verification: ${failure.failed} of ${result.files.length} files; first: ${failure.line}`),
+        { hint: 'do not merge it; rebuild that shard, or fetch it again from where it was built', ...(failure.failed > 1 ? { details: failure.details } : {}) },
+      );
+    }
+    reporter.info(`verified shard ${formatShard(shard.manifest.shard)} (${shard.dir}): ${result.files.length} files${request.publicKey ? ', signatures checked' : ''}`);
+  }
+
+  const outDir = path.resolve(request.out);
+  // OutputStaging guards a build's module directory; here every shard is guarded above, so it guards one again.
+  const staging = await OutputStaging.create(outDir, plan.shards[0]!.realPath);
+  const unregister = onInterrupt(() => staging.discard());
+  try {
+    const times = new Set<number>();
+    for (const file of plan.files) {
+      const target = staging.pathFor(file.file);
+      await fs.mkdirp(path.dirname(target));
+      await copyUnchanged(path.join(file.shardDir, file.file), target);
+      times.add((await fs.stat(target)).mtimeMs);
+      // The copy is what gets published: it must still be what the shard's SHA256SUMS (and ours) record.
+      if (file.sha256 !== undefined) {
+        const actual = await sha256File(target);
+        if (actual !== file.sha256) {
+          throw new VerificationError(oneLine(`${file.shardLabel}/${file.file} changed while it was merged (sha256 ${actual}, not ${file.sha256})`), {
+            hint: 'make sure nothing writes to the shard directories during the merge, and merge again',
+          });
+        }
+      }
+    }
+    const written: string[] = [];
+    for (const group of plan.groups) {
+      const sumsRelative = group.directory === '' ? CHECKSUMS_FILE : `${group.directory}/${CHECKSUMS_FILE}`;
+      const sumsFile = staging.pathFor(sumsRelative);
+      const sums = formatSha256Sums(group.entries);
+      await fs.mkdirp(path.dirname(sumsFile));
+      await fs.writeFile(sumsFile, sums, { mode: 0o644 });
+      await fs.chmod(sumsFile, 0o644);
+      written.push(sumsRelative);
+      if (request.signer) {
+        const signature = await signDetached(Buffer.from(sums), request.signer);
+        if (request.publicKey && !verifyDetached(Buffer.from(sums), signature, request.publicKey)) {
+          throw new VerificationError(`the new signature of ${sumsRelative} does not verify with --key: the merge signs with another key than the shards were signed with`, {
+            hint: 'sign with the key whose public half is --key, so the whole release verifies with one key',
+          });
+        }
+        await fs.writeFile(`${sumsFile}${SIGNATURE_SUFFIX}`, signature, { mode: 0o644 });
+        await fs.chmod(`${sumsFile}${SIGNATURE_SUFFIX}`, 0o644);
+        written.push(`${sumsRelative}${SIGNATURE_SUFFIX}`);
+      }
+    }
+    // A build gives every output one time (SOURCE_DATE_EPOCH or the commit's); when the shards agree on it, so does the merge.
+    if (times.size === 1) {
+      const time = [...times][0]! / 1000;
+      for (const file of written) await fs.utimes(staging.pathFor(file), time, time);
+      for (const group of plan.groups) {
+        if (group.directory === '') continue;
+        await fs.chmod(staging.pathFor(group.directory), 0o755);
+        await fs.utimes(staging.pathFor(group.directory), time, time);
+      }
+    } else {
+      for (const group of plan.groups) if (group.directory !== '') await fs.chmod(staging.pathFor(group.directory), 0o755);
+    }
+    // Last, what will be published is verified as a release, with the merged signatures when there are any.
+    const merged = await verifyRelease(staging.stagingDir, request.signer ? request.publicKey : undefined);
+    if (!merged.ok) {
+      const failure = firstFailure(merged);
+      throw new VerificationError(oneLine(`the merged release does not verify: ${failure.line}`), {
+        hint: 'make sure nothing writes to the shard directories during the merge, and merge again',
+        ...(failure.failed > 1 ? { details: failure.details } : {}),
+      });
+    }
+    await staging.publish();
+    return { outDir: staging.outDir, plan, signaturesChecked: request.publicKey !== undefined, signed: request.signer !== undefined };
+  } finally {
+    await staging.discard();
+    unregister();
+  }
+}

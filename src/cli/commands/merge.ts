@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { mergeRelease } from '../../artifacts/merge-release.js';
+import { loadPublicKey } from '../../provenance/keys.js';
+import { signerFromOptions } from '../../provenance/signer-from-options.js';
+import { formatTable } from '../../report/summary.js';
+import { type GlobalOptions, commandContext } from '../context.js';
+
+export interface MergeArguments extends GlobalOptions {
+  dirs: string[];
+  out: string;
+  key?: string;
+  signKey?: string;
+  signerCommand?: string;
+  signerPub?: string;
+}
+
+/** `airlock merge DIR... --out DIR`: the shards of one plan, re-verified, as one release. */
+export async function runMerge(args: MergeArguments): Promise<void> {
+  const context = commandContext(args);
+  const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
+  const signer = signerFromOptions(
+    {
+      ...(args.signKey !== undefined ? { signKey: path.resolve(args.signKey) } : {}),
+      ...(args.signerCommand !== undefined ? { signerCommand: args.signerCommand } : {}),
+      ...(args.signerPub !== undefined ? { signerPub: path.resolve(args.signerPub) } : {}),
+    },
+    context.env,
+  );
+  const outcome = await mergeRelease(
+    { dirs: args.dirs, out: path.resolve(args.out), ...(publicKey ? { publicKey } : {}), ...(signer ? { signer } : {}) },
+    context.reporter,
+  );
+  const { plan } = outcome;
+  const shardOf = new Map(plan.shards.map((shard) => [shard.realPath, shard.manifest.shard]));
+  const rows = plan.files
+    .filter((file) => file.kind === 'binary')
+    .map((file) => {
+      const shard = shardOf.get(file.shardDir)!;
+      return [file.file, `${shard.index}/${shard.count}`, file.sha256 ?? ''];
+    });
+  context.stdout.write(`${formatTable([['FILE', 'SHARD', 'SHA256'], ...rows])}\n`);
+  const binaries = plan.files.filter((file) => file.kind === 'binary').length;
+  const sums = plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
+  context.reporter.info(
+    `merged ${plan.count} shard${plan.count === 1 ? '' : 's'}: ${binaries} binaries, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
+      `${outcome.signed ? ' (signed)' : ''} to ${outcome.outDir}`,
+  );
+}

@@ -1,0 +1,88 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { packageRoot } from '../package-root.js';
+import { CONFIG_FILE } from './airlock-config.js';
+
+export const CI_SYSTEMS = ['github', 'gitlab'] as const;
+export type CiSystem = (typeof CI_SYSTEMS)[number];
+
+export interface CiFileSpec {
+  /** Under templates/ci/. */
+  template: string;
+  /** Where the CI system reads it, relative to the repository root. */
+  path: string;
+}
+
+/** The release pipeline of each CI system: the files `airlock init --ci` writes, and where. */
+export const CI_FILES: Record<CiSystem, readonly CiFileSpec[]> = {
+  github: [{ template: 'github/airlock-release.yml', path: '.github/workflows/airlock-release.yml' }],
+  gitlab: [
+    { template: 'gitlab/.gitlab-ci.yml', path: '.gitlab-ci.yml' },
+    { template: 'gitlab/airlock-build.yml', path: '.gitlab/airlock-build.yml' },
+  ],
+};
+
+export interface CiTemplate extends CiFileSpec {
+  text: string;
+}
+
+export function ciTemplatesDir(): string {
+  return path.join(packageRoot(), 'templates', 'ci');
+}
+
+export async function loadCiTemplates(system: CiSystem, directory = ciTemplatesDir()): Promise<CiTemplate[]> {
+  return Promise.all(CI_FILES[system].map(async (spec) => ({ ...spec, text: await fs.readFile(path.join(directory, spec.template), 'utf8') })));
+}
+
+/** The module directory as the pipelines name it: relative to the repository root, with `/`, `.` for the root. */
+export function moduleDirInRepository(repositoryRoot: string, moduleDir: string): string {
+  const relative = path.relative(repositoryRoot, moduleDir);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new Error(`${moduleDir} is not inside ${repositoryRoot}`);
+  }
+  return relative === '' ? '.' : relative.split(path.sep).join('/');
+}
+
+const MODULE_LINE = /^([ \t]*AIRLOCK_MODULE:[ \t]*)"\."[ \t]*$/gm;
+
+/**
+ * Points a template at the module: its `AIRLOCK_MODULE: "."` line gets the module's directory (a JSON
+ * string is a YAML double-quoted scalar). A template without that line is left as it is.
+ */
+export function setTemplateModuleDir(text: string, moduleDir: string): string {
+  return text.replace(MODULE_LINE, (_line, key: string) => `${key}${JSON.stringify(moduleDir)}`);
+}
+
+export interface PlannedFile {
+  /** Absolute. */
+  path: string;
+  content: string;
+}
+
+/**
+ * Every file `airlock init` writes: airlock.json in the module and, with a CI system, its pipeline files at
+ * the repository root, pointed at the module.
+ */
+export function planInitFiles(input: {
+  moduleDir: string;
+  repositoryRoot: string;
+  configText: string;
+  templates?: readonly CiTemplate[];
+}): PlannedFile[] {
+  const files: PlannedFile[] = [{ path: path.join(input.moduleDir, CONFIG_FILE), content: input.configText }];
+  const moduleDir = moduleDirInRepository(input.repositoryRoot, input.moduleDir);
+  for (const template of input.templates ?? []) {
+    files.push({ path: path.join(input.repositoryRoot, ...template.path.split('/')), content: setTemplateModuleDir(template.text, moduleDir) });
+  }
+  return files;
+}
+
+/** What the user still has to do for the pipeline to run, printed after the files are written. */
+export const CI_NEXT_STEPS: Record<CiSystem, string> = {
+  github:
+    'next: commit the public key from `airlock keygen` as airlock.pub, store the private key as the secret AIRLOCK_SIGNING_KEY ' +
+    'and its passphrase as AIRLOCK_KEY_PASSPHRASE, and label the build runners `airlock`',
+  gitlab:
+    'next: commit the public key from `airlock keygen` as airlock.pub, add the private key as the protected File variable ' +
+    'AIRLOCK_SIGNING_KEY and its passphrase as the protected, masked variable AIRLOCK_KEY_PASSPHRASE, and tag the build runners `airlock`',
+};

@@ -1,0 +1,135 @@
+import { Writable } from 'node:stream';
+import test from 'ava';
+import fc from 'fast-check';
+
+import { failureReason } from '../../../src/build-pipeline.js';
+import { BuildError, EngineError, InputError, InterruptedError, VerificationError } from '../../../src/errors.js';
+import { type BuildEvent, formatPlainEvent, stamp, stripControlCharacters } from '../../../src/report/events.js';
+import { renderLiveView } from '../../../src/report/live-view.js';
+import { chooseReporterMode, createReporter } from '../../../src/report/reporter.js';
+import { RUN_REPORT_SCHEMA, buildRunReport, recordEvents } from '../../../src/report/run-report.js';
+import { SandboxLimitError } from '../../../src/sandbox/run-build.js';
+
+const AT = new Date('2026-11-24T09:00:00.000Z');
+const JOBS = [
+  { id: 'go1.26.8-tool-linux-amd64', output: 'tool_linux_amd64', target: 'linux/amd64', toolchain: 'go1.26.8', package: '.' },
+  { id: 'go1.26.8-tool-windows-amd64', output: 'tool_windows_amd64.exe', target: 'windows/amd64', toolchain: 'go1.26.8', package: '.' },
+];
+
+function collect(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+const EVENTS: BuildEvent[] = [
+  { type: 'plan', module: 'example.com/tool', jobs: JOBS, shard: '1/2' },
+  { type: 'job', id: JOBS[0]!.id, output: JOBS[0]!.output, state: 'building', seconds: 0.1 },
+  { type: 'log', level: 'warn', message: 'tool_windows_amd64.exe: go build failed' },
+  { type: 'job', id: JOBS[1]!.id, output: JOBS[1]!.output, state: 'failed', seconds: 2.5, reason: 'timeout', message: 'timed out after 900s' },
+  { type: 'job', id: JOBS[0]!.id, output: JOBS[0]!.output, state: 'done', seconds: 3.25, sha256: 'ab'.repeat(32), size: 1234 },
+];
+
+test('plain lines: ISO time, one line per state change, no control characters (golden)', (t) => {
+  const lines = EVENTS.map((event) => formatPlainEvent(stamp(event, AT))).filter((line) => line !== undefined);
+  t.snapshot(lines);
+  for (const line of lines) t.notRegex(line!, /[\u0000-\u001f\u007f]/);
+});
+
+test('control characters in messages never reach plain output', (t) => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (message) => {
+      const line = formatPlainEvent(stamp({ type: 'log', level: 'info', message }, AT))!;
+      return !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(line);
+    }),
+    { numRuns: 500 },
+  );
+  t.is(stripControlCharacters('\u001b[31mred\u001b[0m\r\nnext'), 'red\nnext');
+});
+
+test('the JSON reporter writes one parseable event per line on stdout, with a time', (t) => {
+  const out = collect();
+  const reporter = createReporter({ mode: 'json', stdout: out.stream, now: () => AT });
+  reporter.info('hello');
+  for (const event of EVENTS) reporter.event(event);
+  reporter.event({ type: 'result', ok: false, exitCode: 3, error: '1 of 2 builds failed' });
+  const lines = out.text().trimEnd().split('\n');
+  t.is(lines.length, EVENTS.length + 2);
+  const parsed = lines.map((line) => JSON.parse(line) as { time: string; type: string });
+  t.true(parsed.every((event) => event.time === AT.toISOString()));
+  t.deepEqual(
+    parsed.map((event) => event.type),
+    ['log', 'plan', 'job', 'log', 'job', 'job', 'result'],
+  );
+});
+
+test('plain reporter with --quiet keeps failures and warnings only', (t) => {
+  const err = collect();
+  const reporter = createReporter({ mode: 'plain', quiet: true, stream: err.stream, now: () => AT });
+  reporter.info('not shown');
+  for (const event of EVENTS) reporter.event(event);
+  reporter.warn('shown');
+  t.snapshot(err.text());
+});
+
+test('the live view: one line per target with state and time, then counts', (t) => {
+  const view = renderLiveView(
+    [
+      { ...JOBS[0]!, state: 'building', startedAt: 1000 },
+      { ...JOBS[1]!, state: 'failed', startedAt: 1000, endedAt: 3500, detail: 'timeout' },
+      { ...JOBS[0]!, id: 'x', output: 'tool_darwin_arm64', state: 'queued' },
+    ],
+    5000,
+  );
+  t.snapshot(view);
+  t.is(view.split('\n').length, 4);
+});
+
+test('the live view is chosen only on a terminal, outside CI, without --quiet or --json', (t) => {
+  t.is(chooseReporterMode({ json: false, quiet: false, isTTY: true, env: {} }), 'live');
+  t.is(chooseReporterMode({ json: false, quiet: false, isTTY: false, env: {} }), 'plain');
+  t.is(chooseReporterMode({ json: false, quiet: false, isTTY: true, env: { CI: 'true' } }), 'plain');
+  t.is(chooseReporterMode({ json: false, quiet: true, isTTY: true, env: {} }), 'plain');
+  t.is(chooseReporterMode({ json: false, quiet: false, isTTY: true, env: { TERM: 'dumb' } }), 'plain');
+  t.is(chooseReporterMode({ json: true, quiet: false, isTTY: true, env: {} }), 'json');
+});
+
+test('the run report keeps the last state of every target (golden)', (t) => {
+  const sink = createReporter({ mode: 'json', stdout: collect().stream });
+  const recorder = recordEvents(sink, () => AT);
+  for (const event of EVENTS) recorder.reporter.event(event);
+  const report = buildRunReport({
+    airlockVersion: '0.1.0',
+    events: recorder.events,
+    startedAt: AT,
+    finishedAt: new Date(AT.getTime() + 4000),
+    exitCode: 3,
+    error: { message: '1 of 2 builds failed', hint: 'see the errors above' },
+    outDir: '/work/dist',
+  });
+  t.is(report.schema, RUN_REPORT_SCHEMA);
+  t.false(report.ok);
+  t.deepEqual(
+    report.targets.map((target) => [target.output, target.state, target.reason ?? '']),
+    [
+      ['tool_linux_amd64', 'done', ''],
+      ['tool_windows_amd64.exe', 'failed', 'timeout'],
+    ],
+  );
+  t.snapshot(report);
+});
+
+test('a failed target is reported as what killed it', (t) => {
+  t.is(failureReason(new SandboxLimitError('timeout', 'timed out', {})), 'timeout');
+  t.is(failureReason(new SandboxLimitError('out-of-memory', 'oom', {})), 'out-of-memory');
+  t.is(failureReason(new BuildError('compile error')), 'build-failed');
+  t.is(failureReason(new VerificationError('not static')), 'verification-failed');
+  t.is(failureReason(new EngineError('gone')), 'engine');
+  t.is(failureReason(new InterruptedError('stop')), 'interrupted');
+  t.is(failureReason(new InputError('bad')), 'build-failed');
+});
