@@ -251,6 +251,7 @@ export async function executeBuild(
     const failures: AirlockError[] = [];
     const artifacts: BuiltArtifact[] = [];
     const started = new Set<string>();
+    let stopping: string | undefined;
     reporter.event({
       type: 'plan',
       module: plan.module.path,
@@ -260,8 +261,12 @@ export async function executeBuild(
     await Promise.all(
       plan.jobs.map((job, index) =>
         limit(async () => {
-          started.add(job.id);
           const progress = jobProgress(reporter, job);
+          if (stopping !== undefined) {
+            progress('skipped', { reason: 'skipped', message: `--fail-fast: ${stopping} failed` });
+            return;
+          }
+          started.add(job.id);
           try {
             const prepare = prepared.toolchains.get(job.toolchain)!;
             progress('preparing-image');
@@ -277,12 +282,8 @@ export async function executeBuild(
             failures.push(error);
             progress('failed', { reason: failureReason(error), message: error.message });
             if (plan.jobs.length > 1) reporter.warn(`${job.output}: ${error.message}`);
-            if (request.failFast) {
-              limit.clearQueue();
-              for (const skipped of plan.jobs.filter((candidate) => !started.has(candidate.id))) {
-                jobProgress(reporter, skipped)('skipped', { reason: 'skipped', message: `--fail-fast: ${job.output} failed` });
-              }
-            }
+            // Queued jobs then end at once as skipped; running ones finish.
+            if (request.failFast) stopping ??= job.output;
           }
         }),
       ),

@@ -1,0 +1,124 @@
+import fs from 'fs-extra';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { copyModule, ensureToolchains, integration, managedContainers, runAirlock } from '../helpers/airlock-cli.js';
+
+const PASSPHRASE = 'release pipeline test';
+
+/** Every file under a directory, relative, with its bytes' sha256 and its mode: what "byte for byte" compares. */
+async function tree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of (await fs.readdir(path.join(dir, relative), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(rel);
+      else {
+        const stat = await fs.stat(path.join(dir, rel));
+        out[rel] = `${(stat.mode & 0o777).toString(8)} ${(await fs.readFile(path.join(dir, rel))).toString('base64').length}`;
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+integration('from `airlock init --ci github` to a 2-shard release: merged and verified, it equals the unsharded build byte for byte', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  const work = path.dirname(module);
+  const env = { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE, SOURCE_DATE_EPOCH: '1700000000' };
+
+  const init = await runAirlock(['init', module, '--ci', 'github']);
+  t.is(init.exitCode, 0, init.stderr);
+  const workflow = parse(await fs.readFile(path.join(module, '.github', 'workflows', 'airlock-release.yml'), 'utf8')) as { jobs: Record<string, unknown> };
+  t.deepEqual(Object.keys(workflow.jobs), ['plan', 'build', 'merge', 'verify']);
+  // Two targets keep the test short; the starter config's toolchain pin and main package stay as init wrote them.
+  const config = JSON.parse(await fs.readFile(path.join(module, 'airlock.json'), 'utf8')) as Record<string, unknown>;
+  await fs.writeFile(path.join(module, 'airlock.json'), `${JSON.stringify({ ...config, toolchains: ['1.26.8'], targets: ['linux/amd64', 'windows/amd64'] }, null, 2)}\n`);
+
+  const key = path.join(work, 'airlock.key');
+  const pub = path.join(work, 'airlock.pub');
+  t.is((await runAirlock(['keygen', '--key', key, '--pub', pub], { env })).exitCode, 0);
+
+  // The plan job: the matrix the workflow feeds to strategy.matrix.
+  const plan = await runAirlock(['plan', module, '--format', 'github', '--shards', '2']);
+  t.is(plan.exitCode, 0, plan.stderr);
+  const matrix = JSON.parse(plan.stdout) as { include: Array<{ shard: string }> };
+  t.deepEqual(
+    matrix.include.map((entry) => entry.shard),
+    ['1/2', '2/2'],
+  );
+
+  // The build jobs, as the workflow runs them: one shard each, signed; the first one with --json.
+  const shards: string[] = [];
+  for (const { shard } of matrix.include) {
+    const out = path.join(work, `shard-${shard.replace('/', '-of-')}`);
+    const json = shard === '1/2';
+    const built = await runAirlock(['build', module, '--shard', shard, '--out', out, '--sign-key', key, ...(json ? ['--json'] : [])], { env });
+    t.is(built.exitCode, 0, built.stderr);
+    if (json) {
+      const events = built.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; state?: string; ok?: boolean });
+      t.true(events.some((event) => event.type === 'plan'));
+      t.true(events.some((event) => event.type === 'job' && event.state === 'done'));
+      t.deepEqual(events.at(-1), { ...events.at(-1), type: 'result', ok: true });
+    } else {
+      // Not a terminal: plain timestamped lines, no control characters.
+      t.notRegex(built.stderr, /[\u0000-\u0008\u000b-\u001f\u007f]/);
+      t.regex(built.stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z airlock: hello_windows_amd64\.exe: done after/m);
+    }
+    shards.push(out);
+  }
+
+  // Merge (shards given out of order), then verify with the public key.
+  const merged = path.join(work, 'release');
+  const merge = await runAirlock(['merge', shards[1]!, shards[0]!, '--out', merged, '--key', pub, '--sign-key', key], { env });
+  t.is(merge.exitCode, 0, merge.stderr);
+  const verify = await runAirlock(['verify', merged, '--key', pub]);
+  t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
+
+  // The same plan unsharded.
+  const whole = path.join(work, 'whole');
+  const unsharded = await runAirlock(['build', module, '--out', whole, '--sign-key', key], { env });
+  t.is(unsharded.exitCode, 0, unsharded.stderr);
+  for (const file of ['SHA256SUMS', 'hello_linux_amd64', 'hello_windows_amd64.exe']) {
+    t.true((await fs.readFile(path.join(merged, file))).equals(await fs.readFile(path.join(whole, file))), file);
+  }
+  // The same files with the same modes; envelopes and signatures are per run (times, IDs), so only their presence.
+  t.deepEqual(Object.keys(await tree(merged)), Object.keys(await tree(whole)));
+  t.deepEqual(
+    Object.values(await tree(merged)).map((entry) => entry.split(' ')[0]),
+    Object.values(await tree(whole)).map((entry) => entry.split(' ')[0]),
+  );
+  t.false(await fs.pathExists(path.join(merged, 'airlock-shard.json')));
+
+  // A missing shard is refused, and nothing is written.
+  const partial = path.join(work, 'partial');
+  const missing = await runAirlock(['merge', shards[0]!, '--out', partial, '--key', pub]);
+  t.is(missing.exitCode, 2, missing.stderr);
+  t.regex(missing.stderr, /shard 2\/2 is missing/);
+  t.false(await fs.pathExists(partial));
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('--report and --fail-fast: a failing target is reported as such, later targets are not started', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  await fs.appendFile(path.join(module, 'main.go'), '\nfunc broken() { undefinedName() }\n');
+  const report = path.join(path.dirname(module), 'report.json');
+  const result = await runAirlock(['build', module, '--go', '1.26.8', '--jobs', '1', '--fail-fast', '--report', report, '--target', 'linux/amd64', '--target', 'linux/arm64', '--target', 'windows/amd64']);
+  t.is(result.exitCode, 3, result.stderr);
+  t.regex(result.stderr, /airlock: error: 1 of 3 builds failed \(2 not started: --fail-fast\)/);
+  const written = JSON.parse(await fs.readFile(report, 'utf8')) as { ok: boolean; exitCode: number; targets: Array<{ output: string; state: string; reason?: string }> };
+  t.false(written.ok);
+  t.is(written.exitCode, 3);
+  t.deepEqual(
+    written.targets.map((target) => [target.output, target.state, target.reason]),
+    [
+      ['hello_linux_amd64', 'failed', 'build-failed'],
+      ['hello_linux_arm64', 'skipped', 'skipped'],
+      ['hello_windows_amd64.exe', 'skipped', 'skipped'],
+    ],
+  );
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+});
