@@ -239,12 +239,13 @@ export async function executeBuild(
   ]);
   const staging = await OutputStaging.create(outDir, module.dir);
   const tracker = new ResourceTracker(engine);
+  // Staged outputs go first: they are local and quick, while the engine may be the thing that stopped answering.
   const unregister = onInterrupt(async () => {
-    await tracker.removeAll();
     await staging.discard();
+    await tracker.removeAll();
   });
   const runId = randomBytes(6).toString('hex');
-  const images = new SandboxImages(engine);
+  const images = new SandboxImages(engine, path.join(request.airlockHome, 'locks'));
   const imagesBuilt: string[] = [];
   try {
     const limit = pLimit(Math.max(1, request.jobs));
@@ -270,8 +271,11 @@ export async function executeBuild(
           try {
             const prepare = prepared.toolchains.get(job.toolchain)!;
             progress('preparing-image');
-            const ensured = await images.ensure(prepare.image, prepare.toolchain.goroot, () =>
-              reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
+            const ensured = await images.ensure(
+              prepare.image,
+              prepare.toolchain.goroot,
+              () => reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
+              () => reporter.info(`waiting for another airlock process building the sandbox image ${prepare.image.tag}`),
             );
             if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
             const artifact = await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter, request, progress);
@@ -373,8 +377,9 @@ export async function executeBuild(
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
     return { plan, outDir, artifacts: artifacts.map(({ job: _job, startedOn: _s, finishedOn: _f, ...summary }) => summary), imagesBuilt };
   } finally {
-    await tracker.removeAll();
     await staging.discard();
+    const left = await tracker.removeAll();
+    if (left.length > 0) reporter.warn(`could not remove ${left.join(', ')}: run \`airlock prune\` when the engine answers again`);
     unregister();
   }
 }
@@ -429,6 +434,8 @@ export function buildCacheVolume(toolchainDigest: string, job: PlanJob, modulePa
 }
 
 function combineFailures(failures: AirlockError[], total: number, attempted: number): AirlockError {
+  // An engine that failed every target is the run's one cause: say that, with its exit code.
+  if (failures.every((failure) => failure instanceof EngineError)) return failures[0]!;
   const skipped = total - attempted;
   const message = `${failures.length} of ${total} builds failed${skipped > 0 ? ` (${skipped} not started: --fail-fast)` : ''}`;
   const details = failures.map((failure) => [`--- ${failure.message}`, failure.details ?? ''].join('\n').trim()).join('\n');

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { EngineError } from '../errors.js';
+import { EngineError, InputError } from '../errors.js';
 import { toDockerCreateBody } from './docker-create-options.js';
 import { demuxDockerLogs } from './docker-log-frames.js';
 import type {
@@ -25,12 +25,32 @@ function engineMessage(error: unknown): string {
   return message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
 }
 
+/** Seconds of silence after which a request to the engine is abandoned (AIRLOCK_ENGINE_TIMEOUT, default 60). */
+export function engineTimeoutMs(env: NodeJS.ProcessEnv): number {
+  const value = env.AIRLOCK_ENGINE_TIMEOUT;
+  if (value === undefined || value === '') return 60_000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InputError(`AIRLOCK_ENGINE_TIMEOUT=${value} is not a number of seconds`, { hint: 'set it to a positive number, e.g. 60' });
+  }
+  return seconds * 1000;
+}
+
+let requestTimeoutMs = 60_000;
+
 /** Turns whatever the engine client throws into an EngineError naming what airlock was doing. */
 async function engineCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  const started = Date.now();
   try {
     return await call();
   } catch (error) {
     if (error instanceof EngineError) throw error;
+    if (Date.now() - started >= requestTimeoutMs - 100) {
+      throw new EngineError(`the container engine stopped answering: no reply within ${requestTimeoutMs / 1000}s while trying to ${what}`, {
+        hint: 'check the engine (`airlock doctor`); AIRLOCK_ENGINE_TIMEOUT sets how long to wait',
+        cause: error,
+      });
+    }
     throw new EngineError(`the container engine failed to ${what}: ${engineMessage(error)}`, {
       hint: 'check the engine with `airlock doctor`; run with --debug for details',
       cause: error,
@@ -172,28 +192,29 @@ export class DockerEngine implements ContainerEngine {
 
   async wait(containerId: string, timeoutMs: number): Promise<ContainerExit> {
     const container = this.docker.getContainer(containerId);
-    // Podman's compatible /wait busy-loops on some versions; polling inspect costs far less there.
-    const exited =
-      this.kind === 'podman'
-        ? (async () => {
-            for (;;) {
-              const state = (await container.inspect()).State;
-              if (!state.Running) return state.ExitCode;
-              await new Promise((resolve) => setTimeout(resolve, 250));
-            }
-          })()
-        : container.wait().then((result: { StatusCode: number }) => result.StatusCode);
+    // Polling inspect rather than the long-poll /wait: every request then gets an answer within the engine
+    // timeout, so an engine that stops answering is noticed (and Podman's /wait busy-loops on some versions).
+    let finished = false;
+    const exited = (async () => {
+      for (;;) {
+        const state = (await engineCall('report on the build container', () => container.inspect())).State;
+        if (!state.Running || finished) return state.ExitCode;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    exited.catch(() => undefined);
     let timedOut = false;
     let exitCode: number;
     try {
       exitCode = await timeout(exited, timeoutMs, () => new Error('timeout'));
     } catch (error) {
+      finished = true;
       if ((error as Error).message !== 'timeout') throw error;
       timedOut = true;
       await container.kill().catch(() => undefined);
-      exitCode = (await container.inspect()).State.ExitCode;
+      exitCode = (await engineCall('report on the build container', () => container.inspect())).State.ExitCode;
     }
-    const state = (await container.inspect()).State;
+    const state = (await engineCall('report on the build container', () => container.inspect())).State;
     return { exitCode, timedOut, oomKilled: Boolean(state.OOMKilled) };
   }
 
@@ -266,7 +287,8 @@ export async function connectEngine(env: NodeJS.ProcessEnv = process.env, pingTi
     : 'start an engine (`sudo .ci/bootstrap.sh` installs and starts one) or set DOCKER_HOST';
   let docker: Docker;
   try {
-    docker = new Docker();
+    requestTimeoutMs = engineTimeoutMs(env);
+    docker = new Docker({ timeout: requestTimeoutMs });
   } catch (error) {
     throw new EngineError(`cannot use the container engine at ${endpoint}: ${(error as Error).message}`, { hint, cause: error });
   }

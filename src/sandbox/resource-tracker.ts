@@ -28,8 +28,13 @@ export class ResourceTracker {
     this.volumes.delete(name);
   }
 
-  async removeAll(): Promise<void> {
-    for (const id of [...this.containers]) await this.removeContainer(id).catch(() => undefined);
-    for (const name of [...this.volumes]) await this.removeVolume(name).catch(() => undefined);
+  /**
+   * Removes everything still tracked, containers first (a volume in use cannot go), each kind in parallel so
+   * an engine that stopped answering costs one timeout, not one per resource. Returns what could not be removed.
+   */
+  async removeAll(): Promise<string[]> {
+    await Promise.allSettled([...this.containers].map((id) => this.removeContainer(id)));
+    await Promise.allSettled([...this.volumes].map((name) => this.removeVolume(name)));
+    return [...[...this.containers].map((id) => `container ${id.slice(0, 12)}`), ...[...this.volumes].map((name) => `volume ${name}`)];
   }
 }

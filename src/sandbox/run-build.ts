@@ -83,8 +83,9 @@ export async function runSandboxBuild(
     await copyOutOfContainer(engine, containerId, `${SandboxPaths.output}/${request.outputName}`, request);
     return logs;
   } finally {
-    if (containerId !== undefined) await tracker.removeContainer(containerId);
-    await tracker.removeVolume(request.volume);
+    // A removal that fails leaves the resource tracked: the run's final clean-up retries and reports it.
+    if (containerId !== undefined) await tracker.removeContainer(containerId).catch(() => undefined);
+    await tracker.removeVolume(request.volume).catch(() => undefined);
   }
 }
 

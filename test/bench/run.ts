@@ -1,8 +1,14 @@
 /**
- * Benchmark: airlock against a native `go build` of the same module with the same toolchain version and
- * flags, measured in the same run, reported as ratios. Both build from a cold build cache (airlock's
- * containers always start with an empty GOCACHE) and one target at a time (airlock with --jobs 1), so the
- * ratio is the sandbox's cost.
+ * Benchmark: airlock against a native `go build` loop doing the same work with the same toolchains (the very
+ * trees in airlock's store), flags and parallelism, measured in the same run and reported as ratios.
+ *
+ *   cold  airlock: no sandbox image and no build cache (after `airlock prune`); each container starts with
+ *         an empty GOCACHE. native: every build with an empty GOCACHE of its own.
+ *   warm  airlock: images present, `--cache` volumes warmed by a first run. native: GOCACHE per toolchain and
+ *         target warmed by a first run.
+ *
+ * The matrix is examples/cli (cobra, uuid, go-humanize, vendored) for 2 toolchains x 6 targets. Results are
+ * printed and written to test/bench/results/<time>-<commit>.json to compare versions.
  *   npm run bench [-- --runs N]
  */
 import { execa } from 'execa';
@@ -10,10 +16,14 @@ import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cliPath, copyModule, ensureToolchains, hostGoVersion, runAirlock, testHome } from '../helpers/airlock-run.js';
+import pLimit from 'p-limit';
+import { TEST_TOOLCHAINS, cliPath, copyModule, ensureToolchains, repoRoot, testHome } from '../helpers/airlock-run.js';
 
 const runsFlag = process.argv.indexOf('--runs');
-const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 3;
+const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 1;
+const TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64', 'freebsd/amd64'];
+const JOBS = os.availableParallelism();
+const GOALS = { warm: 1.15, cold: 1.1, imageSeconds: 15 };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -26,70 +36,145 @@ async function time(run: () => Promise<void>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+async function airlock(args: string[]): Promise<string> {
+  const result = await execa('node', [cliPath, ...args], { reject: false, env: { AIRLOCK_HOME: testHome } });
+  if (result.exitCode !== 0) throw new Error(`airlock ${args[0]} failed: ${String(result.stderr)}`);
+  return String(result.stdout);
+}
+
+async function storedGoroots(): Promise<Map<string, string>> {
+  const list = JSON.parse(await airlock(['toolchain', 'list', '--json'])) as Array<{ version: string; goroot: string }>;
+  return new Map(list.filter((entry) => (TEST_TOOLCHAINS as readonly string[]).includes(entry.version)).map((entry) => [entry.version, entry.goroot]));
+}
+
+/** The native loop: the same 12 builds, `JOBS` at a time, each with the cache `cacheFor` gives it. */
+async function nativeBuilds(module: string, goroots: Map<string, string>, out: string, cacheFor: (version: string, target: string) => string): Promise<void> {
+  const limit = pLimit(JOBS);
+  await Promise.all(
+    [...goroots].flatMap(([version, goroot]) =>
+      TARGETS.map((target) =>
+        limit(async () => {
+          const [goos, goarch] = target.split('/') as [string, string];
+          await execa(path.join(goroot, 'bin', 'go'), ['build', '-mod=vendor', '-trimpath', '-buildvcs=false', '-ldflags=-buildid=', '-o', path.join(out, `${version}-${goos}-${goarch}`), './cmd/cli'], {
+            cwd: module,
+            env: { GOROOT: goroot, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch, GOCACHE: cacheFor(version, target), GOFLAGS: '', GOPROXY: 'off' },
+          });
+        }),
+      ),
+    ),
+  );
+}
+
+function airlockBuildArgs(module: string, out: string, extra: string[] = []): string[] {
+  return ['build', module, '--out', out, '--jobs', String(JOBS), ...TEST_TOOLCHAINS.flatMap((version) => ['--go', version.replace(/^go/, '')]), ...TARGETS.flatMap((target) => ['--target', target]), ...extra];
+}
+
+/** Seconds each toolchain's image took, from the JSON events: preparing-image to building of its first job. */
+function imageSeconds(events: string): Record<string, number> {
+  const parsed = events
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; id?: string; state?: string; time: string });
+  const seconds: Record<string, number> = {};
+  for (const version of TEST_TOOLCHAINS) {
+    const jobs = parsed.filter((event) => event.type === 'job' && event.id?.startsWith(`${version}-`));
+    const first = jobs.find((event) => event.state === 'preparing-image');
+    const building = jobs.find((event) => event.state === 'building');
+    if (first && building) seconds[version] = (Date.parse(building.time) - Date.parse(first.time)) / 1000;
+  }
+  return seconds;
+}
+
 async function main(): Promise<void> {
   await ensureToolchains();
-  const version = await hostGoVersion();
-  const module = await copyModule('examples/hello');
+  const goroots = await storedGoroots();
+  const module = await copyModule('examples/cli');
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-bench-'));
-  // Build the sandbox image outside the measurement: it is made once per toolchain.
-  await runAirlock(['build', module, '--go', version, '--out', path.join(scratch, 'warmup')]);
-  const scenarios: Array<{ name: string; targets: string[] }> = [
-    { name: 'hello, 1 target', targets: ['linux/amd64'] },
-    { name: 'hello, 4 targets', targets: ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'] },
-  ];
-  console.log(`airlock benchmark: ${version}, ${os.availableParallelism()} CPUs, median of ${RUNS} runs, cold build cache`);
-  console.log('scenario            native go build   airlock build   ratio');
-  for (const scenario of scenarios) {
-    const native: number[] = [];
-    const airlock: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      native.push(
-        await time(async () => {
-          for (const target of scenario.targets) {
-            const [goos, goarch] = target.split('/') as [string, string];
-            const cache = path.join(scratch, `gocache-${run}-${goos}-${goarch}`);
-            await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags=-buildid=', '-o', path.join(scratch, `native-${goos}-${goarch}`), '.'], {
-              cwd: module,
-              env: { GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOOS: goos, GOARCH: goarch, GOCACHE: cache, GOFLAGS: '', GOPROXY: 'off' },
-            });
-            await fs.remove(cache);
-          }
-        }),
-      );
-      airlock.push(
-        await time(async () => {
-          const out = path.join(scratch, `airlock-${run}`);
-          const result = await execa('node', [cliPath, 'build', module, '--go', version, '--out', out, '--quiet', '--jobs', '1', ...scenario.targets.flatMap((t) => ['--target', t])], {
-            reject: false,
-            env: { AIRLOCK_HOME: testHome },
-          });
-          if (result.exitCode !== 0) throw new Error(`airlock build failed: ${result.stderr}`);
-        }),
-      );
-    }
-    const n = median(native);
-    const a = median(airlock);
-    console.log(`${scenario.name.padEnd(20)}${`${n.toFixed(2)} s`.padEnd(18)}${`${a.toFixed(2)} s`.padEnd(16)}${(a / n).toFixed(2)}x`);
-  }
-  // The strict seccomp profile against the engine's default, same build, same run.
-  const profiles: Record<string, number[]> = { strict: [], 'engine-default': [] };
+  const figures = { cold: { native: [] as number[], airlock: [] as number[] }, warm: { native: [] as number[], airlock: [] as number[] } };
+  const images: Array<Record<string, number>> = [];
+  console.log(`airlock benchmark: examples/cli, ${TEST_TOOLCHAINS.join(' + ')} x ${TARGETS.length} targets, ${JOBS} at a time, median of ${RUNS} run(s)`);
   for (let run = 0; run < RUNS; run++) {
-    for (const profile of Object.keys(profiles)) {
-      profiles[profile]!.push(
-        await time(async () => {
-          const out = path.join(scratch, `seccomp-${profile}-${run}`);
-          const result = await execa('node', [cliPath, 'build', module, '--go', version, '--out', out, '--quiet', ...(profile === 'strict' ? [] : ['--seccomp', 'engine-default'])], {
-            reject: false,
-            env: { AIRLOCK_HOME: testHome },
-          });
-          if (result.exitCode !== 0) throw new Error(`airlock build failed: ${result.stderr}`);
-        }),
-      );
+    // Cold.
+    figures.cold.native.push(
+      await time(async () => {
+        let n = 0;
+        await nativeBuilds(module, goroots, path.join(scratch, `native-cold-${run}`), () => path.join(scratch, `gocache-cold-${run}-${n++}`));
+      }),
+    );
+    await airlock(['prune']);
+    let events = '';
+    figures.cold.airlock.push(
+      await time(async () => {
+        events = await airlock(airlockBuildArgs(module, path.join(scratch, `airlock-cold-${run}`), ['--json']));
+      }),
+    );
+    images.push(imageSeconds(events));
+    // Warm: a first run fills the caches, the second is measured.
+    const nativeCache = (version: string, target: string) => path.join(scratch, `gocache-warm-${version}-${target.replace('/', '-')}`);
+    await nativeBuilds(module, goroots, path.join(scratch, `native-warmup-${run}`), nativeCache);
+    figures.warm.native.push(await time(() => nativeBuilds(module, goroots, path.join(scratch, `native-warm-${run}`), nativeCache)));
+    await airlock(airlockBuildArgs(module, path.join(scratch, `airlock-warmup-${run}`), ['--cache', '--quiet']));
+    figures.warm.airlock.push(await time(async () => void (await airlock(airlockBuildArgs(module, path.join(scratch, `airlock-warm-${run}`), ['--cache', '--quiet'])))));
+    // The same bytes either way, or the comparison means nothing.
+    for (const version of TEST_TOOLCHAINS) {
+      const sums = await fs.readFile(path.join(scratch, `airlock-cold-${run}`, version, 'SHA256SUMS'), 'utf8');
+      if (sums !== (await fs.readFile(path.join(scratch, `airlock-warm-${run}`, version, 'SHA256SUMS'), 'utf8'))) throw new Error('cold and warm outputs differ');
+      for (const target of TARGETS) {
+        const [goos, goarch] = target.split('/') as [string, string];
+        const native = await fs.readFile(path.join(scratch, `native-cold-${run}`, `${version}-${goos}-${goarch}`));
+        const name = `cli_${goos}_${goarch}${goos === 'windows' ? '.exe' : ''}`;
+        if (!native.equals(await fs.readFile(path.join(scratch, `airlock-cold-${run}`, version, name)))) throw new Error(`${version} ${target}: airlock and native differ`);
+      }
     }
   }
-  const strict = median(profiles.strict!);
-  const engineDefault = median(profiles['engine-default']!);
-  console.log(`seccomp: strict ${strict.toFixed(2)} s, engine default ${engineDefault.toFixed(2)} s, ratio ${(strict / engineDefault).toFixed(3)} (target <= 1.03)`);
+  const rows = (['cold', 'warm'] as const).map((kind) => {
+    const native = median(figures[kind].native);
+    const built = median(figures[kind].airlock);
+    return { kind, native, airlock: built, ratio: built / native, goal: GOALS[kind] };
+  });
+  console.log('scenario  native go build  airlock build  ratio   goal');
+  for (const row of rows) {
+    console.log(`${row.kind.padEnd(10)}${`${row.native.toFixed(2)} s`.padEnd(17)}${`${row.airlock.toFixed(2)} s`.padEnd(15)}${`${row.ratio.toFixed(2)}x`.padEnd(8)}<= ${row.goal}x`);
+  }
+  for (const version of TEST_TOOLCHAINS) {
+    const seconds = median(images.map((image) => image[version] ?? NaN));
+    console.log(`sandbox image for ${version}: ${seconds.toFixed(1)} s (goal < ${GOALS.imageSeconds} s)`);
+  }
+  // The strict seccomp profile against the engine's default: examples/hello, one target, same run.
+  const hello = await copyModule('examples/hello');
+  const profiles: Record<string, number[]> = { strict: [], 'engine-default': [] };
+  for (let run = 0; run < Math.max(RUNS, 3); run++) {
+    for (const profile of Object.keys(profiles)) {
+      const out = path.join(scratch, `seccomp-${profile}-${run}`);
+      profiles[profile]!.push(await time(async () => void (await airlock(['build', hello, '--go', '1.26.8', '--out', out, '--quiet', ...(profile === 'strict' ? [] : ['--seccomp', 'engine-default'])]))));
+    }
+  }
+  const seccomp = { strict: median(profiles.strict!), engineDefault: median(profiles['engine-default']!) };
+  console.log(`seccomp: strict ${seccomp.strict.toFixed(2)} s, engine default ${seccomp.engineDefault.toFixed(2)} s, ratio ${(seccomp.strict / seccomp.engineDefault).toFixed(3)} (goal <= 1.03)`);
+  await fs.remove(path.dirname(hello));
+  const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, reject: false })).stdout || 'unknown';
+  const resultsDir = path.join(repoRoot, 'test', 'bench', 'results');
+  await fs.mkdirp(resultsDir);
+  const file = path.join(resultsDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${commit}.json`);
+  await fs.writeFile(
+    file,
+    `${JSON.stringify(
+      {
+        commit,
+        date: new Date().toISOString(),
+        machine: { cpus: os.availableParallelism(), memoryBytes: os.totalmem(), platform: `${os.platform()}/${os.arch()}`, node: process.version },
+        matrix: { module: 'examples/cli', toolchains: TEST_TOOLCHAINS, targets: TARGETS, jobs: JOBS },
+        runs: RUNS,
+        scenarios: rows,
+        samples: figures,
+        imageSeconds: images,
+        seccomp,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`results written to ${path.relative(repoRoot, file)}`);
   await fs.remove(scratch);
   await fs.remove(path.dirname(module));
 }

@@ -68,7 +68,7 @@ async function runProbes(context: CommandContext, engine: ContainerEngine, info:
   const { prepared, binary, cleanup } = await buildProbe(context, info, engine, seccomp);
   try {
     const { toolchain, image } = [...prepared.toolchains.values()][0]!;
-    await new SandboxImages(engine).ensure(image, toolchain.goroot);
+    await new SandboxImages(engine, path.join(context.airlockHome, 'locks')).ensure(image, toolchain.goroot);
     const tracker = new ResourceTracker(engine);
     try {
       return await runProbesInSandbox(engine, tracker, prepared.policy, {

@@ -1,0 +1,179 @@
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { cliPath, copyModule, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock, testHome } from '../helpers/airlock-cli.js';
+
+const TARGETS = ['--go', '1.26.8', '--target', 'linux/amd64', '--target', 'linux/arm64'];
+
+/** Every file of a directory with its bytes, to show an earlier output directory was left exactly as it was. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of (await fs.readdir(dir)).sort()) files[name] = (await fs.readFile(path.join(dir, name))).toString('base64');
+  return files;
+}
+
+/** Starts a build and resolves once its plain progress shows `marker`, with the running child. */
+function startBuild(module: string, marker: RegExp, extraEnv: NodeJS.ProcessEnv = {}) {
+  const child = execa('node', [cliPath, 'build', module, ...TARGETS], { reject: false, env: { AIRLOCK_HOME: testHome, CI: 'true', ...extraEnv } });
+  let stderr = '';
+  const reached = new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (marker.test(stderr)) resolve();
+    });
+    void child.then(() => reject(new Error(`the build ended before ${String(marker)}: ${stderr}`)));
+  });
+  return { child, reached, stderr: () => stderr };
+}
+
+async function preparedModule(): Promise<{ module: string; dist: string; before: Record<string, string> }> {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  const first = await runAirlock(['build', module, '--go', '1.26.8']);
+  if (first.exitCode !== 0) throw new Error(first.stderr);
+  const dist = path.join(module, 'dist');
+  return { module, dist, before: await snapshot(dist) };
+}
+
+async function assertNothingLeft(t: import('ava').ExecutionContext, module: string, dist: string, before: Record<string, string>): Promise<void> {
+  t.deepEqual(await managedContainers(), [], 'no container of the run is left');
+  t.deepEqual(await managedVolumes(), [], 'no volume of the run is left');
+  t.deepEqual(await snapshot(dist), before, 'the previous dist/ is untouched');
+  const strays = (await fs.readdir(module)).filter((name) => name.startsWith('.airlock-'));
+  t.deepEqual(strays, [], 'no staging directory is left');
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  integration(`${signal} while targets build: exit 130, containers and volumes removed, the previous dist/ untouched`, async (t) => {
+    const { module, dist, before } = await preparedModule();
+    const run = startBuild(module, /: building after/);
+    await run.reached;
+    // Let the containers get going, so there is something to clean up.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    t.true((await managedContainers()).length > 0, 'the build had containers running');
+    run.child.kill(signal);
+    const result = await run.child;
+    t.is(result.exitCode, 130, run.stderr());
+    t.regex(run.stderr(), new RegExp(`${signal}: removing this run's containers and staged outputs`));
+    t.regex(run.stderr(), /airlock: error: interrupted; nothing was written to the output directory/);
+    await assertNothingLeft(t, module, dist, before);
+  });
+}
+
+integration('SIGINT while the source is prepared, before any container: exit 130 and nothing written', async (t) => {
+  const { module, dist, before } = await preparedModule();
+  const run = startBuild(module, /plan: 2 builds/);
+  await run.reached;
+  run.child.kill('SIGINT');
+  const result = await run.child;
+  t.is(result.exitCode, 130, run.stderr());
+  await assertNothingLeft(t, module, dist, before);
+});
+
+integration('a second SIGINT stops waiting for clean-up: exit 130, dist/ still the previous one, prune removes the rest', async (t) => {
+  const { module, dist, before } = await preparedModule();
+  const run = startBuild(module, /: building after/);
+  await run.reached;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  run.child.kill('SIGINT');
+  run.child.kill('SIGINT');
+  const result = await run.child;
+  t.is(result.exitCode, 130, run.stderr());
+  t.deepEqual(await snapshot(dist), before, 'dist/ is consistent: the previous output, whole');
+  // Whatever clean-up was cut short, `airlock prune` finishes by label.
+  const prune = await runAirlock(['prune']);
+  t.is(prune.exitCode, 0, prune.stderr);
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
+
+integration('two airlock processes building different modules with the same toolchain at once share one image, built once', async (t) => {
+  await ensureToolchains();
+  const hello = await copyModule('examples/hello');
+  const cli = await copyModule('examples/cli');
+  const plan = JSON.parse((await runAirlock(['plan', hello, '--go', '1.26.8', '--format', 'json'])).stdout) as { toolchains: Array<{ image: string }> };
+  const tag = plan.toolchains[0]!.image;
+  // Start without the image, so both processes want to build it at the same moment.
+  await execa('docker', ['rmi', '--force', tag], { reject: false });
+  const [a, b] = await Promise.all([
+    runAirlock(['build', hello, '--go', '1.26.8'], { env: { CI: 'true' } }),
+    runAirlock(['build', cli, '--go', '1.26.8'], { env: { CI: 'true' } }),
+  ]);
+  t.is(a.exitCode, 0, a.stderr);
+  t.is(b.exitCode, 0, b.stderr);
+  const built = [a, b].filter((result) => /building the sandbox image/.test(result.stderr));
+  const waited = [a, b].filter((result) => /waiting for another airlock process building the sandbox image/.test(result.stderr));
+  t.is(built.length, 1, 'exactly one process built the image');
+  t.is(waited.length, 1, 'the other waited for it on the lock');
+  const images = await execa('docker', ['images', '--quiet', tag]);
+  t.is(images.stdout.trim().split('\n').length, 1);
+  t.deepEqual(await managedContainers(), []);
+});
+
+/**
+ * A stand-in for an engine that stops answering: a socket that forwards to the real engine until frozen,
+ * then holds every connection open and forwards nothing.
+ */
+async function freezableEngineProxy(): Promise<{ socket: string; freeze: () => void; close: () => Promise<void> }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-proxy-'));
+  const socket = path.join(dir, 'engine.sock');
+  let frozen = false;
+  const pairs: Array<[net.Socket, net.Socket]> = [];
+  const server = net.createServer((client) => {
+    if (frozen) return;
+    const upstream = net.connect('/var/run/docker.sock');
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    pairs.push([client, upstream]);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return {
+    socket,
+    freeze: () => {
+      frozen = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+      }
+    },
+    close: async () => {
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fs.remove(dir);
+    },
+  };
+}
+
+integration('the engine stops answering mid-build: exit 5 within a bounded time, dist/ untouched, prune removes what was left', async (t) => {
+  const { module, dist, before } = await preparedModule();
+  const proxy = await freezableEngineProxy();
+  try {
+    const run = startBuild(module, /: building after/, { DOCKER_HOST: `unix://${proxy.socket}`, AIRLOCK_ENGINE_TIMEOUT: '5' });
+    await run.reached;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const frozenAt = Date.now();
+    proxy.freeze();
+    const result = await run.child;
+    const seconds = (Date.now() - frozenAt) / 1000;
+    t.is(result.exitCode, 5, run.stderr());
+    t.true(seconds < 90, `gave up after ${seconds}s`);
+    t.regex(run.stderr(), /airlock: error: .*stopped answering: no reply within 5s/);
+    t.regex(run.stderr(), /run `airlock prune` when the engine answers again/);
+    t.notRegex(run.stderr(), /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
+    t.deepEqual(await snapshot(dist), before, 'the previous dist/ is untouched');
+    t.deepEqual((await fs.readdir(module)).filter((name) => name.startsWith('.airlock-')), [], 'no staging directory is left');
+  } finally {
+    await proxy.close();
+  }
+  const prune = await runAirlock(['prune']);
+  t.is(prune.exitCode, 0, prune.stderr);
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
