@@ -485,7 +485,8 @@ async function buildJob(
     moduleDir: prepared.module.dir,
     sourceOptions,
     hostOutputPath,
-    maxOutputBytes: MAX_OUTPUT_BYTES,
+    // airlock.json may lower the limit on what comes out of the sandbox (sandbox.maxOutputMiB), never raise it.
+    maxOutputBytes: Math.min(MAX_OUTPUT_BYTES, (prepared.config.sandbox?.maxOutputMiB ?? Infinity) * 1024 ** 2),
     label,
   };
   progress('building');

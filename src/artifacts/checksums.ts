@@ -1,3 +1,5 @@
+import { VerificationError, oneLine } from '../errors.js';
+
 /** SHA256SUMS in the form `sha256sum -c` reads: "<64 hex>  <name>", sorted by name, newline-terminated. */
 export interface ChecksumEntry {
   name: string;
@@ -15,13 +17,25 @@ export function formatSha256Sums(entries: readonly ChecksumEntry[]): string {
   return sorted.map((entry) => `${entry.sha256}  ${entry.name}\n`).join('');
 }
 
+const DAMAGED_HINT = 'the release directory was damaged or not written by airlock; obtain it again from where it was published';
+
+/** Names a release lists: relative, and never leading out of the directory by way of "..". */
+function isInsideDirectory(name: string): boolean {
+  return !name.startsWith('/') && !name.split('/').includes('..');
+}
+
 export function parseSha256Sums(text: string): ChecksumEntry[] {
   const entries: ChecksumEntry[] = [];
   text.split('\n').forEach((line, index) => {
     if (line === '') return;
     const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    if (!match) throw new Error(`line ${index + 1} is not "<sha256>  <name>"`);
-    entries.push({ sha256: match[1]!, name: match[2]! });
+    if (!match) throw new VerificationError(`line ${index + 1} is not "<sha256>  <name>"`, { hint: DAMAGED_HINT });
+    const name = match[2]!;
+    // verify hashes every listed file: a name outside the directory could read any file, or /dev/zero forever.
+    if (!isInsideDirectory(name)) {
+      throw new VerificationError(`line ${index + 1} names ${oneLine(JSON.stringify(name))}, outside the release directory`, { hint: DAMAGED_HINT });
+    }
+    entries.push({ sha256: match[1]!, name });
   });
   return entries;
 }

@@ -3,7 +3,7 @@
  * They read only headers and tables; callers fetch the data they need through `readAtAddress` or
  * `ByteReader`. Every malformed or truncated input ends in a VerificationError, never a RangeError.
  */
-import { VerificationError } from '../errors.js';
+import { VerificationError, oneLine } from '../errors.js';
 
 export type ExecutableFormat = 'elf' | 'pe' | 'macho' | 'unknown';
 
@@ -11,7 +11,8 @@ const MALFORMED_HINT =
   'The file is truncated, corrupted or not an executable; rebuild it, or check that it was copied completely.';
 
 export function malformed(what: string, detail: string): VerificationError {
-  return new VerificationError(`malformed ${what}: ${detail}`, { hint: MALFORMED_HINT });
+  // Details may quote names read from the file (section names, build info lines), which may hold line breaks.
+  return new VerificationError(`malformed ${what}: ${oneLine(detail)}`, { hint: MALFORMED_HINT });
 }
 
 /** Reads fixed-size integers and byte ranges, throwing a VerificationError instead of reading out of bounds. */

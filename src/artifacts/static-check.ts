@@ -5,6 +5,7 @@
  * load system libraries (kernel32.dll, libSystem), so the question there is whether Go linked any C code,
  * which only the binary's own build info can answer: it must record CGO_ENABLED=0.
  */
+import { oneLine } from '../errors.js';
 import { inspectElfLinkage } from './elf-linkage.js';
 import { type ExecutableFormat, detectExecutableFormat } from './executable-format.js';
 import { buildSetting, readGoBuildInfo } from './go-buildinfo.js';
@@ -27,7 +28,7 @@ export function checkStaticExecutable(bytes: Uint8Array): StaticCheckResult {
       const parts: string[] = [];
       if (interpreter !== null) parts.push(`needs the program interpreter ${interpreter}`);
       if (needed.length > 0) parts.push(`needs shared libraries ${needed.join(', ')}`);
-      return { format, static: false, reason: `dynamically linked: ${parts.join('; ')}` };
+      return { format, static: false, reason: `dynamically linked: ${oneLine(parts.join('; '))}` };
     }
     case 'pe':
     case 'macho': {
@@ -38,7 +39,7 @@ export function checkStaticExecutable(bytes: Uint8Array): StaticCheckResult {
       return {
         format,
         static: false,
-        reason: cgo === undefined ? 'build info does not record CGO_ENABLED' : `build info says CGO_ENABLED=${cgo}`,
+        reason: cgo === undefined ? 'build info does not record CGO_ENABLED' : `build info says CGO_ENABLED=${oneLine(cgo)}`,
       };
     }
   }

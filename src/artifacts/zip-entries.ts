@@ -1,14 +1,24 @@
 import yauzl from 'yauzl';
 
+import { oneLine } from '../errors.js';
+
 /**
  * The part of a zip entry's name after PREFIX (which ends in "/"), if the name is PREFIX followed by a safe
- * relative path: not empty, and no empty, "." or ".." component. Undefined otherwise.
+ * relative path: not empty, no empty, "." or ".." component, and no control character (which the go command
+ * never puts in a module file name, and which a NUL or a line break would turn into another name). Undefined
+ * otherwise.
  */
 export function relativeEntryName(name: string, prefix: string): string | undefined {
   if (!name.startsWith(prefix)) return undefined;
   const relative = name.slice(prefix.length);
-  if (relative === '' || relative.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
+  if (relative === '' || /[\u0000-\u001f\u007f]/.test(relative)) return undefined;
+  if (relative.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
   return relative;
+}
+
+/** An entry name as a message shows it: as it is when plainly printable, else in JSON quotes with every line break escaped. */
+export function quoteEntryName(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) && !name.includes('"') ? name : oneLine(JSON.stringify(name));
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { type Validator, compileSchema } from './schema-validation.js';
 
@@ -12,6 +12,8 @@ export interface SandboxLimits {
   cpus?: number;
   pids?: number;
   timeoutSeconds?: number;
+  /** The largest binary a build may hand back, in MiB; it can only lower airlock's limit (1024 MiB). */
+  maxOutputMiB?: number;
 }
 
 export interface AirlockConfig {
@@ -38,7 +40,7 @@ export function parseAirlockConfig(text: string, location: string): AirlockConfi
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${location} is not valid JSON: ${(error as Error).message}`, {
+    throw new InputError(`${location} is not valid JSON: ${oneLine((error as Error).message)}`, {
       hint: 'fix the syntax (templates/airlock.schema.json describes the fields)',
     });
   }

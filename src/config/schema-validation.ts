@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import { oneLine } from '../errors.js';
 
 /**
  * JSON Schema validation with ajv. Errors are turned into one line that names the field by its JSON path,
@@ -10,16 +11,21 @@ export function describeSchemaError(error: ErrorObject): string {
     .slice(1)
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
   let field = '';
-  for (const segment of segments) field += /^\d+$/.test(segment) ? `[${segment}]` : field === '' ? segment : `.${segment}`;
+  for (const segment of segments) field += /^\d+$/.test(segment) ? `[${segment}]` : field === '' ? fieldName(segment) : `.${fieldName(segment)}`;
   if (error.keyword === 'additionalProperties') {
     const extra = (error.params as { additionalProperty: string }).additionalProperty;
-    return `${field === '' ? '' : `${field}.`}${extra}: unknown field`;
+    return `${field === '' ? '' : `${field}.`}${fieldName(extra)}: unknown field`;
   }
   if (error.keyword === 'required') {
     const missing = (error.params as { missingProperty: string }).missingProperty;
-    return `${field === '' ? '' : `${field}.`}${missing}: required field is missing`;
+    return `${field === '' ? '' : `${field}.`}${fieldName(missing)}: required field is missing`;
   }
   return `${field === '' ? '(top level)' : field}: ${error.message ?? 'is invalid'}`;
+}
+
+/** A field name as written in a message: printable names as they are, any other (with a space, a line break...) quoted. */
+function fieldName(name: string): string {
+  return /^[\x21-\x7e]+$/.test(name) && !name.includes('"') ? name : oneLine(JSON.stringify(name));
 }
 
 /**

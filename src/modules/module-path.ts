@@ -19,3 +19,11 @@ export function downloadCachePath(modulePath: string, version: string, extension
 export function extractedModuleDir(modulePath: string, version: string): string {
   return `${escapeModulePath(modulePath)}@${escapeModulePath(version)}`;
 }
+
+// The characters of module paths as go.sum holds them, in slash-separated elements.
+const MODULE_PATH = /^[A-Za-z0-9._~+-]+(\/[A-Za-z0-9._~+-]+)*$/;
+
+/** Whether a module path read from outside is one; no element may be "." or "..", so its files stay where it says. */
+export function isModulePath(modulePath: string): boolean {
+  return MODULE_PATH.test(modulePath) && !modulePath.split('/').some((part) => part === '.' || part === '..');
+}

@@ -4,8 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tarFs from 'tar-fs';
-import { InputError } from '../errors.js';
+import { extractTar } from '../artifacts/tar-extract.js';
+import { InputError, oneLine } from '../errors.js';
+import { isModulePath } from './module-path.js';
+import { isModuleVersion } from './modules-txt.js';
 
 export const MODULE_SET_SCHEMA = 'airlock.dev/modules/v1';
 export const MODULE_SET_MANIFEST = 'airlock-modules.json';
@@ -30,6 +32,8 @@ const ALLOWED_ENTRY = /^cache\/download\/[^/]+(\/[^/]+)*\/@v\/[^/]+\.(info|mod|z
 export function isAllowedModuleSetEntry(name: string): boolean {
   if (name === MODULE_SET_MANIFEST) return true;
   if (name.split('/').some((part) => part === '..' || part === '.' || part === '')) return false;
+  // Module paths and versions never hold control characters.
+  if (/[\u0000-\u001f\u007f]/.test(name)) return false;
   return ALLOWED_ENTRY.test(name);
 }
 
@@ -39,6 +43,13 @@ export interface OpenedModuleSet {
   dir: string;
   manifest: ModuleSetManifest;
   close(): Promise<void>;
+}
+
+/** What is wrong with a manifest entry whose fields have the right types, if anything: its files must lie inside the set. */
+function entryProblem(entry: ModuleSetEntry): string | undefined {
+  if (!isModulePath(entry.path)) return `module path ${oneLine(JSON.stringify(entry.path))} is not a module path`;
+  if (!isModuleVersion(entry.version)) return `${entry.path} has no valid version (${oneLine(JSON.stringify(entry.version))})`;
+  return undefined;
 }
 
 function parseManifest(text: string, file: string): ModuleSetManifest {
@@ -55,6 +66,10 @@ function parseManifest(text: string, file: string): ModuleSetManifest {
     manifest.modules.every((entry) => typeof entry?.path === 'string' && typeof entry.version === 'string' && typeof entry.zip === 'boolean');
   if (!valid) {
     throw new InputError(`the module set ${file} has a malformed ${MODULE_SET_MANIFEST}`, { hint: 'pack it again with `airlock modules pack`' });
+  }
+  const problem = manifest.modules.map(entryProblem).find((found) => found !== undefined);
+  if (problem !== undefined) {
+    throw new InputError(`the module set ${file} has a malformed ${MODULE_SET_MANIFEST}: ${problem}`, { hint: 'pack it again with `airlock modules pack`' });
   }
   return manifest;
 }
@@ -73,35 +88,34 @@ export async function openModuleSet(file: string): Promise<OpenedModuleSet> {
   const close = () => fs.remove(dir);
   const refused: string[] = [];
   const REFUSED = '\0refused';
+  const extraction = extractTar(dir, {
+    map(header) {
+      const name = header.name.replace(/^\.\//, '').replace(/\/+$/, '');
+      const safe = !name.split('/').some((part) => part === '..' || part === '.');
+      const cacheDir = name === '' || name === 'cache' || name === 'cache/download' || name.startsWith('cache/download/');
+      if (header.type === 'directory' && safe && cacheDir) {
+        header.name = name === '' ? '.' : name;
+        return header;
+      }
+      if (header.type !== 'file' || !isAllowedModuleSetEntry(name)) {
+        refused.push(`${header.type ?? 'unknown'} entry ${oneLine(JSON.stringify(header.name))}`);
+        header.name = REFUSED;
+        return header;
+      }
+      header.name = name;
+      return header;
+    },
+    ignore: (_name, header) => !header || header.name === REFUSED,
+    readable: true,
+    writable: true,
+  });
   try {
-    await pipeline(
-      createReadStream(resolved),
-      createGunzip(),
-      tarFs.extract(dir, {
-        map(header) {
-          const name = header.name.replace(/^\.\//, '').replace(/\/+$/, '');
-          const safe = !name.split('/').some((part) => part === '..' || part === '.');
-          const cacheDir = name === '' || name === 'cache' || name === 'cache/download' || name.startsWith('cache/download/');
-          if (header.type === 'directory' && safe && cacheDir) {
-            header.name = name === '' ? '.' : name;
-            return header;
-          }
-          if (header.type !== 'file' || !isAllowedModuleSetEntry(name)) {
-            refused.push(`${header.type ?? 'unknown'} entry ${JSON.stringify(header.name)}`);
-            header.name = REFUSED;
-            return header;
-          }
-          header.name = name;
-          return header;
-        },
-        ignore: (_name, header) => !header || header.name === REFUSED,
-        readable: true,
-        writable: true,
-      }),
-    );
+    await pipeline(createReadStream(resolved), createGunzip(), extraction.stream);
   } catch (error) {
+    // Nothing of the failed extraction may still be writing when the directory is removed.
+    await extraction.stop();
     await close();
-    throw new InputError(`the module set ${file} is not a readable .tar.gz (${(error as Error).message})`, {
+    throw new InputError(`the module set ${file} is not a readable .tar.gz (${oneLine((error as Error).message)})`, {
       hint: 'the file is damaged or truncated; pack it again on a connected machine with `airlock modules pack`',
       cause: error,
     });

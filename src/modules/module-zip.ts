@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { forEachZipEntry, relativeEntryName } from '../artifacts/zip-entries.js';
-import { InputError } from '../errors.js';
+import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../artifacts/zip-entries.js';
+import { InputError, oneLine } from '../errors.js';
 import { type FileDigest, hash1 } from '../toolchain/toolchain-tree.js';
 
 /** The Go module system's limit on a module zip's uncompressed size. */
@@ -50,20 +50,20 @@ export async function readModuleZip(file: string, modulePath: string, version: s
   try {
     await forEachZipEntry(file, async (entry, open) => {
       const name = entry.fileName;
-      if (!name.startsWith(prefix)) return fail(`entry outside ${prefix}: ${name}`);
+      if (!name.startsWith(prefix)) return fail(`entry outside ${prefix}: ${quoteEntryName(name)}`);
       const relative = relativeEntryName(name, prefix);
-      if (relative === undefined) return fail(`unsafe entry name: ${name}`);
+      if (relative === undefined) return fail(`unsafe entry name: ${quoteEntryName(name)}`);
       total += entry.uncompressedSize;
       if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
       const bytes = await readAll(await open());
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      if (files.has(relative)) return fail(`duplicate entry ${name}`);
+      if (files.has(relative)) return fail(`duplicate entry ${quoteEntryName(name)}`);
       files.set(relative, { path: relative, bytes, sha256 });
       digests.push({ name, sha256 });
     });
   } catch (error) {
     if (error instanceof InputError) throw error;
-    fail((error as Error).message, error);
+    fail(oneLine((error as Error).message), error);
   }
   return { h1: hash1(digests), files };
 }

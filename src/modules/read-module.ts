@@ -34,7 +34,7 @@ export async function readGoModule(dir: string): Promise<GoModule> {
     goMod = parseGoMod(source);
   } catch (error) {
     if (error instanceof GoModSyntaxError) {
-      throw new InputError(`${path.join(dir, 'go.mod')}:${error.message}`, { hint: 'fix go.mod (`go mod tidy` checks it)' });
+      throw new InputError(`${path.join(dir, 'go.mod')}: ${error.message}`, { hint: 'fix go.mod (`go mod tidy` checks it)' });
     }
     throw error;
   }

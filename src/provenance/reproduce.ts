@@ -11,6 +11,7 @@ import type { Reporter } from '../report/reporter.js';
 import { digestSourceTree, listSourceTree } from '../sandbox/source-tree.js';
 import { sha256File } from '../toolchain/read-tree.js';
 import { ENVELOPE_SUFFIX } from './attest.js';
+import { isJsonObject, jsonText } from './json-fields.js';
 import { decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
 
@@ -46,8 +47,21 @@ type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json => (value !== null && typeof value === 'object' ? (value as Json) : {});
 const asString = (value: unknown, what: string, source: string): string => {
   if (typeof value !== 'string') throw new VerificationError(`${source} records no ${what}`, { hint: 'pass envelopes written by airlock build' });
+  // These strings end up in messages, and a line break would let the record forge a message of its own.
+  if (jsonText(value) !== value) throw new VerificationError(`${source} records a ${what} holding control characters`, { hint: 'pass envelopes written by airlock build' });
   return value;
 };
+/** A list of strings, or none when the field is absent or not a list; a list holding anything else is refused. */
+const asStrings = (value: unknown, what: string, source: string): string[] => {
+  if (!Array.isArray(value)) return [];
+  if (!value.every((item) => typeof item === 'string')) {
+    throw new VerificationError(`${source} records ${what} that are not all strings`, { hint: 'pass envelopes written by airlock build' });
+  }
+  return value as string[];
+};
+/** The recorded per-file digests; they only name what changed in a message, so a malformed record is left out. */
+const asFileDigests = (value: unknown): Record<string, string> | undefined =>
+  isJsonObject(value) && Object.values(value).every((item) => typeof item === 'string') ? (value as Record<string, string>) : undefined;
 
 /** Reads and checks one envelope (its signature when a key is given) and extracts what the build recorded. */
 export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObject | undefined): Promise<RecordedBuild> {
@@ -66,12 +80,14 @@ export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObje
   } else {
     payload = decodePayload(envelope);
   }
-  let statement: Json;
+  let parsed: unknown;
   try {
-    statement = JSON.parse(payload.toString('utf8')) as Json;
+    parsed = JSON.parse(payload.toString('utf8'));
   } catch {
-    throw new VerificationError(`${source} does not hold a JSON statement`, { hint: 'pass envelopes written by airlock build' });
+    parsed = undefined;
   }
+  if (!isJsonObject(parsed)) throw new VerificationError(`${source} does not hold a JSON statement`, { hint: 'pass envelopes written by airlock build' });
+  const statement = parsed;
   if (statement._type !== STATEMENT_TYPE || statement.predicateType !== SLSA_PROVENANCE_V1) {
     throw new VerificationError(`${source} is not an in-toto v1 statement of SLSA v1 provenance`, { hint: 'pass envelopes written by airlock build' });
   }
@@ -85,6 +101,7 @@ export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObje
   const toolchain = dependencies.find((d) => typeof d.uri === 'string' && d.uri.startsWith('pkg:golang/golang.org/toolchain@'));
   const sourceDependency = dependencies.find((d) => d.name === 'source');
   const sourceAnnotations = asRecord(sourceDependency?.annotations);
+  const files = asFileDigests(sourceAnnotations.files);
   const name = asString(subject.name, 'subject name', source);
   const artifactFile = envelopeFile.endsWith(ENVELOPE_SUFFIX) ? envelopeFile.slice(0, -ENVELOPE_SUFFIX.length) : undefined;
   return {
@@ -99,23 +116,23 @@ export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObje
     goos: asString(external.goos, 'goos', source),
     goarch: asString(external.goarch, 'goarch', source),
     go: asString(external.go, 'Go version', source),
-    tags: Array.isArray(external.tags) ? external.tags.map(String) : [],
-    ldflags: Array.isArray(external.ldflags) ? external.ldflags.map(String) : [],
+    tags: asStrings(external.tags, 'tags', source),
+    ldflags: asStrings(external.ldflags, 'ldflags', source),
     toolchainH1: asString(asRecord(toolchain?.annotations).h1, 'toolchain digest', source),
     source: {
       dirHash: asString(asRecord(sourceDependency?.digest).dirHash, 'source tree digest', source),
-      ...(sourceAnnotations.files ? { files: sourceAnnotations.files as Record<string, string> } : {}),
-      excluded: Array.isArray(sourceAnnotations.excluded) ? sourceAnnotations.excluded.map(String) : [],
+      ...(files ? { files } : {}),
+      excluded: asStrings(sourceAnnotations.excluded, 'excluded paths', source),
     },
-    moduleSource: String(internal.moduleSource ?? 'none'),
+    moduleSource: jsonText(internal.moduleSource ?? 'none'),
     modules: dependencies
       .filter((d) => typeof d.uri === 'string' && d.uri.startsWith('pkg:golang/') && d !== toolchain)
       .map((d) => {
-        const [modulePath, version] = String(d.name).split('@') as [string, string];
+        const [modulePath, version] = jsonText(d.name).split('@') as [string, string];
         const sum = asRecord(d.annotations).goSum;
         return { path: modulePath, version, ...(typeof sum === 'string' ? { sum } : {}) };
       }),
-    seccomp: String(sandbox.seccomp ?? 'engine-default'),
+    seccomp: jsonText(sandbox.seccomp ?? 'engine-default'),
     limits: {
       ...(typeof policy.memoryBytes === 'number' ? { memoryBytes: policy.memoryBytes } : {}),
       ...(typeof policy.pidsLimit === 'number' ? { pidsLimit: policy.pidsLimit } : {}),

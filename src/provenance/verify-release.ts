@@ -5,10 +5,11 @@ import { CHECKSUMS_FILE } from '../artifacts/output-directory.js';
 import { parseSha256Sums } from '../artifacts/checksums.js';
 import { buildSetting, readGoBuildInfo } from '../artifacts/go-buildinfo.js';
 import { checkStaticExecutable } from '../artifacts/static-check.js';
-import { AirlockError } from '../errors.js';
+import { AirlockError, oneLine } from '../errors.js';
 import { sha256File } from '../toolchain/read-tree.js';
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from './attest.js';
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
+import { isJsonObject, jsonText } from './json-fields.js';
 import { verifyDetached } from './signers.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
 
@@ -69,7 +70,7 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
   } catch {
     return [fail('provenance', `${relative}${ENVELOPE_SUFFIX} is missing`)];
   }
-  let statement: Statement;
+  let parsed: unknown;
   try {
     const envelopes = parseEnvelopeLines(text, `${relative}${ENVELOPE_SUFFIX}`);
     if (envelopes.length !== 1) return [fail('provenance', `${relative}${ENVELOPE_SUFFIX} holds ${envelopes.length} envelopes, expected 1`)];
@@ -85,24 +86,26 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
       checks.push(pass('envelope signature', envelope.signatures.length === 0 ? 'unsigned (and no --key given)' : 'not checked: no --key given'));
       payload = decodePayload(envelope);
     }
-    statement = JSON.parse(payload.toString('utf8')) as Statement;
+    parsed = JSON.parse(payload.toString('utf8'));
   } catch (error) {
-    if (error instanceof AirlockError || error instanceof SyntaxError) return [...checks, fail('provenance', error.message)];
+    if (error instanceof AirlockError || error instanceof SyntaxError) return [...checks, fail('provenance', oneLine(error.message))];
     throw error;
   }
+  if (!isJsonObject(parsed)) return [...checks, fail('statement', `the payload is ${jsonText(parsed).slice(0, 40)}, not a JSON statement`)];
+  const statement = parsed as Statement;
   if (statement._type !== STATEMENT_TYPE || statement.predicateType !== SLSA_PROVENANCE_V1) {
-    return [...checks, fail('statement', `not an in-toto v1 statement with SLSA v1 provenance (_type ${String(statement._type)}, predicateType ${String(statement.predicateType)})`)];
+    return [...checks, fail('statement', `not an in-toto v1 statement with SLSA v1 provenance (_type ${jsonText(statement._type)}, predicateType ${jsonText(statement.predicateType)})`)];
   }
-  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const subjects = (Array.isArray(statement.subject) ? (statement.subject as unknown[]) : []).filter(isJsonObject) as NonNullable<Statement['subject']>;
   const subject = subjects.find((candidate) => candidate.name === name);
   if (!subject) {
-    const names = subjects.map((candidate) => String(candidate.name)).join(', ');
+    const names = subjects.map((candidate) => jsonText(candidate.name)).join(', ');
     return [...checks, fail('subject', `the envelope is for ${names || 'no named subject'}, not ${name}`)];
   }
   checks.push(
     subject.digest?.sha256 === actualSha256
       ? pass('subject digest', `sha256 ${actualSha256}`)
-      : fail('subject digest', `the envelope records sha256 ${String(subject.digest?.sha256)}, the file has ${actualSha256}`),
+      : fail('subject digest', `the envelope records sha256 ${jsonText(subject.digest?.sha256)}, the file has ${actualSha256}`),
   );
   const params = statement.predicate?.buildDefinition?.externalParameters ?? {};
   const bytes = await fs.readFile(file);
@@ -119,8 +122,8 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
     const expect = (label: string, actual: string | undefined, wanted: unknown) =>
       checks.push(
         actual === wanted
-          ? pass(label, String(actual))
-          : fail(label, `the binary says ${actual ?? 'nothing'}, the provenance says ${String(wanted)}`),
+          ? pass(label, jsonText(actual))
+          : fail(label, `the binary says ${actual === undefined ? 'nothing' : jsonText(actual)}, the provenance says ${jsonText(wanted)}`),
       );
     expect('go version', info.goVersion, params.go);
     expect('GOOS', buildSetting(info, 'GOOS'), params.goos);

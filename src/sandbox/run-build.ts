@@ -1,15 +1,13 @@
-import fs from 'fs-extra';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import tarFs from 'tar-fs';
 import type { ContainerEngine } from '../engine/engine.js';
-import { BuildError, VerificationError } from '../errors.js';
+import { BuildError, EngineError, VerificationError } from '../errors.js';
 import { type BuildContainerInput, type SandboxPolicy, SandboxPaths, buildContainerSpec } from './policy.js';
 import type { ResourceTracker } from './resource-tracker.js';
 import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
 import { packOutputDirectory } from './work-area.js';
+import { receiveOutput } from './receive-output.js';
 
 export interface SandboxBuildRequest extends BuildContainerInput {
   moduleDir: string;
@@ -90,8 +88,9 @@ export async function runSandboxBuild(
 }
 
 /**
- * Accepts exactly one regular file of the expected name and bounded size from the container's archive;
- * links, directories, devices and anything else are refused, never followed or written.
+ * Takes the binary out of the container: exactly one regular file of the expected name and bounded size is
+ * accepted from the engine's archive (see receive-output.ts); links, directories, devices and anything else
+ * are refused, never followed or written. A build that exits 0 without writing its output is refused too.
  */
 async function copyOutOfContainer(
   engine: ContainerEngine,
@@ -99,41 +98,27 @@ async function copyOutOfContainer(
   containerPath: string,
   request: SandboxBuildRequest,
 ): Promise<void> {
-  const expected = path.posix.basename(containerPath);
-  const receiving = `${request.hostOutputPath}.receiving`;
-  await fs.remove(receiving);
-  await fs.mkdirp(receiving);
-  const problems: string[] = [];
-  let accepted = 0;
+  let archive: Readable;
   try {
-    const archive = await engine.getArchive(containerId, containerPath);
-    await pipeline(
-      archive,
-      tarFs.extract(receiving, {
-        ignore: (_name, header) => {
-          if (!header) return true;
-          if (header.name !== expected || header.type !== 'file') {
-            problems.push(`unexpected ${header.type} ${JSON.stringify(header.name)}`);
-            return true;
-          }
-          if ((header.size ?? 0) > request.maxOutputBytes) {
-            problems.push(`${expected} is ${header.size} bytes, over the ${request.maxOutputBytes}-byte limit`);
-            return true;
-          }
-          accepted++;
-          return false;
-        },
-        readable: true,
-        writable: true,
-      }),
-    );
-    if (problems.length > 0 || accepted !== 1) {
-      throw new VerificationError(`the sandbox returned an unacceptable output for ${request.label}: ${problems[0] ?? 'no file'}`, {
-        hint: 'only one regular file, the binary, may come out of a build; check the module for build hooks that write outputs',
+    archive = await engine.getArchive(containerId, containerPath);
+  } catch (error) {
+    // 404 is also the answer for a container that has gone: only a missing path is the build's doing.
+    if (error instanceof EngineError && statusCodeOf(error.cause) === 404 && !/no such container/i.test(error.message)) {
+      throw new VerificationError(`the sandbox returned an unacceptable output for ${request.label}: no file (go build exited 0 but ${containerPath} does not exist)`, {
+        hint: 'only one regular file, the binary, may come out of a build; check the toolchain, which claimed success without writing it',
       });
     }
-    await fs.rename(path.join(receiving, expected), request.hostOutputPath);
-  } finally {
-    await fs.remove(receiving);
+    throw error;
   }
+  await receiveOutput(archive, {
+    expectedName: path.posix.basename(containerPath),
+    maxBytes: request.maxOutputBytes,
+    destination: request.hostOutputPath,
+    label: request.label,
+  });
+}
+
+function statusCodeOf(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 
 /** Which seccomp profile a sandbox uses; the digest goes into the policy, and so into every provenance. */
@@ -46,7 +46,7 @@ export async function loadSeccompChoice(option: string | undefined): Promise<Loa
   try {
     profile = JSON.parse(bytes.toString('utf8')) as typeof profile;
   } catch (error) {
-    throw new InputError(`the seccomp profile ${file} is not valid JSON (${(error as Error).message})`, { hint: 'fix the file or pass another with --seccomp' });
+    throw new InputError(`the seccomp profile ${file} is not valid JSON (${oneLine((error as Error).message)})`, { hint: 'fix the file or pass another with --seccomp' });
   }
   if (typeof profile?.defaultAction !== 'string' || !Array.isArray(profile.syscalls)) {
     throw new InputError(`${file} is not a seccomp profile: it needs "defaultAction" and a "syscalls" list`, {

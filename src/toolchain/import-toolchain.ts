@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-fs';
-import { InputError } from '../errors.js';
+import { extractTar } from '../artifacts/tar-extract.js';
+import { quoteEntryName } from '../artifacts/zip-entries.js';
+import { InputError, oneLine } from '../errors.js';
 import type { PlatformPins, ToolchainMatrix } from './matrix.js';
 import { extractToolchainModuleZip } from './module-zip.js';
 import { PORT_LIST_FILE, parsePortList } from './ports.js';
@@ -52,35 +53,37 @@ const REFUSED = '\0refused';
 async function extractGoArchive(archive: string, destination: string): Promise<void> {
   const problems: string[] = [];
   await fs.mkdirp(destination);
+  const extraction = extractTar(destination, {
+    // map runs before ignore in tar-fs: check and strip the go/ prefix here, skip what was refused below.
+    map(header) {
+      const name = header.name.replace(/\/+$/, '');
+      const refuse = (problem: string) => {
+        problems.push(problem);
+        header.name = REFUSED;
+        return header;
+      };
+      const shown = quoteEntryName(header.name);
+      if (name !== 'go' && !name.startsWith('go/')) return refuse(`entry outside go/: ${shown}`);
+      if (name.split('/').includes('..')) return refuse(`entry with "..": ${shown}`);
+      // No Go release has such a name, and a line break would change the toolchain's digest summary.
+      if (/[\u0000-\u001f\u007f]/.test(name)) return refuse(`entry with a control character in its name: ${shown}`);
+      if (header.type !== 'file' && header.type !== 'directory') return refuse(`${header.type ?? 'unknown'} entry: ${shown}`);
+      header.name = name === 'go' ? '.' : name.slice('go/'.length);
+      return header;
+    },
+    ignore(_name, header) {
+      if (!header || header.name === REFUSED) return true;
+      return header.name !== '.' && !isCanonicalToolchainPath(header.name);
+    },
+    readable: true,
+    writable: true,
+  });
   try {
-    await pipeline(
-      createReadStream(archive),
-      createGunzip(),
-      tar.extract(destination, {
-        // map runs before ignore in tar-fs: check and strip the go/ prefix here, skip what was refused below.
-        map(header) {
-          const name = header.name.replace(/\/+$/, '');
-          const refuse = (problem: string) => {
-            problems.push(problem);
-            header.name = REFUSED;
-            return header;
-          };
-          if (name !== 'go' && !name.startsWith('go/')) return refuse(`entry outside go/: ${header.name}`);
-          if (name.split('/').includes('..')) return refuse(`entry with "..": ${header.name}`);
-          if (header.type !== 'file' && header.type !== 'directory') return refuse(`${header.type ?? 'unknown'} entry: ${header.name}`);
-          header.name = name === 'go' ? '.' : name.slice('go/'.length);
-          return header;
-        },
-        ignore(_name, header) {
-          if (!header || header.name === REFUSED) return true;
-          return header.name !== '.' && !isCanonicalToolchainPath(header.name);
-        },
-        readable: true,
-        writable: true,
-      }),
-    );
+    await pipeline(createReadStream(archive), createGunzip(), extraction.stream);
   } catch (error) {
-    throw new InputError(`${archive} is not a readable .tar.gz archive (${(error as Error).message})`, {
+    // The caller removes the destination: nothing of the failed extraction may still be writing then.
+    await extraction.stop();
+    throw new InputError(`${archive} is not a readable .tar.gz archive (${oneLine((error as Error).message)})`, {
       hint: 'pass an official goX.Y.Z.<goos>-<goarch>.tar.gz as downloaded from the Go project',
       cause: error,
     });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileSchema } from '../config/schema-validation.js';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 
 export interface PlatformPins {
@@ -36,7 +36,7 @@ export function parseToolchainMatrix(text: string, location: string): ToolchainM
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`the toolchain matrix ${location} is not valid JSON (${(error as Error).message})`, {
+    throw new InputError(`the toolchain matrix ${location} is not valid JSON (${oneLine((error as Error).message)})`, {
       hint: 'fix the file, or point AIRLOCK_TOOLCHAINS at a valid matrix',
     });
   }

@@ -3,8 +3,8 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { forEachZipEntry, relativeEntryName } from '../artifacts/zip-entries.js';
-import { InputError } from '../errors.js';
+import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../artifacts/zip-entries.js';
+import { InputError, oneLine } from '../errors.js';
 import { type FileDigest, type ToolchainIdentity, fromModuleFileName, hash1 } from './toolchain-tree.js';
 
 /** The Go module system's limit on a module zip's uncompressed size. */
@@ -36,15 +36,15 @@ export async function extractToolchainModuleZip(file: string, goroot: string | u
     await forEachZipEntry(file, async (entry, open) => {
       const name = entry.fileName;
       const match = PREFIX.exec(name);
-      if (!match) return fail(`entry outside golang.org/toolchain@v0.0.1-<version>.<goos>-<goarch>/: ${name}`);
+      if (!match) return fail(`entry outside golang.org/toolchain@v0.0.1-<version>.<goos>-<goarch>/: ${quoteEntryName(name)}`);
       if (identity === undefined) {
         identity = { version: match[1]!, goos: match[2]!, goarch: match[3]! };
         prefix = match[0];
       } else if (!name.startsWith(prefix)) {
-        return fail(`entries of two different modules: ${prefix} and ${name}`);
+        return fail(`entries of two different modules: ${prefix} and ${quoteEntryName(name)}`);
       }
       const relative = relativeEntryName(name, prefix);
-      if (relative === undefined) return fail(`unsafe entry name: ${name}`);
+      if (relative === undefined) return fail(`unsafe entry name: ${quoteEntryName(name)}`);
       total += entry.uncompressedSize;
       if (total > MAX_MODULE_BYTES) return fail(`more than ${MAX_MODULE_BYTES} bytes uncompressed`);
       const hash = createHash('sha256');
@@ -65,7 +65,7 @@ export async function extractToolchainModuleZip(file: string, goroot: string | u
     });
   } catch (error) {
     if (error instanceof InputError) throw error;
-    return fail((error as Error).message, error);
+    return fail(oneLine((error as Error).message), error);
   }
   if (identity === undefined) return fail('it has no entries');
   return { identity, moduleH1: hash1(digests) };

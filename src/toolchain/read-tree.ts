@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import {
   type FileDigest,
   type ToolchainIdentity,
@@ -70,6 +70,11 @@ async function walkFiles(root: string, relative = ''): Promise<string[]> {
   for (const entry of entries) {
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
     if (!isCanonicalToolchainPath(rel)) continue;
+    if (/[\u0000-\u001f\u007f]/.test(entry.name)) {
+      throw new InputError(`${oneLine(JSON.stringify(path.join(root, rel)))} has a control character in its name`, {
+        hint: 'no Go release has such a file; import an unmodified distribution',
+      });
+    }
     if (entry.isDirectory()) files.push(...(await walkFiles(root, rel)));
     else if (entry.isFile()) files.push(rel);
     else {

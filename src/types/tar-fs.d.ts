@@ -1,7 +1,7 @@
 // Types for tar-fs 3 (the published @types/tar-fs describe version 2).
 declare module 'tar-fs' {
   import type { Writable } from 'node:stream';
-  import type { Pack } from 'tar-stream';
+  import type { Extract, Pack } from 'tar-stream';
 
   export interface TarHeader {
     name: string;
@@ -39,6 +39,10 @@ declare module 'tar-fs' {
     chown?: boolean;
     utimes?: boolean;
     validateSymlinks?: boolean;
+    /** The tar-stream extract to read entries from, instead of a new one. */
+    extract?: Extract;
+    /** The file-system calls to extract with, instead of node:fs. */
+    fs?: object;
   }
 
   export function pack(cwd: string, options?: PackOptions): Pack;
