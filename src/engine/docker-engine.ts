@@ -194,12 +194,14 @@ export class DockerEngine implements ContainerEngine {
     const container = this.docker.getContainer(containerId);
     // Polling inspect rather than the long-poll /wait: every request then gets an answer within the engine
     // timeout, so an engine that stops answering is noticed (and Podman's /wait busy-loops on some versions).
+    // Often at first (a warm build ends in about a second), then every 250 ms.
     let finished = false;
+    const started = Date.now();
     const exited = (async () => {
       for (;;) {
         const state = (await engineCall('report on the build container', () => container.inspect())).State;
         if (!state.Running || finished) return state.ExitCode;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await new Promise((resolve) => setTimeout(resolve, Date.now() - started < 3000 ? 40 : 250));
       }
     })();
     exited.catch(() => undefined);

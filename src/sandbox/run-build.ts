@@ -6,7 +6,7 @@ import { type BuildContainerInput, type SandboxPolicy, SandboxPaths, buildContai
 import type { ResourceTracker } from './resource-tracker.js';
 import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
-import { packOutputDirectory } from './work-area.js';
+import { outputDirectoryPack } from './work-area.js';
 import { receiveOutput } from './receive-output.js';
 
 export interface SandboxBuildRequest extends BuildContainerInput {
@@ -48,14 +48,12 @@ export async function runSandboxBuild(
   request: SandboxBuildRequest,
 ): Promise<SandboxBuildResult> {
   const spec = buildContainerSpec(policy, request);
-  await engine.createVolume(request.volume, spec.labels);
-  tracker.addVolume(request.volume);
+  await tracker.createVolume(request.volume, spec.labels);
   let containerId: string | undefined;
   try {
-    containerId = await engine.createContainer(spec);
-    tracker.addContainer(containerId);
-    await engine.putArchive(containerId, SandboxPaths.work, packOutputDirectory(policy));
-    await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions));
+    containerId = await tracker.createContainer(spec);
+    // One upload: the output directory's entry, then the source.
+    await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions, outputDirectoryPack(policy)));
     if (request.moduleCacheArchive) await engine.putArchive(containerId, SandboxPaths.work, request.moduleCacheArchive());
     await engine.start(containerId);
     const exit = await engine.wait(containerId, policy.timeoutSeconds * 1000);
@@ -82,7 +80,7 @@ export async function runSandboxBuild(
     return logs;
   } finally {
     // A removal that fails leaves the resource tracked: the run's final clean-up retries and reports it.
-    if (containerId !== undefined) await tracker.removeContainer(containerId).catch(() => undefined);
+    if (containerId !== undefined) await tracker.removeContainer(spec.name).catch(() => undefined);
     await tracker.removeVolume(request.volume).catch(() => undefined);
   }
 }

@@ -58,11 +58,10 @@ export async function runProbesInSandbox(
   const runId = randomBytes(6).toString('hex');
   const name = `airlock-probe-${runId}`;
   const labels = { [LABEL_MANAGED]: 'true', [LABEL_RUN]: runId, 'airlock.purpose': 'probe' };
-  await engine.createVolume(name, labels);
-  tracker.addVolume(name);
+  await tracker.createVolume(name, labels);
   let id: string | undefined;
   try {
-    id = await engine.createContainer(
+    id = await tracker.createContainer(
       sandboxContainerSpec(policy, {
         name,
         image: options.image,
@@ -73,7 +72,6 @@ export async function runProbesInSandbox(
         ...(options.seccomp ? { seccomp: options.seccomp } : {}),
       }),
     );
-    tracker.addContainer(id);
     await engine.putArchive(id, SandboxPaths.work, probeArchive(await fs.readFile(options.probeBinary)));
     await engine.start(id);
     const exit = await engine.wait(id, (options.timeoutSeconds ?? 600) * 1000);
@@ -87,7 +85,7 @@ export async function runProbesInSandbox(
     }
     return results;
   } finally {
-    if (id !== undefined) await tracker.removeContainer(id);
+    if (id !== undefined) await tracker.removeContainer(name);
     await tracker.removeVolume(name);
   }
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import tarFs from 'tar-fs';
+import type { Pack } from 'tar-stream';
 import { isAirlockOutputDirectory } from '../artifacts/output-directory.js';
 import { InputError } from '../errors.js';
 import { SandboxPaths } from './policy.js';
@@ -71,10 +72,11 @@ export async function listSourceTree(moduleDir: string, options: SourceTreeOptio
 }
 
 /** The module as a tar rooted at src/, owned by root and readable by the build user, with fixed times. */
-export function packSourceTree(moduleDir: string, options: SourceTreeOptions): Readable {
+export function packSourceTree(moduleDir: string, options: SourceTreeOptions, into?: Pack): Readable {
   const root = path.resolve(moduleDir);
   const sourceDirName = path.posix.basename(SandboxPaths.source);
   const archive = tarFs.pack(root, {
+    ...(into ? { pack: into } : {}),
     sort: true,
     ignore: (name) => isExcluded(path.resolve(name), options),
     map: (header) => {

@@ -103,7 +103,7 @@ integration('two airlock processes building different modules with the same tool
   ]);
   t.is(a.exitCode, 0, a.stderr);
   t.is(b.exitCode, 0, b.stderr);
-  const built = [a, b].filter((result) => /building the sandbox image/.test(result.stderr));
+  const built = [a, b].filter((result) => /airlock: building the sandbox image/.test(result.stderr));
   const waited = [a, b].filter((result) => /waiting for another airlock process building the sandbox image/.test(result.stderr));
   t.is(built.length, 1, 'exactly one process built the image');
   t.is(waited.length, 1, 'the other waited for it on the lock');
@@ -121,8 +121,13 @@ async function freezableEngineProxy(): Promise<{ socket: string; freeze: () => v
   const socket = path.join(dir, 'engine.sock');
   let frozen = false;
   const pairs: Array<[net.Socket, net.Socket]> = [];
+  const held: net.Socket[] = [];
   const server = net.createServer((client) => {
-    if (frozen) return;
+    client.on('error', () => undefined);
+    if (frozen) {
+      held.push(client);
+      return;
+    }
     const upstream = net.connect('/var/run/docker.sock');
     client.pipe(upstream);
     upstream.pipe(client);
@@ -145,6 +150,7 @@ async function freezableEngineProxy(): Promise<{ socket: string; freeze: () => v
         client.destroy();
         upstream.destroy();
       }
+      for (const client of held) client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await fs.remove(dir);
     },
