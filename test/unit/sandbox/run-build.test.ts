@@ -43,8 +43,9 @@ function scriptedEngine(script: Script) {
     },
     createContainer: async (spec) => {
       calls.push(`createContainer ${spec.name}`);
-      live.containers.add('c1');
-      return 'c1';
+      // Like Docker, the fake takes the container's name wherever it takes its ID.
+      live.containers.add(spec.name);
+      return spec.name;
     },
     putArchive: async (_id, target, tar) => {
       calls.push(`putArchive ${target}`);
