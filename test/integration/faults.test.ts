@@ -30,7 +30,7 @@ function startBuild(module: string, marker: RegExp, extraEnv: NodeJS.ProcessEnv 
 
 async function preparedModule(): Promise<{ module: string; dist: string; before: Record<string, string> }> {
   await ensureToolchains();
-  const module = await copyModule('examples/cli');
+  const module = await copyModule('examples/hello');
   const first = await runAirlock(['build', module, '--go', '1.26.8']);
   if (first.exitCode !== 0) throw new Error(first.stderr);
   const dist = path.join(module, 'dist');
