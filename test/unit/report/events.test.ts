@@ -133,3 +133,22 @@ test('a failed target is reported as what killed it', (t) => {
   t.is(failureReason(new InterruptedError('stop')), 'interrupted');
   t.is(failureReason(new InputError('bad')), 'build-failed');
 });
+
+test('the live reporter redraws one line per target in place on a terminal and leaves the last state on screen', (t) => {
+  const out = collect();
+  const terminal = Object.assign(out.stream, { isTTY: true, columns: 100, rows: 40 });
+  const reporter = createReporter({ mode: 'live', stream: terminal });
+  reporter.event(EVENTS[0]!);
+  reporter.info('building . for linux/amd64 with go1.26.8');
+  reporter.event(EVENTS[1]!);
+  reporter.event(EVENTS[3]!);
+  reporter.event(EVENTS[4]!);
+  reporter.close();
+  const text = out.text();
+  // Cursor movement and line erasing: the view is redrawn, not appended.
+  t.regex(text, /\u001b\[\d*[AGK]/);
+  t.regex(text, /airlock: building \. for linux\/amd64 with go1\.26\.8\n/);
+  t.regex(text, /✔ tool_linux_amd64\s+done\s+\d+\.\ds\s+sha256 abababababab/);
+  t.regex(text, /✘ tool_windows_amd64\.exe\s+failed\s+\d+\.\ds\s+timeout/);
+  t.regex(text, /1\/2 done, 0 running, 0 queued, 1 failed/);
+});
