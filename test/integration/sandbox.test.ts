@@ -42,14 +42,14 @@ integration('every escape probe is denied under airlock policy; the engine defau
   t.deepEqual(await managedVolumes(), []);
 });
 
-integration('examples/cli builds for four targets with both toolchains under the measured profile', async (t) => {
+integration('examples/cli builds for an ELF and a PE target with both toolchains under the measured profile', async (t) => {
   await ensureToolchains();
   const module = await copyModule('examples/cli');
-  const targets = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'].flatMap((target) => ['--target', target]);
+  const targets = ['linux/amd64', 'windows/amd64'].flatMap((target) => ['--target', target]);
   const result = await runAirlock(['build', module, '--go', '>=1.26', ...targets]);
   t.is(result.exitCode, 0, result.stderr);
   for (const version of ['go1.26.8', 'go1.27.3']) {
-    t.is((await fs.readdir(path.join(module, 'dist', version))).filter((name) => name.startsWith('cli_') && !name.includes('.intoto')).length, 4);
+    t.is((await fs.readdir(path.join(module, 'dist', version))).filter((name) => name.startsWith('cli_') && !name.includes('.intoto')).length, 2);
   }
   const envelope = JSON.parse(await fs.readFile(path.join(module, 'dist', 'go1.27.3', 'cli_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
   const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
