@@ -17,7 +17,7 @@ import type { Reporter } from '../report/reporter.js';
 import { sha256File } from '../toolchain/read-tree.js';
 import { formatSha256Sums } from './checksums.js';
 import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from './merge-plan.js';
-import { CHECKSUMS_FILE, OutputStaging } from './output-directory.js';
+import { CHECKSUMS_FILE, OutputStaging, realPathOf } from './output-directory.js';
 
 export interface MergeRequest {
   /** The shards' output directories, as the user named them. */
@@ -73,16 +73,6 @@ export async function readShardListing(dir: string): Promise<ShardListing> {
 
 function within(parent: string, child: string): boolean {
   return child === parent || child.startsWith(`${parent}${path.sep}`);
-}
-
-/** The real path of a path that may not exist yet: its nearest existing ancestor resolved, the rest appended. */
-async function realPathOf(target: string): Promise<string> {
-  try {
-    return await fs.realpath(target);
-  } catch {
-    const parent = path.dirname(target);
-    return parent === target ? target : path.join(await realPathOf(parent), path.basename(target));
-  }
 }
 
 /** Publishing --out replaces it whole: it must be no shard, hold none, and lie in none. */

@@ -71,7 +71,7 @@ export class OutputStaging {
 }
 
 /** The real path of a file that may not exist yet: its nearest existing ancestor resolved, the rest appended. */
-async function realPathOf(target: string): Promise<string> {
+export async function realPathOf(target: string): Promise<string> {
   try {
     return await fs.realpath(target);
   } catch {

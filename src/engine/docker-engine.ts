@@ -287,9 +287,9 @@ export async function connectEngine(env: NodeJS.ProcessEnv = process.env, pingTi
   const hint = env.DOCKER_HOST
     ? 'start the engine DOCKER_HOST points at, or unset DOCKER_HOST to use the local one'
     : 'start an engine (`sudo .ci/bootstrap.sh` installs and starts one) or set DOCKER_HOST';
+  requestTimeoutMs = engineTimeoutMs(env);
   let docker: Docker;
   try {
-    requestTimeoutMs = engineTimeoutMs(env);
     docker = new Docker({ timeout: requestTimeoutMs });
   } catch (error) {
     throw new EngineError(`cannot use the container engine at ${endpoint}: ${(error as Error).message}`, { hint, cause: error });

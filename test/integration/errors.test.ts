@@ -66,3 +66,21 @@ integration('an output directory holding other files is never replaced', async (
   t.deepEqual(await fs.readdir(out), ['notes.txt']);
   t.deepEqual(await managedContainers(), []);
 });
+
+integration('bad --shard, --report and AIRLOCK_ENGINE_TIMEOUT values are refused before anything runs', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  const shard = await runAirlock(['build', module, '--shard', '3/2']);
+  assertCleanFailure(t, shard, 2, /--shard 3\/2 is not a shard of the plan; write I\/N with 1 <= I <= N/);
+  const tooMany = await runAirlock(['build', module, '--shard', '1/5']);
+  assertCleanFailure(t, tooMany, 2, /5 shards are more than the 1 build of the plan/);
+  const report = await runAirlock(['build', module, '--report', path.join(module, 'no', 'such', 'dir', 'report.json')]);
+  assertCleanFailure(t, report, 2, /--report .*: the directory .* does not exist/);
+  const timeout = await runAirlock(['build', module], { env: { AIRLOCK_ENGINE_TIMEOUT: 'soon' } });
+  assertCleanFailure(t, timeout, 2, /AIRLOCK_ENGINE_TIMEOUT=soon is not a number of seconds/);
+  const format = await runAirlock(['plan', module, '--format', 'jenkins']);
+  t.is(format.exitCode, 2);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual((await fs.readdir(module)).filter((name) => name.startsWith('.airlock-')), []);
+  t.deepEqual(await managedContainers(), []);
+});

@@ -92,6 +92,11 @@ export async function runBuildCommand(args: BuildArguments): Promise<void> {
   const reportFile = args.report !== undefined ? path.resolve(args.report) : undefined;
   let outDir: string | undefined;
   try {
+    if (reportFile && !(await fs.pathExists(path.dirname(reportFile)))) {
+      throw new InputError(`--report ${args.report}: the directory ${path.dirname(reportFile)} does not exist`, {
+        hint: 'create it first, or pass --report a file in an existing directory',
+      });
+    }
     outDir = await runBuild(args, context);
     context.reporter.event({ type: 'result', ok: true, exitCode: ExitCode.ok, outDir });
     if (reportFile) await writeRunReport(reportFile, recorder.events, startedAt, ExitCode.ok, undefined, outDir);
@@ -120,8 +125,15 @@ async function writeRunReport(
 ): Promise<void> {
   const report = buildRunReport({ airlockVersion: airlockVersion(), events, startedAt, finishedAt: new Date(), exitCode, ...(error ? { error } : {}), ...(outDir ? { outDir } : {}) });
   const partial = `${file}.${process.pid}.partial`;
-  await fs.writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
-  await fs.rename(partial, file);
+  try {
+    await fs.writeFile(partial, `${JSON.stringify(report, null, 2)}\n`);
+    await fs.rename(partial, file);
+  } catch (error) {
+    await fs.remove(partial).catch(() => undefined);
+    throw new InputError(`cannot write the report to ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'pass --report a file in an existing, writable directory',
+    });
+  }
 }
 
 async function runBuild(args: BuildArguments, context: CommandContext): Promise<string> {
