@@ -233,6 +233,11 @@ function define(target: object, key: string | number, value: Json): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** structuredClone overflows V8's stack on the 2000-deep hostile arrays; the JSON round trip does not. */
+function cloneJson(value: Json): Json {
+  return JSON.parse(JSON.stringify(value)) as Json;
+}
+
 /** Applies the mutations to a copy of the JSON document in TEXT and returns the new text. */
 export function mutateJsonText(text: string, mutations: readonly JsonMutation[]): string {
   const root = JSON.parse(text) as Json;
@@ -252,9 +257,9 @@ export function mutateJsonText(text: string, mutations: readonly JsonMutation[])
       if (Array.isArray(parent)) parent.splice(key as number, 1);
       else delete parent[key as string];
     } else if (Array.isArray(parent)) {
-      parent.splice(key as number, 0, structuredClone(parent[key as number]!));
+      parent.splice(key as number, 0, cloneJson(parent[key as number]!));
     } else {
-      define(parent, `${key}`, structuredClone(parent[key as string]!));
+      define(parent, `${key}`, cloneJson(parent[key as string]!));
     }
   }
   return JSON.stringify(root, null, 2);
