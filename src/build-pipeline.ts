@@ -26,7 +26,8 @@ import { type SandboxImageSpec, sandboxImageSpec } from './sandbox/image-spec.js
 import { loadSandboxTemplate } from './sandbox/load-template.js';
 import { LABEL_MANAGED, type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from './sandbox/policy.js';
 import { ResourceTracker } from './sandbox/resource-tracker.js';
-import { SandboxLimitError, runSandboxBuild } from './sandbox/run-build.js';
+import { SandboxLimitError, SandboxWorker, type WorkerBuildRequest, type WorkerOpenRequest, runInFreshWorker } from './sandbox/worker.js';
+import { WorkerPool } from './sandbox/worker-pool.js';
 import type { FailureReason, JobState } from './report/events.js';
 import { digestSourceTree, listSourceTree } from './sandbox/source-tree.js';
 import { airlockVersion } from './package-root.js';
@@ -247,6 +248,13 @@ export async function executeBuild(
   const runId = randomBytes(6).toString('hex');
   const images = new SandboxImages(engine, path.join(request.airlockHome, 'locks'));
   const imagesBuilt: string[] = [];
+  let workers = 0;
+  const openWorker = (version: string, name: string) => openWorkerRequest(engine, prepared, request, version, name, runId, sourceOptions);
+  // With --check every build must start in a fresh container, so workers are not reused.
+  const pool = new WorkerPool(
+    async (version: string) => SandboxWorker.open(engine, tracker, prepared.policy, await openWorker(version, `airlock-${runId}-w${workers++}`)),
+    { reuse: !request.check },
+  );
   try {
     const limit = pLimit(Math.max(1, request.jobs));
     const failures: AirlockError[] = [];
@@ -278,7 +286,7 @@ export async function executeBuild(
               () => reporter.info(`waiting for another airlock process building the sandbox image ${prepare.image.tag}`),
             );
             if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
-            const artifact = await buildJob(engine, tracker, prepared, job, index, runId, staging, sourceOptions, reporter, request, progress);
+            const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress);
             artifacts.push(artifact);
             progress('done', { sha256: artifact.sha256, size: artifact.size });
           } catch (error) {
@@ -349,7 +357,7 @@ export async function executeBuild(
             modules: { source: prepared.moduleInputs.source, verified: prepared.moduleInputs.verified, list: prepared.moduleInputs.modules },
             builderVersion: { airlock: airlockVersion(), engine: `${engineInfo.kind} ${engineInfo.version}` },
             ...(request.cache
-              ? { buildCache: `persistent volume ${buildCacheVolume(toolchain.treeDigest, job, plan.module.path)}, shared only by builds of this module, toolchain and target` }
+              ? { buildCache: `persistent volume ${buildCacheVolume(toolchain.treeDigest, plan.module.path)}, shared only by builds of this module with this toolchain` }
               : {}),
             invocationId: `${invocation}/${job.id}`,
             startedOn: artifact.startedOn,
@@ -378,6 +386,7 @@ export async function executeBuild(
     return { plan, outDir, artifacts: artifacts.map(({ job: _job, startedOn: _s, finishedOn: _f, ...summary }) => summary), imagesBuilt };
   } finally {
     await staging.discard();
+    await pool.closeAll().catch(() => undefined);
     const left = await tracker.removeAll();
     if (left.length > 0) reporter.warn(`could not remove ${left.join(', ')}: run \`airlock prune\` when the engine answers again`);
     unregister();
@@ -427,10 +436,38 @@ export function sourceExcludes(moduleDir: string, outDir: string): string[] {
 }
 
 /**
- * One persistent cache per toolchain, target and module: builds of other modules never share (or poison) it.
+ * One persistent cache per toolchain and module, used by every target's builds (Go keys its cache entries by
+ * target, and its cache is safe for concurrent use): builds of other modules never share (or poison) it.
  */
-export function buildCacheVolume(toolchainDigest: string, job: PlanJob, modulePath: string): string {
-  return `airlock-gocache-${sha256Hex(`${toolchainDigest}\n${job.goos}/${job.goarch}\n${modulePath}`).slice(0, 20)}`;
+export function buildCacheVolume(toolchainDigest: string, modulePath: string): string {
+  return `airlock-gocache-${sha256Hex(`${toolchainDigest}\n${modulePath}`).slice(0, 20)}`;
+}
+
+/** What a sandbox worker for one toolchain of this build is opened with; creates the cache volume it needs. */
+async function openWorkerRequest(
+  engine: ContainerEngine,
+  prepared: PreparedBuild,
+  request: BuildRequest,
+  version: string,
+  name: string,
+  runId: string,
+  sourceOptions: { exclude: string[] },
+): Promise<WorkerOpenRequest> {
+  const { toolchain, image } = prepared.toolchains.get(version)!;
+  const cacheVolume = request.cache ? buildCacheVolume(toolchain.treeDigest, prepared.plan.module.path) : undefined;
+  if (cacheVolume) await engine.createVolume(cacheVolume, { [LABEL_MANAGED]: 'true', 'airlock.purpose': 'gocache' });
+  return {
+    name,
+    volume: name,
+    image: image.tag,
+    runId,
+    toolchain: version,
+    ...(prepared.seccomp ? { seccomp: prepared.seccomp } : {}),
+    ...(cacheVolume ? { cacheVolume } : {}),
+    ...(prepared.moduleInputs.set ? { moduleCacheArchive: () => packModuleCache(prepared.moduleInputs.set!) } : {}),
+    moduleDir: prepared.module.dir,
+    sourceOptions,
+  };
 }
 
 function combineFailures(failures: AirlockError[], total: number, attempted: number): AirlockError {
@@ -446,12 +483,13 @@ function combineFailures(failures: AirlockError[], total: number, attempted: num
 async function buildJob(
   engine: ContainerEngine,
   tracker: ResourceTracker,
+  pool: WorkerPool<SandboxWorker>,
+  openWorker: (version: string, name: string) => Promise<WorkerOpenRequest>,
   prepared: PreparedBuild,
   job: PlanJob,
   index: number,
   runId: string,
   staging: OutputStaging,
-  sourceOptions: { exclude: string[] },
   reporter: Reporter,
   request: BuildRequest,
   progress: JobProgress,
@@ -462,41 +500,30 @@ async function buildJob(
   reporter.info(`building ${label}`);
   const hostOutputPath = staging.pathFor(job.output);
   await fs.mkdirp(path.dirname(hostOutputPath));
-  const toolchainDigest = prepared.toolchains.get(job.toolchain)!.toolchain.treeDigest;
-  const cacheVolume = request.cache ? buildCacheVolume(toolchainDigest, job, prepared.plan.module.path) : undefined;
-  if (cacheVolume) await engine.createVolume(cacheVolume, { [LABEL_MANAGED]: 'true', 'airlock.purpose': 'gocache' });
-  const name = `airlock-${runId}-${index}`;
-  const sandboxRequest = {
-    name,
-    volume: name,
-    image: prepared.toolchains.get(job.toolchain)!.image.tag,
-    runId,
+  const buildRequest: WorkerBuildRequest = {
     goos: job.goos,
     goarch: job.goarch,
     mainPackage: job.package,
     outputName: path.posix.basename(job.output),
     vendored: prepared.module.hasVendor,
-    ...(prepared.seccomp ? { seccomp: prepared.seccomp } : {}),
-    ...(cacheVolume ? { persistentCache: true, cacheVolume } : {}),
     moduleCache: prepared.moduleInputs.source === 'module-set',
-    ...(prepared.moduleInputs.set ? { moduleCacheArchive: () => packModuleCache(prepared.moduleInputs.set!) } : {}),
+    ...(request.cache ? { persistentCache: true } : {}),
     ldflags: prepared.plan.flags.ldflags,
     tags: prepared.plan.flags.tags,
-    moduleDir: prepared.module.dir,
-    sourceOptions,
     hostOutputPath,
     // airlock.json may lower the limit on what comes out of the sandbox (sandbox.maxOutputMiB), never raise it.
     maxOutputBytes: Math.min(MAX_OUTPUT_BYTES, (prepared.config.sandbox?.maxOutputMiB ?? Infinity) * 1024 ** 2),
     label,
   };
   progress('building');
-  await runSandboxBuild(engine, tracker, prepared.policy, sandboxRequest);
+  const built = await pool.run(job.toolchain, (worker) => worker.build(buildRequest));
+  await built.output;
   progress('verifying');
   const bytes = await fs.readFile(hostOutputPath);
   if (request.check) {
     // The reproducibility check: the same job again in a fresh container must give the same bytes.
     const again = `${hostOutputPath}.check`;
-    await runSandboxBuild(engine, tracker, prepared.policy, { ...sandboxRequest, name: `${name}-check`, volume: `${name}-check`, hostOutputPath: again, label: `${label} (check)` });
+    await runInFreshWorker(engine, tracker, prepared.policy, await openWorker(job.toolchain, `airlock-${runId}-${index}-check`), { ...buildRequest, hostOutputPath: again, label: `${label} (check)` });
     const second = await fs.readFile(again);
     await fs.remove(again);
     if (!second.equals(bytes)) {

@@ -11,8 +11,9 @@ export interface DockerCreateBody {
   User: string;
   Labels: Record<string, string>;
   NetworkDisabled: boolean;
-  AttachStdin: false;
-  OpenStdin: false;
+  AttachStdin: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
   Tty: false;
   HostConfig: {
     NetworkMode: string;
@@ -58,8 +59,9 @@ export function toDockerCreateBody(spec: ContainerSpec, engineKind: 'docker' | '
     User: spec.user,
     Labels: spec.labels,
     NetworkDisabled: spec.network === 'none',
-    AttachStdin: false,
-    OpenStdin: false,
+    AttachStdin: spec.stdinHeld === true,
+    OpenStdin: spec.stdinHeld === true,
+    StdinOnce: spec.stdinHeld === true,
     Tty: false,
     HostConfig: {
       NetworkMode: spec.network,

@@ -10,6 +10,8 @@ import type {
   ContainerSpec,
   ContainerSummary,
   EngineInfo,
+  ExecRequest,
+  ExecResult,
   ImageBuildOptions,
 } from './engine.js';
 
@@ -70,6 +72,27 @@ function timeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Pr
       timer = setTimeout(() => reject(onTimeout()), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Build output beyond this is dropped: what matters for an error message is at the start and the end. */
+const MAX_EXEC_OUTPUT_BYTES = 4 * 1024 * 1024;
+
+/** Collects a stream's bytes, keeping at most `limit` (the first frames and the rest dropped). */
+function collectBounded(stream: NodeJS.ReadableStream, limit: number): { done: Promise<Buffer>; sofar: () => Buffer } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sofar = () => Buffer.concat(chunks);
+  const done = new Promise<Buffer>((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      if (size >= limit) return;
+      chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.on('end', () => resolve(sofar()));
+    stream.on('close', () => resolve(sofar()));
+    stream.on('error', () => resolve(sofar()));
+  });
+  return { done, sofar };
 }
 
 /** Reads a build stream to its end; the engine reports failures as JSON lines while the HTTP status is 200. */
@@ -225,6 +248,71 @@ export class DockerEngine implements ContainerEngine {
       this.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false }),
     )) as unknown;
     return demuxDockerLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+  }
+
+  async exec(containerId: string, request: ExecRequest, timeoutMs: number): Promise<ExecResult> {
+    const container = this.docker.getContainer(containerId);
+    const exec = await engineCall('start a build in the sandbox', () =>
+      container.exec({
+        Cmd: request.command,
+        Env: Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+        User: request.user,
+        WorkingDir: request.workingDir,
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      }),
+    );
+    const stream = (await engineCall('start a build in the sandbox', () => exec.start({ hijack: true, stdin: false }))) as unknown as NodeJS.ReadableStream & {
+      setTimeout?: (ms: number) => void;
+      destroy?: () => void;
+    };
+    // A build may be silent for minutes: the output stream must not count as an idle request. The engine's
+    // liveness is watched by the polling below instead, one short request at a time.
+    stream.setTimeout?.(0);
+    const output = collectBounded(stream, MAX_EXEC_OUTPUT_BYTES);
+    // Whatever happens, the stream is closed: with its idle timeout off, an open one would keep airlock alive.
+    try {
+      const started = Date.now();
+      let exitCode: number | undefined;
+      let timedOut = false;
+      let streamEnded = false;
+      void output.done.then(() => (streamEnded = true));
+      for (;;) {
+        // The output stream ends when the process does; until then the engine is asked about it once a second,
+        // which also notices an engine that stopped answering (every request has the idle timeout).
+        const remaining = timeoutMs - (Date.now() - started);
+        if (!streamEnded && remaining > 0) await timeout(output.done, Math.min(1000, remaining), () => new Error('tick')).catch(() => undefined);
+        const state = await engineCall('report on a build in the sandbox', () => exec.inspect());
+        if (!state.Running && state.ExitCode !== null && state.ExitCode !== undefined) {
+          exitCode = state.ExitCode;
+          break;
+        }
+        if (Date.now() - started >= timeoutMs) {
+          timedOut = true;
+          break;
+        }
+        // The stream has ended but the engine has not yet recorded the exit: ask again shortly.
+        if (streamEnded) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The stream ends with the process; a little grace for the last frames, never a wait on a stuck engine.
+      const bytes = await timeout(output.done, timedOut ? 200 : 2000, () => new Error('late')).catch(() => output.sofar());
+      return { ...demuxDockerLogs(bytes), exitCode, timedOut };
+    } finally {
+      stream.destroy?.();
+    }
+  }
+
+  async holdStdin(containerId: string): Promise<{ release(): void }> {
+    const socket = (await engineCall('attach to the sandbox worker', () =>
+      this.docker.getContainer(containerId).attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true }),
+    )) as unknown as NodeJS.ReadWriteStream & { setTimeout?: (ms: number) => void; unref?: () => void; destroy?: () => void; on(event: string, listener: () => void): unknown };
+    // Silent by design: no idle timeout, and it never keeps airlock running by itself.
+    socket.setTimeout?.(0);
+    socket.unref?.();
+    socket.on('error', () => undefined);
+    return { release: () => socket.destroy?.() };
   }
 
   async getArchive(containerId: string, path: string): Promise<Readable> {

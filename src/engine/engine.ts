@@ -19,6 +19,17 @@ export interface ContainerEngine {
   /** Waits for the container to exit; kills it when timeoutMs passes first. */
   wait(containerId: string, timeoutMs: number): Promise<ContainerExit>;
   logs(containerId: string): Promise<ContainerLogs>;
+  /**
+   * Runs a command in a running container, under the container's own confinement (user, seccomp profile,
+   * capabilities, limits), and collects its output. When timeoutMs passes first it resolves with timedOut and
+   * the process still running: only removing the container stops it.
+   */
+  exec(containerId: string, request: ExecRequest, timeoutMs: number): Promise<ExecResult>;
+  /**
+   * Attaches to the standard input of a container created with stdinHeld, and holds it without writing until
+   * released (or until this process ends, which releases it too).
+   */
+  holdStdin(containerId: string): Promise<{ release(): void }>;
   getArchive(containerId: string, path: string): Promise<Readable>;
   removeContainer(containerId: string): Promise<void>;
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
@@ -75,6 +86,25 @@ export interface ContainerSpec {
   memoryBytes: number;
   nanoCpus: number;
   ulimits: Array<{ name: string; soft: number; hard: number }>;
+  /**
+   * Open the container's standard input for one attached client (holdStdin), closed when that client goes:
+   * a process reading it waits while airlock lives and sees its end when airlock is gone, however it went.
+   */
+  stdinHeld?: boolean;
+}
+
+export interface ExecRequest {
+  command: string[];
+  /** Added to the container's environment, replacing variables of the same name. */
+  env: Record<string, string>;
+  user: string;
+  workingDir: string;
+}
+
+export interface ExecResult extends ContainerLogs {
+  /** Undefined when the process was still running at the time limit. */
+  exitCode: number | undefined;
+  timedOut: boolean;
 }
 
 /** Docker takes the profile inline; Podman's compatible API only takes a path on the engine's machine. */

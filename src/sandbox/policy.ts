@@ -1,4 +1,4 @@
-import type { ContainerSpec, SeccompSetting } from '../engine/engine.js';
+import type { ContainerSpec, ExecRequest, SeccompSetting } from '../engine/engine.js';
 import type { SeccompChoice } from './seccomp-choice.js';
 
 /** The fixed shape of every build container. One place, so it can be printed, recorded and audited. */
@@ -76,8 +76,7 @@ export const SandboxPaths = {
 
 export const LABEL_MANAGED = 'airlock.managed';
 export const LABEL_RUN = 'airlock.run';
-export const LABEL_TARGET = 'airlock.target';
-export const LABEL_PACKAGE = 'airlock.package';
+export const LABEL_TOOLCHAIN = 'airlock.toolchain';
 
 export interface BuildCommandInput {
   goos: string;
@@ -125,33 +124,51 @@ export function goBuildEnvironment(input: BuildCommandInput): Record<string, str
   return env;
 }
 
-export interface BuildContainerInput extends BuildCommandInput {
+/** A sandbox worker: one container of a toolchain's image in which that toolchain's builds run, one at a time. */
+export interface WorkerContainerInput {
   name: string;
   image: string;
   runId: string;
+  /** The work volume, at SandboxPaths.work: the source, then the outputs. */
   volume: string;
+  /** The toolchain version, for the label. */
+  toolchain: string;
   /** The profile to send when the policy names one (see seccomp-choice.ts). */
   seccomp?: SeccompSetting;
   /** The persistent build-cache volume, with --cache. */
   cacheVolume?: string;
 }
 
-export function buildContainerSpec(policy: SandboxPolicy, input: BuildContainerInput): ContainerSpec {
-  return sandboxContainerSpec(policy, {
-    name: input.name,
-    image: input.image,
-    volume: input.volume,
+/**
+ * The worker's container. Its first process is the toolchain's own gofmt reading a standard input that airlock
+ * holds open and never writes, so it waits, doing nothing, while builds run beside it through exec: no binary
+ * but the verified toolchain is ever in the image or run in the sandbox. When airlock ends, however it ends,
+ * the engine closes that input, gofmt sees its end and the container stops: a worker never outlives its run.
+ */
+export function workerContainerSpec(policy: SandboxPolicy, input: WorkerContainerInput): ContainerSpec {
+  return {
+    ...sandboxContainerSpec(policy, {
+      name: input.name,
+      image: input.image,
+      volume: input.volume,
+      command: [`${SandboxPaths.goroot}/bin/gofmt`],
+      env: { PATH: `${SandboxPaths.goroot}/bin` },
+      labels: { [LABEL_MANAGED]: 'true', [LABEL_RUN]: input.runId, [LABEL_TOOLCHAIN]: input.toolchain },
+      ...(input.seccomp ? { seccomp: input.seccomp } : {}),
+      ...(input.cacheVolume ? { cacheVolume: input.cacheVolume } : {}),
+    }),
+    stdinHeld: true,
+  };
+}
+
+/** One go build in a worker: the command and environment the provenance records, as the policy's user. */
+export function buildExecRequest(policy: SandboxPolicy, input: BuildCommandInput): ExecRequest {
+  return {
     command: [`${SandboxPaths.goroot}/bin/go`, ...goBuildArguments(input)],
     env: goBuildEnvironment(input),
-    labels: {
-      [LABEL_MANAGED]: 'true',
-      [LABEL_RUN]: input.runId,
-      [LABEL_TARGET]: `${input.goos}/${input.goarch}`,
-      [LABEL_PACKAGE]: input.mainPackage,
-    },
-    ...(input.seccomp ? { seccomp: input.seccomp } : {}),
-    ...(input.cacheVolume ? { cacheVolume: input.cacheVolume } : {}),
-  });
+    user: `${policy.uid}:${policy.gid}`,
+    workingDir: SandboxPaths.source,
+  };
 }
 
 /** Any container airlock runs in the sandbox (a build, or the escape probes): the policy decides everything else. */

@@ -10,6 +10,7 @@ export class ResourceTracker {
   private readonly containers = new Set<string>();
   private readonly volumes = new Set<string>();
   private readonly creating = new Set<Promise<unknown>>();
+  private readonly removing = new Map<string, Promise<void>>();
   /** Set by removeAll: the run is over or interrupted, and nothing new may be created. */
   private closed = false;
 
@@ -28,14 +29,24 @@ export class ResourceTracker {
     return this.track(this.engine.createContainer(spec));
   }
 
+  /** Removes a container; a removal already under way (an interrupt's, say) is joined, not asked for twice. */
   async removeContainer(name: string): Promise<void> {
-    await this.engine.removeContainer(name);
-    this.containers.delete(name);
+    await this.once(`container ${name}`, async () => {
+      await this.engine.removeContainer(name);
+      this.containers.delete(name);
+    });
   }
 
   async removeVolume(name: string): Promise<void> {
-    await this.engine.removeVolume(name);
-    this.volumes.delete(name);
+    await this.once(`volume ${name}`, async () => {
+      await this.engine.removeVolume(name);
+      this.volumes.delete(name);
+    });
+  }
+
+  /** Whether clean-up has begun: a build that ends now ended because its container was removed. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /**
@@ -52,6 +63,15 @@ export class ResourceTracker {
 
   private assertOpen(): void {
     if (this.closed) throw new InterruptedError('the run is being cleaned up; no new container is started');
+  }
+
+  private once(key: string, removal: () => Promise<void>): Promise<void> {
+    let running = this.removing.get(key);
+    if (!running) {
+      running = removal().finally(() => this.removing.delete(key));
+      this.removing.set(key, running);
+    }
+    return running;
   }
 
   private async track<T>(creation: Promise<T>): Promise<T> {

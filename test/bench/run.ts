@@ -2,7 +2,7 @@
  * Benchmark: airlock against a native `go build` loop doing the same work with the same toolchains (the very
  * trees in airlock's store), flags and parallelism, measured in the same run and reported as ratios.
  *
- *   cold  airlock: no sandbox image and no build cache (after `airlock prune`); each container starts with
+ *   cold  airlock: no sandbox image and no build cache (after `airlock prune`); each build starts with
  *         an empty GOCACHE. native: every build with an empty GOCACHE of its own.
  *   warm  airlock: images present, `--cache` volumes warmed by a first run. native: GOCACHE per toolchain and
  *         target warmed by a first run.

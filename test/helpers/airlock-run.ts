@@ -105,6 +105,22 @@ export async function managedContainers(): Promise<string[]> {
   return containers.map((container) => container.Id);
 }
 
+/** Managed containers still running, e.g. sandbox workers of a run whose airlock process is gone. */
+export async function runningManagedContainers(): Promise<string[]> {
+  const containers = await new Docker().listContainers({ filters: JSON.stringify({ label: ['airlock.managed=true'], status: ['running'] }) });
+  return containers.map((container) => container.Id);
+}
+
+/** Waits up to `seconds` for no managed container to be running; returns those still running. */
+export async function waitForNoRunningWorkers(seconds: number): Promise<string[]> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const running = await runningManagedContainers();
+    if (running.length === 0 || Date.now() > deadline) return running;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Volumes a run leaves behind; the persistent build caches of --cache are meant to stay and are not counted. */
 export async function managedVolumes(): Promise<string[]> {
   const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true'] }) });

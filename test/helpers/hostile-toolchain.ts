@@ -40,6 +40,8 @@ export async function makeHostileGoroot(dir: string): Promise<string> {
   const [goos, goarch] = await Promise.all([hostGoEnv('GOOS'), hostGoEnv('GOARCH')]);
   await fs.mkdirp(path.join(goroot, 'bin'));
   await buildHostileGo(path.join(goroot, 'bin', 'go'));
+  // A sandbox worker idles on the toolchain's gofmt; here it is the same program, which knows its name.
+  await fs.copy(path.join(goroot, 'bin', 'go'), path.join(goroot, 'bin', 'gofmt'));
   await fs.writeFile(path.join(goroot, 'VERSION'), `${HOSTILE_GO_VERSION}\ntime 2099-01-01T00:00:00Z\n`);
   // The store copies files, not directories: the tool directory, which names the platform, needs one.
   await fs.outputFile(path.join(goroot, 'pkg', 'tool', `${goos}_${goarch}`, 'README'), 'hostile-go has no tools\n');

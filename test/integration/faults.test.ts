@@ -3,7 +3,7 @@ import fs from 'fs-extra';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cliPath, copyModule, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { cliPath, copyModule, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock, testHome, waitForNoRunningWorkers } from '../helpers/airlock-cli.js';
 
 const TARGETS = ['--go', '1.26.8', '--target', 'linux/amd64', '--target', 'linux/arm64'];
 
@@ -82,6 +82,8 @@ integration('a second SIGINT stops waiting for clean-up: exit 130, dist/ still t
   const result = await run.child;
   t.is(result.exitCode, 130, run.stderr());
   t.deepEqual(await snapshot(dist), before, 'dist/ is consistent: the previous output, whole');
+  // The sandbox workers left behind stop by themselves: airlock held their standard input, and it is gone.
+  t.deepEqual(await waitForNoRunningWorkers(10), [], 'no worker outlives its airlock process');
   // Whatever clean-up was cut short, `airlock prune` finishes by label.
   const prune = await runAirlock(['prune']);
   t.is(prune.exitCode, 0, prune.stderr);

@@ -3,29 +3,20 @@ import test from 'ava';
 import { toDockerCreateBody } from '../../../src/engine/docker-create-options.js';
 import type { ContainerSpec } from '../../../src/engine/engine.js';
 import { EngineError, ExitCode } from '../../../src/errors.js';
-import { type BuildContainerInput, buildContainerSpec, defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
+import { type WorkerContainerInput, defaultSandboxPolicy, workerContainerSpec } from '../../../src/sandbox/policy.js';
 
-const job = (overrides: Partial<BuildContainerInput> = {}): BuildContainerInput => ({
-  goos: 'linux',
-  goarch: 'amd64',
-  mainPackage: '.',
-  outputName: 'hello_linux_amd64',
-  vendored: false,
-  ldflags: ['-s', '-w'],
-  tags: [],
-  name: 'airlock-0123abcd-hello-linux-amd64',
+const worker = (overrides: Partial<WorkerContainerInput> = {}): WorkerContainerInput => ({
+  name: 'airlock-0123abcd-w0',
   image: 'airlock-sandbox:go1.26.8-0123456789abcdef',
   runId: '0123abcd',
-  volume: 'airlock-0123abcd-hello-linux-amd64',
+  volume: 'airlock-0123abcd-w0',
+  toolchain: 'go1.26.8',
   ...overrides,
 });
 
-const spec = (overrides: Partial<BuildContainerInput> = {}): ContainerSpec => buildContainerSpec(defaultSandboxPolicy(2), job(overrides));
+const spec = (overrides: Partial<WorkerContainerInput> = {}): ContainerSpec => workerContainerSpec(defaultSandboxPolicy(2), worker(overrides));
 
-const envOf = (body: { Env: string[] }): Map<string, string> =>
-  new Map(body.Env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-
-test('the Docker create body of a linux/amd64 build job (golden)', (t) => {
+test('the Docker create body of a sandbox worker (golden)', (t) => {
   t.snapshot(toDockerCreateBody(spec(), 'docker'), 'POST /containers/create');
 });
 
@@ -44,8 +35,6 @@ test('the container is locked down: read-only root, no capabilities, no privileg
   t.false(body.HostConfig.Privileged);
   t.is(body.HostConfig.IpcMode, 'private');
   t.false(body.Tty);
-  t.false(body.OpenStdin);
-  t.false(body.AttachStdin);
 });
 
 test('the only writable places are a noexec tmpfs and the work volume', (t) => {
@@ -56,7 +45,7 @@ test('the only writable places are a noexec tmpfs and the work volume', (t) => {
   t.true(options.includes('nosuid'));
   t.true(options.includes('nodev'));
   t.true(options.includes('size=1073741824'));
-  t.deepEqual(body.HostConfig.Mounts, [{ Type: 'volume', Source: 'airlock-0123abcd-hello-linux-amd64', Target: '/work', ReadOnly: false }]);
+  t.deepEqual(body.HostConfig.Mounts, [{ Type: 'volume', Source: 'airlock-0123abcd-w0', Target: '/work', ReadOnly: false }]);
 });
 
 test('memory swap equals memory, so there is no swap beyond the limit', (t) => {
@@ -77,35 +66,33 @@ test('limits reach the engine', (t) => {
   ]);
 });
 
-test('the environment is hermetic: no proxy, no checksum database, the local toolchain, no cgo', (t) => {
-  const env = envOf(toDockerCreateBody(spec(), 'docker'));
-  t.is(env.get('GOPROXY'), 'off');
-  t.is(env.get('GOSUMDB'), 'off');
-  t.is(env.get('GOTOOLCHAIN'), 'local');
-  t.is(env.get('CGO_ENABLED'), '0');
-  t.is(env.get('GOOS'), 'linux');
-  t.is(env.get('GOARCH'), 'amd64');
-  t.false(env.has('GOFLAGS'));
-  for (const entry of toDockerCreateBody(spec(), 'docker').Env) t.regex(entry, /^[A-Z_]+=/);
-});
-
-test('GOFLAGS=-mod=vendor only for a vendored module', (t) => {
-  t.is(envOf(toDockerCreateBody(spec({ vendored: true }), 'docker')).get('GOFLAGS'), '-mod=vendor');
-  t.false(envOf(toDockerCreateBody(spec({ vendored: false }), 'docker')).has('GOFLAGS'));
-});
-
-test('the command is the sandbox go with reproducibility flags, then the user ldflags', (t) => {
-  const body = toDockerCreateBody(spec({ ldflags: ['-s', '-w', '-X main.version=v1.0.0'] }), 'docker');
-  t.is(body.Cmd[0], '/usr/local/go/bin/go');
-  t.is(body.Cmd[1], 'build');
-  t.true(body.Cmd.includes('-trimpath'));
-  t.true(body.Cmd.includes('-buildvcs=false'));
-  const ldflags = body.Cmd.filter((arg) => arg.startsWith('-ldflags='));
-  t.deepEqual(ldflags, ['-ldflags=-buildid= -s -w -X main.version=v1.0.0']);
-  t.deepEqual(body.Cmd.slice(-3), ['-o', '/work/out/hello_linux_amd64', '.']);
+test('the worker idles on the toolchain\'s gofmt, reading a standard input held by airlock and closed when it goes', (t) => {
+  const body = toDockerCreateBody(spec(), 'docker');
+  t.deepEqual(body.Cmd, ['/usr/local/go/bin/gofmt']);
+  t.true(body.OpenStdin);
+  t.true(body.StdinOnce, 'closed when the one attached client, airlock, disconnects');
+  t.true(body.AttachStdin);
+  t.deepEqual(body.Env, ['PATH=/usr/local/go/bin'], 'the build environment comes with each exec, not with the container');
   t.is(body.WorkingDir, '/work/src');
   t.is(body.Image, 'airlock-sandbox:go1.26.8-0123456789abcdef');
-  t.is(body.name, 'airlock-0123abcd-hello-linux-amd64');
+  t.is(body.name, 'airlock-0123abcd-w0');
+  t.deepEqual(body.Labels, { 'airlock.managed': 'true', 'airlock.run': '0123abcd', 'airlock.toolchain': 'go1.26.8' });
+});
+
+test('a container spec without stdinHeld keeps standard input closed', (t) => {
+  const { stdinHeld: _held, ...closed } = spec();
+  const body = toDockerCreateBody(closed, 'docker');
+  t.false(body.OpenStdin);
+  t.false(body.AttachStdin);
+  t.false(body.StdinOnce);
+});
+
+test('with --cache the worker mounts the persistent cache volume at /cache', (t) => {
+  const body = toDockerCreateBody(spec({ cacheVolume: 'airlock-gocache-0123' }), 'docker');
+  t.deepEqual(body.HostConfig.Mounts, [
+    { Type: 'volume', Source: 'airlock-0123abcd-w0', Target: '/work', ReadOnly: false },
+    { Type: 'volume', Source: 'airlock-gocache-0123', Target: '/cache', ReadOnly: false },
+  ]);
 });
 
 test('Docker receives a custom seccomp profile inline', (t) => {

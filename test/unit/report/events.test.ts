@@ -8,7 +8,7 @@ import { type BuildEvent, formatPlainEvent, stamp, stripControlCharacters } from
 import { renderLiveView } from '../../../src/report/live-view.js';
 import { chooseReporterMode, createReporter } from '../../../src/report/reporter.js';
 import { RUN_REPORT_SCHEMA, buildRunReport, recordEvents } from '../../../src/report/run-report.js';
-import { SandboxLimitError } from '../../../src/sandbox/run-build.js';
+import { SandboxLimitError } from '../../../src/sandbox/worker.js';
 
 const AT = new Date('2026-11-24T09:00:00.000Z');
 const JOBS = [

@@ -2,18 +2,18 @@ import test from 'ava';
 
 import {
   type BuildCommandInput,
-  type BuildContainerInput,
   GIB,
   LABEL_MANAGED,
-  LABEL_PACKAGE,
   LABEL_RUN,
-  LABEL_TARGET,
+  LABEL_TOOLCHAIN,
   SandboxPaths,
+  type WorkerContainerInput,
   applySandboxLimits,
-  buildContainerSpec,
+  buildExecRequest,
   defaultSandboxPolicy,
   goBuildArguments,
   goBuildEnvironment,
+  workerContainerSpec,
 } from '../../../src/sandbox/policy.js';
 
 const command = (overrides: Partial<BuildCommandInput> = {}): BuildCommandInput => ({
@@ -27,12 +27,12 @@ const command = (overrides: Partial<BuildCommandInput> = {}): BuildCommandInput 
   ...overrides,
 });
 
-const container = (overrides: Partial<BuildContainerInput> = {}): BuildContainerInput => ({
-  ...command(),
-  name: 'airlock-run1-tool-linux-amd64',
+const container = (overrides: Partial<WorkerContainerInput> = {}): WorkerContainerInput => ({
+  name: 'airlock-run1-w0',
   image: 'airlock-sandbox:go1.26.8-0123456789abcdef',
   runId: 'run1',
-  volume: 'airlock-run1-tool-linux-amd64',
+  volume: 'airlock-run1-w0',
+  toolchain: 'go1.26.8',
   ...overrides,
 });
 
@@ -120,11 +120,25 @@ test('every path the build writes is under the tmpfs or the work volume', (t) =>
   t.true(SandboxPaths.source.startsWith(`${SandboxPaths.work}/`));
 });
 
-test('buildContainerSpec carries the policy into the container', (t) => {
+test('buildExecRequest runs the sandbox go with the recorded arguments and environment, as the policy\'s user', (t) => {
+  const policy = { ...defaultSandboxPolicy(2), uid: 1000, gid: 1001 };
+  const request = buildExecRequest(policy, command({ ldflags: ['-s', '-w', '-X main.version=v1.0.0'] }));
+  t.deepEqual(request, {
+    command: ['/usr/local/go/bin/go', ...goBuildArguments(command({ ldflags: ['-s', '-w', '-X main.version=v1.0.0'] }))],
+    env: goBuildEnvironment(command()),
+    user: '1000:1001',
+    workingDir: '/work/src',
+  });
+  t.deepEqual(request.command.slice(1, 5), ['build', '-trimpath', '-buildvcs=false', '-ldflags=-buildid= -s -w -X main.version=v1.0.0']);
+  t.deepEqual(request.command.slice(-3), ['-o', '/work/out/tool_linux_amd64', './cmd/tool']);
+});
+
+test('workerContainerSpec carries the policy into the container', (t) => {
   const policy = defaultSandboxPolicy(2.5);
-  const spec = buildContainerSpec(policy, container());
-  t.deepEqual(spec.command, ['/usr/local/go/bin/go', ...goBuildArguments(container())]);
-  t.deepEqual(spec.env, goBuildEnvironment(container()));
+  const spec = workerContainerSpec(policy, container());
+  t.deepEqual(spec.command, ['/usr/local/go/bin/gofmt']);
+  t.deepEqual(spec.env, { PATH: '/usr/local/go/bin' });
+  t.true(spec.stdinHeld);
   t.is(spec.user, '65534:65534');
   t.is(spec.workingDir, '/work/src');
   t.is(spec.network, 'none');
@@ -133,7 +147,7 @@ test('buildContainerSpec carries the policy into the container', (t) => {
   t.true(spec.noNewPrivileges);
   t.is(spec.seccomp, undefined, 'the engine default seccomp profile');
   t.deepEqual(spec.tmpfs, [{ path: '/tmp', options: 'rw,noexec,nosuid,nodev,size=1073741824,mode=1777' }]);
-  t.deepEqual(spec.volumes, [{ name: 'airlock-run1-tool-linux-amd64', target: '/work', readOnly: false }]);
+  t.deepEqual(spec.volumes, [{ name: 'airlock-run1-w0', target: '/work', readOnly: false }]);
   t.is(spec.pidsLimit, 512);
   t.is(spec.memoryBytes, 3 * GIB);
   t.is(spec.nanoCpus, 2_500_000_000);
@@ -144,15 +158,14 @@ test('buildContainerSpec carries the policy into the container', (t) => {
   t.deepEqual(spec.labels, {
     [LABEL_MANAGED]: 'true',
     [LABEL_RUN]: 'run1',
-    [LABEL_TARGET]: 'linux/amd64',
-    [LABEL_PACKAGE]: './cmd/tool',
+    [LABEL_TOOLCHAIN]: 'go1.26.8',
   });
-  t.deepEqual(Object.keys(spec.labels), ['airlock.managed', 'airlock.run', 'airlock.target', 'airlock.package']);
+  t.deepEqual(Object.keys(spec.labels), ['airlock.managed', 'airlock.run', 'airlock.toolchain']);
 });
 
-test('buildContainerSpec follows a changed policy rather than fixed numbers', (t) => {
+test('workerContainerSpec follows a changed policy rather than fixed numbers', (t) => {
   const policy = { ...defaultSandboxPolicy(1), uid: 1000, gid: 1001, tmpfsSizeBytes: 512, nofile: 64, nproc: 128, memoryBytes: 1024 };
-  const spec = buildContainerSpec(policy, container());
+  const spec = workerContainerSpec(policy, container());
   t.is(spec.user, '1000:1001');
   t.is(spec.tmpfs[0]?.options, 'rw,noexec,nosuid,nodev,size=512,mode=1777');
   t.deepEqual(spec.ulimits, [
@@ -223,7 +236,7 @@ test('applySandboxLimits never touches the security settings, whatever the limit
 
 test('the applied limits reach the container spec', (t) => {
   const policy = applySandboxLimits(defaultSandboxPolicy(4), { memoryMiB: 2048, tmpfsMiB: 256, cpus: 0.5, pids: 100 });
-  const spec = buildContainerSpec(policy, container());
+  const spec = workerContainerSpec(policy, container());
   t.is(spec.memoryBytes, 2 * GIB);
   t.is(spec.tmpfs[0]?.options, `rw,noexec,nosuid,nodev,size=${256 * MIB},mode=1777`);
   t.is(spec.nanoCpus, 500_000_000);

@@ -1,6 +1,7 @@
 /**
- * runSandboxBuild against a scripted engine: what the container hands back goes through receive-output.ts,
- * limits are reported as such, and the container and volume are removed whatever happens.
+ * Sandbox workers against a scripted engine: what the container hands back goes through receive-output.ts,
+ * limits are reported as such, a worker takes several builds in one container, and the container and volume
+ * are removed whatever happens.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -8,11 +9,11 @@ import { Readable } from 'node:stream';
 
 import test, { type ExecutionContext } from 'ava';
 
-import type { ContainerEngine, ContainerExit } from '../../../src/engine/engine.js';
+import type { ContainerEngine, ExecRequest, ExecResult } from '../../../src/engine/engine.js';
 import { BuildError, EngineError, ExitCode, VerificationError } from '../../../src/errors.js';
 import { defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
 import { ResourceTracker } from '../../../src/sandbox/resource-tracker.js';
-import { SandboxLimitError, runSandboxBuild } from '../../../src/sandbox/run-build.js';
+import { SandboxLimitError, SandboxWorker, killedByMemoryLimit, runInFreshWorker } from '../../../src/sandbox/worker.js';
 import { type TarEntryInput, makeTar } from '../../helpers/archives.js';
 import { tempDir } from '../../helpers/host-tools.js';
 
@@ -20,7 +21,8 @@ const NAME = 'tool_linux_amd64';
 const LABEL = '. for linux/amd64 with go1.26.8';
 
 interface Script {
-  exit?: Partial<ContainerExit>;
+  exec?: Partial<ExecResult>;
+  execError?: Error;
   archive?: TarEntryInput[];
   archiveError?: Error;
 }
@@ -28,7 +30,8 @@ interface Script {
 /** An engine that runs nothing: it records calls and answers as scripted. */
 function scriptedEngine(script: Script) {
   const calls: string[] = [];
-  const live = { containers: new Set<string>(), volumes: new Set<string>() };
+  const execs: ExecRequest[] = [];
+  const live = { containers: new Set<string>(), volumes: new Set<string>(), stdin: 0 };
   const drain = async (tar: Readable) => {
     for await (const _chunk of tar) void _chunk;
   };
@@ -51,11 +54,21 @@ function scriptedEngine(script: Script) {
       calls.push(`putArchive ${target}`);
       await drain(tar);
     },
+    holdStdin: async () => {
+      calls.push('holdStdin');
+      live.stdin += 1;
+      return { release: () => void (live.stdin -= 1) };
+    },
     start: async () => {
       calls.push('start');
     },
-    wait: async () => ({ exitCode: 0, timedOut: false, oomKilled: false, ...script.exit }),
-    logs: async () => ({ stdout: '', stderr: 'what go printed\n' }),
+    exec: async (_id, request) => {
+      calls.push(`exec ${request.command.slice(1, 3).join(' ')}`);
+      execs.push(request);
+      if (script.execError) throw script.execError;
+      if (request.command[1] === 'clean') return { exitCode: 0, timedOut: false, stdout: '', stderr: '' };
+      return { exitCode: 0, timedOut: false, stdout: '', stderr: 'what go printed\n', ...script.exec };
+    },
     getArchive: async (_id, containerPath) => {
       calls.push(`getArchive ${containerPath}`);
       if (script.archiveError) throw script.archiveError;
@@ -66,7 +79,7 @@ function scriptedEngine(script: Script) {
       live.containers.delete(id);
     },
   };
-  return { engine: engine as ContainerEngine, calls, live };
+  return { engine: engine as ContainerEngine, calls, execs, live };
 }
 
 async function build(t: ExecutionContext, script: Script) {
@@ -76,13 +89,18 @@ async function build(t: ExecutionContext, script: Script) {
   await fs.writeFile(path.join(moduleDir, 'go.mod'), 'module example.com/tool\n\ngo 1.26\n');
   const staging = path.join(dir, 'staging');
   await fs.mkdir(staging);
-  const { engine, calls, live } = scriptedEngine(script);
+  const { engine, calls, execs, live } = scriptedEngine(script);
   const tracker = new ResourceTracker(engine);
-  const request = {
-    name: 'airlock-test-0',
-    volume: 'airlock-test-0',
+  const open = {
+    name: 'airlock-test-w0',
+    volume: 'airlock-test-w0',
     image: 'airlock-sandbox:test',
     runId: 'test',
+    toolchain: 'go1.26.8',
+    moduleDir,
+    sourceOptions: { exclude: [] },
+  };
+  const request = {
     goos: 'linux',
     goarch: 'amd64',
     mainPackage: '.',
@@ -90,20 +108,20 @@ async function build(t: ExecutionContext, script: Script) {
     vendored: false,
     ldflags: [],
     tags: [],
-    moduleDir,
-    sourceOptions: { exclude: [] },
     hostOutputPath: path.join(staging, NAME),
     maxOutputBytes: 1024,
     label: LABEL,
   };
-  const run = runSandboxBuild(engine, tracker, defaultSandboxPolicy(1), request);
-  return { run, calls, live, tracker, dir, staging, hostOutputPath: request.hostOutputPath };
+  const policy = defaultSandboxPolicy(1);
+  const run = runInFreshWorker(engine, tracker, policy, open, request);
+  return { run, calls, execs, live, tracker, dir, staging, hostOutputPath: request.hostOutputPath, engine, policy, open, request };
 }
 
 /** Nothing of the run is left: not in the engine, not in the tracker, not in the staging directory. */
 async function assertCleanedUp(t: ExecutionContext, result: Awaited<ReturnType<typeof build>>, staged: string[] = []): Promise<void> {
   t.deepEqual([...result.live.containers], [], 'the container is removed');
   t.deepEqual([...result.live.volumes], [], 'the volume is removed');
+  t.is(result.live.stdin, 0, 'the worker\'s standard input is let go');
   t.deepEqual(await result.tracker.removeAll(), [], 'nothing is left for the final clean-up');
   t.deepEqual(await fs.readdir(result.staging), staged);
   t.deepEqual((await fs.readdir(result.dir)).sort(), ['module', 'staging']);
@@ -150,7 +168,7 @@ test('a container that has gone (404 "no such container") stays an engine failur
 });
 
 test('a build killed at the time limit is a SandboxLimitError "timeout"; nothing is copied out', async (t) => {
-  const result = await build(t, { exit: { exitCode: 137, timedOut: true } });
+  const result = await build(t, { exec: { exitCode: undefined, timedOut: true } });
   const error = await t.throwsAsync(result.run, { instanceOf: SandboxLimitError });
   t.is(error?.limit, 'timeout');
   t.true(error instanceof BuildError);
@@ -162,9 +180,88 @@ test('a build killed at the time limit is a SandboxLimitError "timeout"; nothing
 });
 
 test('a build killed at the memory limit is a SandboxLimitError "out-of-memory"', async (t) => {
-  const result = await build(t, { exit: { exitCode: 137, oomKilled: true } });
+  const result = await build(t, { exec: { exitCode: 137 } });
   const error = await t.throwsAsync(result.run, { instanceOf: SandboxLimitError });
   t.is(error?.limit, 'out-of-memory');
   t.regex(error?.message ?? '', /ran out of memory \(limit 3221225472 bytes\) and was killed$/);
+  await assertCleanedUp(t, result);
+});
+
+test('a go command reporting that its compiler was killed is out of memory too; other failures are not', (t) => {
+  t.true(killedByMemoryLimit({ exitCode: 137, stderr: '' }));
+  t.true(killedByMemoryLimit({ exitCode: 1, stderr: 'internal/abi: /usr/local/go/pkg/tool/linux_amd64/compile: signal: killed\n' }));
+  t.false(killedByMemoryLimit({ exitCode: 1, stderr: './main.go:3:1: syntax error: non-declaration statement outside function body\n' }));
+  t.false(killedByMemoryLimit({ exitCode: 2, stderr: 'the word signal: killed inside a line of its own output, not at its end of line: no' }));
+});
+
+test('a failing go build is a BuildError with what go printed; the worker stays usable and its cache is emptied', async (t) => {
+  const result = await build(t, { exec: { exitCode: 1, stderr: './main.go:3:1: syntax error\n' } });
+  const error = await t.throwsAsync(result.run, { instanceOf: BuildError });
+  t.false(error instanceof SandboxLimitError);
+  t.is(error?.message, `go build of ${LABEL} failed (exit status 1)`);
+  t.regex(error?.details ?? '', /syntax error/);
+  t.deepEqual(result.calls.filter((call) => call.startsWith('exec')), ['exec build -trimpath', 'exec clean -cache']);
+  await assertCleanedUp(t, result);
+});
+
+test('a worker takes several builds in one container: one create, one upload, one start; each build then an emptied cache', async (t) => {
+  const result = await build(t, { archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  await result.run;
+  const { engine, calls, live } = scriptedEngine({ archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  const tracker = new ResourceTracker(engine);
+  const worker = await SandboxWorker.open(engine, tracker, result.policy, result.open);
+  for (const goarch of ['amd64', 'arm64']) {
+    const built = await worker.build({ ...result.request, goarch });
+    await built.output;
+    t.is(built.logs.stderr, 'what go printed\n');
+  }
+  t.true(worker.usable);
+  t.deepEqual(calls.filter((call) => /^(createContainer|putArchive|holdStdin|start|exec)/.test(call)), [
+    'createContainer airlock-test-w0',
+    'putArchive /work',
+    'holdStdin',
+    'start',
+    'exec build -trimpath',
+    'exec clean -cache',
+    'exec build -trimpath',
+    'exec clean -cache',
+  ]);
+  t.deepEqual([...live.containers], ['airlock-test-w0']);
+  t.is(live.stdin, 1, 'airlock holds the worker\'s standard input while it lives');
+  await worker.close();
+  await worker.close();
+  t.deepEqual([...live.containers], []);
+  t.deepEqual([...live.volumes], []);
+  t.is(live.stdin, 0);
+  t.false(worker.usable);
+  await t.throwsAsync(worker.build(result.request), { message: /no longer usable/ });
+});
+
+test('with a persistent cache the cache is kept between builds', async (t) => {
+  const result = await build(t, { archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  await result.run;
+  const { engine, calls } = scriptedEngine({ archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  const worker = await SandboxWorker.open(engine, new ResourceTracker(engine), result.policy, { ...result.open, cacheVolume: 'airlock-gocache-test' });
+  const built = await worker.build({ ...result.request, persistentCache: true });
+  await built.output;
+  t.deepEqual(calls.filter((call) => call.startsWith('exec')), ['exec build -trimpath']);
+  await worker.close();
+});
+
+test('the exec carries the recorded command and environment, as the policy user, in the source directory', async (t) => {
+  const result = await build(t, { archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  await result.run;
+  const [exec] = result.execs;
+  t.is(exec?.user, '65534:65534');
+  t.is(exec?.workingDir, '/work/src');
+  t.is(exec?.env.GOOS, 'linux');
+  t.is(exec?.env.GOPROXY, 'off');
+  t.deepEqual(exec?.command.slice(-3), ['-o', `/work/out/${NAME}`, '.']);
+});
+
+test('an engine failure during a build makes the worker unusable; it is still removed', async (t) => {
+  const failure = new EngineError('the container engine stopped answering', {});
+  const result = await build(t, { execError: failure });
+  await t.throwsAsync(result.run, { is: failure });
   await assertCleanedUp(t, result);
 });

@@ -1,0 +1,225 @@
+import type { Readable } from 'node:stream';
+import path from 'node:path';
+import type { ContainerEngine, ContainerLogs, ExecResult } from '../engine/engine.js';
+import { BuildError, EngineError, InterruptedError, VerificationError } from '../errors.js';
+import { type BuildCommandInput, type SandboxPolicy, SandboxPaths, type WorkerContainerInput, buildExecRequest, workerContainerSpec } from './policy.js';
+import type { ResourceTracker } from './resource-tracker.js';
+import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
+import { explainGoBuildFailure } from './build-failure.js';
+import { outputDirectoryPack } from './work-area.js';
+import { receiveOutput } from './receive-output.js';
+
+export interface WorkerOpenRequest extends WorkerContainerInput {
+  moduleDir: string;
+  sourceOptions: SourceTreeOptions;
+  /** A tar of the read-only module cache, when the dependencies come from a module set. */
+  moduleCacheArchive?: () => Readable;
+}
+
+export interface WorkerBuildRequest extends BuildCommandInput {
+  /** Where the binary is written on the host; its directory must exist. */
+  hostOutputPath: string;
+  maxOutputBytes: number;
+  label: string;
+}
+
+/** A build the sandbox killed for exceeding one of the policy's limits. */
+export class SandboxLimitError extends BuildError {
+  constructor(
+    readonly limit: 'timeout' | 'out-of-memory',
+    message: string,
+    options: ConstructorParameters<typeof BuildError>[1],
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * One sandbox container of a toolchain's image, with the module's source in its work volume, in which builds
+ * run one at a time through the engine's exec API. Every build runs under the container's confinement (the
+ * policy: user, seccomp, no capabilities, no network, read-only root, limits), exactly as a container of its
+ * own would; what a worker saves is creating, filling, starting and removing a container per target.
+ *
+ * A worker that timed out, ran out of memory or lost its engine is no longer `usable` and is removed; the
+ * next build gets a fresh one. Without a persistent cache, the build cache in the tmpfs is emptied after
+ * every build, so each build starts as cold as in a fresh container.
+ */
+export class SandboxWorker {
+  private broken = false;
+  private closed = false;
+  /** Binaries still being copied out: closing waits for them. */
+  private readonly pending = new Set<Promise<void>>();
+
+  private constructor(
+    private readonly engine: ContainerEngine,
+    private readonly tracker: ResourceTracker,
+    private readonly policy: SandboxPolicy,
+    readonly name: string,
+    private readonly volume: string,
+    private readonly containerId: string,
+    private readonly stdin: { release(): void },
+  ) {}
+
+  /** Creates the volume and the container, puts the source in (one upload) and starts the container. */
+  static async open(engine: ContainerEngine, tracker: ResourceTracker, policy: SandboxPolicy, request: WorkerOpenRequest): Promise<SandboxWorker> {
+    const spec = workerContainerSpec(policy, request);
+    await tracker.createVolume(request.volume, spec.labels);
+    let containerId: string | undefined;
+    let stdin: { release(): void } | undefined;
+    try {
+      containerId = await tracker.createContainer(spec);
+      // One upload: the output directory's entry, then the source.
+      await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions, outputDirectoryPack(policy)));
+      if (request.moduleCacheArchive) await engine.putArchive(containerId, SandboxPaths.work, request.moduleCacheArchive());
+      // Attached before the start, so there is no moment when the worker could outlive airlock.
+      stdin = await engine.holdStdin(containerId);
+      await engine.start(containerId);
+      return new SandboxWorker(engine, tracker, policy, spec.name, request.volume, containerId, stdin);
+    } catch (error) {
+      stdin?.release();
+      // A removal that fails leaves the resource tracked: the run's final clean-up retries and reports it.
+      if (containerId !== undefined) await tracker.removeContainer(spec.name).catch(() => undefined);
+      await tracker.removeVolume(request.volume).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get usable(): boolean {
+    return !this.broken && !this.closed;
+  }
+
+  /**
+   * Runs one go build, or throws what went wrong. The binary then comes out to the host in the background
+   * (`output`), while the worker may already take its next build: copying out is mostly the engine's time.
+   */
+  async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<void> }> {
+    if (!this.usable) throw new Error(`sandbox worker ${this.name} is no longer usable`);
+    const exec = buildExecRequest(this.policy, request);
+    let result: ExecResult;
+    try {
+      result = await this.engine.exec(this.containerId, exec, this.policy.timeoutSeconds * 1000);
+    } catch (error) {
+      this.broken = true;
+      if (this.tracker.isClosed) throw new InterruptedError('the run is being cleaned up; the build was stopped');
+      throw error;
+    }
+    const logs = { stdout: result.stdout, stderr: result.stderr };
+    if (this.tracker.isClosed) {
+      // Clean-up (an interrupt) removed the container under the build: that is what killed it.
+      this.broken = true;
+      throw new InterruptedError('the run is being cleaned up; the build was stopped');
+    }
+    if (result.timedOut) {
+      // Only removing the container stops the build.
+      this.broken = true;
+      await this.close();
+      throw new SandboxLimitError('timeout', `go build of ${request.label} timed out after ${this.policy.timeoutSeconds}s and was killed`, {
+        hint: 'raise the time limit if the build is legitimately slow',
+        details: logs.stderr,
+      });
+    }
+    if (result.exitCode !== 0 && killedByMemoryLimit(result)) {
+      this.broken = true;
+      throw new SandboxLimitError('out-of-memory', `go build of ${request.label} ran out of memory (limit ${this.policy.memoryBytes} bytes) and was killed`, {
+        hint: 'raise the memory limit if the build legitimately needs more',
+        details: logs.stderr,
+      });
+    }
+    if (result.exitCode !== 0) {
+      if (!request.persistentCache) await this.emptyBuildCache(exec.env);
+      throw new BuildError(`go build of ${request.label} failed (exit status ${result.exitCode})`, {
+        hint: explainGoBuildFailure(logs.stderr),
+        details: [logs.stderr, logs.stdout].filter((text) => text.trim() !== '').join('\n'),
+      });
+    }
+    const output = this.copyOut(`${SandboxPaths.output}/${request.outputName}`, request);
+    this.pending.add(output);
+    void output.catch(() => undefined).finally(() => this.pending.delete(output));
+    if (!request.persistentCache) await this.emptyBuildCache(exec.env);
+    return { logs, output };
+  }
+
+  /** Removes the container and its volume; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.pending]);
+    this.stdin.release();
+    await this.tracker.removeContainer(this.name).catch(() => undefined);
+    await this.tracker.removeVolume(this.volume).catch(() => undefined);
+  }
+
+  /** The next build starts with an empty cache, as in a fresh container, and the tmpfs does not fill up. */
+  private async emptyBuildCache(env: Record<string, string>): Promise<void> {
+    if (!this.usable) return;
+    try {
+      const cleaned = await this.engine.exec(
+        this.containerId,
+        { command: [`${SandboxPaths.goroot}/bin/go`, 'clean', '-cache'], env, user: `${this.policy.uid}:${this.policy.gid}`, workingDir: SandboxPaths.source },
+        60_000,
+      );
+      if (cleaned.timedOut || cleaned.exitCode !== 0) this.broken = true;
+    } catch {
+      this.broken = true;
+    }
+  }
+
+  /**
+   * Takes the binary out of the container: exactly one regular file of the expected name and bounded size is
+   * accepted from the engine's archive (see receive-output.ts); links, directories, devices and anything else
+   * are refused, never followed or written. A build that exits 0 without writing its output is refused too.
+   */
+  private async copyOut(containerPath: string, request: WorkerBuildRequest): Promise<void> {
+    let archive: Readable;
+    try {
+      archive = await this.engine.getArchive(this.containerId, containerPath);
+    } catch (error) {
+      // 404 is also the answer for a container that has gone: only a missing path is the build's doing.
+      if (error instanceof EngineError && statusCodeOf(error.cause) === 404 && !/no such container/i.test(error.message)) {
+        throw new VerificationError(`the sandbox returned an unacceptable output for ${request.label}: no file (go build exited 0 but ${containerPath} does not exist)`, {
+          hint: 'only one regular file, the binary, may come out of a build; check the toolchain, which claimed success without writing it',
+        });
+      }
+      this.broken = true;
+      throw error;
+    }
+    await receiveOutput(archive, {
+      expectedName: path.posix.basename(containerPath),
+      maxBytes: request.maxOutputBytes,
+      destination: request.hostOutputPath,
+      label: request.label,
+    });
+  }
+}
+
+/**
+ * In a sandbox with no capabilities, nothing but the kernel's OOM killer sends SIGKILL (airlock's own
+ * timeout removes the container instead): the go command killed (exit 137), or reporting that a compiler
+ * or linker it ran was.
+ */
+export function killedByMemoryLimit(result: Pick<ExecResult, 'exitCode' | 'stderr'>): boolean {
+  return result.exitCode === 137 || /: signal: killed\s*$/m.test(result.stderr);
+}
+
+/** A build in a worker of its own, removed afterwards: for builds that must start in a fresh container. */
+export async function runInFreshWorker(
+  engine: ContainerEngine,
+  tracker: ResourceTracker,
+  policy: SandboxPolicy,
+  open: WorkerOpenRequest,
+  build: WorkerBuildRequest,
+): Promise<ContainerLogs> {
+  const worker = await SandboxWorker.open(engine, tracker, policy, open);
+  try {
+    const { logs, output } = await worker.build(build);
+    await output;
+    return logs;
+  } finally {
+    await worker.close();
+  }
+}
+
+function statusCodeOf(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
