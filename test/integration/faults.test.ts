@@ -91,6 +91,23 @@ integration('a second SIGINT stops waiting for clean-up: exit 130, dist/ still t
   t.deepEqual(await managedVolumes(), []);
 });
 
+integration('SIGKILL while targets build: the workers stop by themselves, dist/ untouched, prune removes the rest', async (t) => {
+  const { module, dist, before } = await preparedModule();
+  const run = startBuild(module, /: building after/);
+  await run.reached;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  t.true((await managedContainers()).length > 0, 'the build had workers running');
+  run.child.kill('SIGKILL');
+  await run.child;
+  // No clean-up ran at all; the engine closing the workers' held standard input is what stops them.
+  t.deepEqual(await waitForNoRunningWorkers(10), [], 'no worker outlives its airlock process');
+  t.deepEqual(await snapshot(dist), before, 'the previous dist/ is untouched');
+  const prune = await runAirlock(['prune']);
+  t.is(prune.exitCode, 0, prune.stderr);
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
+
 integration('two airlock processes building different modules with the same toolchain at once share one image, built once', async (t) => {
   await ensureToolchains();
   const hello = await copyModule('examples/hello');
