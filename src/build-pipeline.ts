@@ -498,8 +498,7 @@ async function buildJob(
   const startedOn = new Date();
   const label = `${job.package} for ${job.target} with ${job.toolchain}`;
   reporter.info(`building ${label}`);
-  const hostOutputPath = staging.pathFor(job.output);
-  await fs.mkdirp(path.dirname(hostOutputPath));
+  const hostOutputPath = await staging.directoryFor(job.output);
   const buildRequest: WorkerBuildRequest = {
     goos: job.goos,
     goarch: job.goarch,

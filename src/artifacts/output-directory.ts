@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, InterruptedError } from '../errors.js';
 
 export const CHECKSUMS_FILE = 'SHA256SUMS';
 /** Written by `airlock build --shard`; kept here so every stage agrees on what an output directory is. */
@@ -27,6 +27,9 @@ export async function isAirlockOutputDirectory(dir: string): Promise<boolean> {
  * complete result.
  */
 export class OutputStaging {
+  private discarded = false;
+  private readonly preparing = new Set<Promise<unknown>>();
+
   private constructor(
     readonly outDir: string,
     readonly stagingDir: string,
@@ -65,7 +68,26 @@ export class OutputStaging {
     if (hadPrevious) await fs.remove(previous);
   }
 
+  /**
+   * Makes the directory a staged file goes into. Once the staging is discarded (an interrupt) it refuses, so
+   * a build still finishing cannot bring the directory back after clean-up removed it.
+   */
+  async directoryFor(relative: string): Promise<string> {
+    if (this.discarded) throw new InterruptedError('the run is being cleaned up; nothing more is staged');
+    const file = this.pathFor(relative);
+    const making = fs.mkdirp(path.dirname(file));
+    this.preparing.add(making);
+    try {
+      await making;
+    } finally {
+      this.preparing.delete(making);
+    }
+    return file;
+  }
+
   async discard(): Promise<void> {
+    this.discarded = true;
+    await Promise.allSettled([...this.preparing]);
     await fs.remove(this.stagingDir);
   }
 }

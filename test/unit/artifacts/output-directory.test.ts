@@ -4,7 +4,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 
 import { CHECKSUMS_FILE, OutputStaging } from '../../../src/artifacts/output-directory.js';
-import { ExitCode, InputError } from '../../../src/errors.js';
+import { ExitCode, InputError, InterruptedError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/host-tools.js';
 
 /** A parent directory holding a module directory, as `airlock build` sees them. */
@@ -211,4 +211,19 @@ test('the module directory reached through a symbolic link is still refused as t
   await fs.symlink(module, link);
   await t.throwsAsync(OutputStaging.create(module, link), { instanceOf: InputError });
   t.deepEqual(await leftovers(root), []);
+});
+
+test('directoryFor makes the staged file\'s directory; after discard it refuses, and the staging does not come back', async (t) => {
+  const { module } = await workspace(t);
+  const staging = await OutputStaging.create(path.join(module, 'dist'), module);
+  const file = await staging.directoryFor('go1.26.8/tool_linux_amd64');
+  t.is(file, path.join(staging.stagingDir, 'go1.26.8', 'tool_linux_amd64'));
+  t.true((await fs.stat(path.dirname(file))).isDirectory());
+  // A build still finishing while an interrupt discards the staging: its directory is made first or not at all.
+  const late = staging.directoryFor('go1.27.3/tool_linux_amd64');
+  await staging.discard();
+  await late.catch(() => undefined);
+  const error = await t.throwsAsync(staging.directoryFor('go1.27.3/tool_linux_arm64'), { instanceOf: InterruptedError });
+  t.is(error?.exitCode, ExitCode.interrupted);
+  t.deepEqual((await fs.readdir(module)).sort(), ['go.mod', 'main.go']);
 });
