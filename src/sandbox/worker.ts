@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import path from 'node:path';
-import type { ContainerEngine, ContainerLogs, ExecResult } from '../engine/engine.js';
+import type { ContainerEngine, ContainerLogs, ExecRequest, ExecResult } from '../engine/engine.js';
 import { BuildError, EngineError, InterruptedError, VerificationError } from '../errors.js';
 import { type BuildCommandInput, type SandboxPolicy, SandboxPaths, type WorkerContainerInput, buildExecRequest, workerContainerSpec } from './policy.js';
 import type { ResourceTracker } from './resource-tracker.js';
@@ -100,14 +100,12 @@ export class SandboxWorker {
       result = await this.engine.exec(this.containerId, exec, this.policy.timeoutSeconds * 1000);
     } catch (error) {
       this.broken = true;
-      if (this.tracker.isClosed) throw new InterruptedError('the run is being cleaned up; the build was stopped');
-      throw error;
+      throw this.tracker.isClosed ? stoppedByCleanUp() : error;
     }
     const logs = { stdout: result.stdout, stderr: result.stderr };
     if (this.tracker.isClosed) {
-      // Clean-up (an interrupt) removed the container under the build: that is what killed it.
       this.broken = true;
-      throw new InterruptedError('the run is being cleaned up; the build was stopped');
+      throw stoppedByCleanUp();
     }
     if (result.timedOut) {
       // Only removing the container stops the build.
@@ -126,7 +124,7 @@ export class SandboxWorker {
       });
     }
     if (result.exitCode !== 0) {
-      if (!request.persistentCache) await this.emptyBuildCache(exec.env);
+      if (!request.persistentCache) await this.emptyBuildCache(exec);
       throw new BuildError(`go build of ${request.label} failed (exit status ${result.exitCode})`, {
         hint: explainGoBuildFailure(logs.stderr),
         details: [logs.stderr, logs.stdout].filter((text) => text.trim() !== '').join('\n'),
@@ -135,7 +133,7 @@ export class SandboxWorker {
     const output = this.copyOut(`${SandboxPaths.output}/${request.outputName}`, request);
     this.pending.add(output);
     void output.catch(() => undefined).finally(() => this.pending.delete(output));
-    if (!request.persistentCache) await this.emptyBuildCache(exec.env);
+    if (!request.persistentCache) await this.emptyBuildCache(exec);
     return { logs, output };
   }
 
@@ -150,14 +148,10 @@ export class SandboxWorker {
   }
 
   /** The next build starts with an empty cache, as in a fresh container, and the tmpfs does not fill up. */
-  private async emptyBuildCache(env: Record<string, string>): Promise<void> {
+  private async emptyBuildCache(build: ExecRequest): Promise<void> {
     if (!this.usable) return;
     try {
-      const cleaned = await this.engine.exec(
-        this.containerId,
-        { command: [`${SandboxPaths.goroot}/bin/go`, 'clean', '-cache'], env, user: `${this.policy.uid}:${this.policy.gid}`, workingDir: SandboxPaths.source },
-        60_000,
-      );
+      const cleaned = await this.engine.exec(this.containerId, { ...build, command: [`${SandboxPaths.goroot}/bin/go`, 'clean', '-cache'] }, 60_000);
       if (cleaned.timedOut || cleaned.exitCode !== 0) this.broken = true;
     } catch {
       this.broken = true;
@@ -217,6 +211,11 @@ export async function runInFreshWorker(
   } finally {
     await worker.close();
   }
+}
+
+/** Clean-up (an interrupt) removed the container under the build: that, not the build, is what ended it. */
+function stoppedByCleanUp(): InterruptedError {
+  return new InterruptedError('the run is being cleaned up; the build was stopped');
 }
 
 function statusCodeOf(error: unknown): number | undefined {

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 
 import type { ContainerEngine, ExecRequest, ExecResult } from '../../../src/engine/engine.js';
-import { BuildError, EngineError, ExitCode, VerificationError } from '../../../src/errors.js';
+import { BuildError, EngineError, ExitCode, InterruptedError, VerificationError } from '../../../src/errors.js';
 import { defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
 import { ResourceTracker } from '../../../src/sandbox/resource-tracker.js';
 import { SandboxLimitError, SandboxWorker, killedByMemoryLimit, runInFreshWorker } from '../../../src/sandbox/worker.js';
@@ -264,4 +264,17 @@ test('an engine failure during a build makes the worker unusable; it is still re
   const result = await build(t, { execError: failure });
   await t.throwsAsync(result.run, { is: failure });
   await assertCleanedUp(t, result);
+});
+
+test('a build ended by the run\'s clean-up (an interrupt removed its container) is interrupted, not out of memory', async (t) => {
+  const result = await build(t, { archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  await result.run;
+  const { engine } = scriptedEngine({ exec: { exitCode: 137 } });
+  const tracker = new ResourceTracker(engine);
+  const worker = await SandboxWorker.open(engine, tracker, result.policy, result.open);
+  await tracker.removeAll();
+  const error = await t.throwsAsync(worker.build(result.request), { instanceOf: InterruptedError });
+  t.is(error?.message, 'the run is being cleaned up; the build was stopped');
+  t.is(error?.exitCode, ExitCode.interrupted);
+  t.false(worker.usable);
 });
