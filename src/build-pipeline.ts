@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { formatSha256Sums } from './artifacts/checksums.js';
 import { CHECKSUMS_FILE, OutputStaging } from './artifacts/output-directory.js';
 import { checkStaticExecutable } from './artifacts/static-check.js';
@@ -27,6 +26,7 @@ import { loadSandboxTemplate } from './sandbox/load-template.js';
 import { LABEL_MANAGED, type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from './sandbox/policy.js';
 import { ResourceTracker } from './sandbox/resource-tracker.js';
 import { SandboxLimitError, SandboxWorker, type WorkerBuildRequest, type WorkerOpenRequest, runInFreshWorker } from './sandbox/worker.js';
+import { runScheduled } from './sandbox/job-scheduler.js';
 import { WorkerPool } from './sandbox/worker-pool.js';
 import type { FailureReason, JobState } from './report/events.js';
 import { digestSourceTree, listSourceTree } from './sandbox/source-tree.js';
@@ -256,7 +256,6 @@ export async function executeBuild(
     { reuse: !request.check },
   );
   try {
-    const limit = pLimit(Math.max(1, request.jobs));
     const failures: AirlockError[] = [];
     const artifacts: BuiltArtifact[] = [];
     const started = new Set<string>();
@@ -267,39 +266,36 @@ export async function executeBuild(
       jobs: plan.jobs.map(({ id, output, target, toolchain, package: pkg }) => ({ id, output, target, toolchain, package: pkg })),
       ...(prepared.shard ? { shard: formatShard(prepared.shard.shard) } : {}),
     });
-    await Promise.all(
-      plan.jobs.map((job, index) =>
-        limit(async () => {
-          const progress = jobProgress(reporter, job);
-          if (stopping !== undefined) {
-            progress('skipped', { reason: 'skipped', message: `--fail-fast: ${stopping} failed` });
-            return;
-          }
-          started.add(job.id);
-          try {
-            const prepare = prepared.toolchains.get(job.toolchain)!;
-            progress('preparing-image');
-            const ensured = await images.ensure(
-              prepare.image,
-              prepare.toolchain.goroot,
-              () => reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
-              () => reporter.info(`waiting for another airlock process building the sandbox image ${prepare.image.tag}`),
-            );
-            if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
-            const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress);
-            artifacts.push(artifact);
-            progress('done', { sha256: artifact.sha256, size: artifact.size });
-          } catch (error) {
-            if (!(error instanceof AirlockError)) throw error;
-            failures.push(error);
-            progress('failed', { reason: failureReason(error), message: error.message });
-            if (plan.jobs.length > 1) reporter.warn(`${job.output}: ${error.message}`);
-            // Queued jobs then end at once as skipped; running ones finish.
-            if (request.failFast) stopping ??= job.output;
-          }
-        }),
-      ),
-    );
+    // Jobs run --jobs at a time, each slot keeping to one toolchain's worker while it has work (job-scheduler).
+    await runScheduled(plan.jobs, request.jobs, async (job, index) => {
+      const progress = jobProgress(reporter, job);
+      if (stopping !== undefined) {
+        progress('skipped', { reason: 'skipped', message: `--fail-fast: ${stopping} failed` });
+        return;
+      }
+      started.add(job.id);
+      try {
+        const prepare = prepared.toolchains.get(job.toolchain)!;
+        progress('preparing-image');
+        const ensured = await images.ensure(
+          prepare.image,
+          prepare.toolchain.goroot,
+          () => reporter.info(`building the sandbox image ${prepare.image.tag} from ${job.toolchain} (once per toolchain)`),
+          () => reporter.info(`waiting for another airlock process building the sandbox image ${prepare.image.tag}`),
+        );
+        if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
+        const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress);
+        artifacts.push(artifact);
+        progress('done', { sha256: artifact.sha256, size: artifact.size });
+      } catch (error) {
+        if (!(error instanceof AirlockError)) throw error;
+        failures.push(error);
+        progress('failed', { reason: failureReason(error), message: error.message });
+        if (plan.jobs.length > 1) reporter.warn(`${job.output}: ${error.message}`);
+        // Queued jobs then end at once as skipped; running ones finish.
+        if (request.failFast) stopping ??= job.output;
+      }
+    });
     if (failures.length > 0) throw failures.length === 1 && started.size === plan.jobs.length ? failures[0]! : combineFailures(failures, plan.jobs.length, started.size);
     const imageIds = new Map<string, string>();
     for (const [version, { image }] of prepared.toolchains) imageIds.set(version, await engine.imageId(image.tag));

@@ -16,11 +16,16 @@ export interface CommandContext {
 }
 
 /** `events`: the command streams its progress as JSON lines on stdout (build --json). */
-export function commandContext(options: GlobalOptions, { events = false }: { events?: boolean } = {}): CommandContext {
-  const mode = chooseReporterMode({ json: events, quiet: options.quiet, isTTY: process.stderr.isTTY === true, env: process.env });
+export async function commandContext(options: GlobalOptions, { events = false }: { events?: boolean } = {}): Promise<CommandContext> {
+  const mode = chooseReporterMode({ json: events, quiet: options.quiet, isTTY: process.stderr.isTTY === true, rows: process.stderr.rows, env: process.env });
   return {
     airlockHome: resolveAirlockHome(process.env, os.homedir()),
-    reporter: createReporter({ mode, quiet: options.quiet, debug: options.debug }),
+    reporter: createReporter({
+      mode,
+      quiet: options.quiet,
+      debug: options.debug,
+      ...(mode === 'live' ? { createLogUpdate: (await import('log-update')).createLogUpdate } : {}),
+    }),
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

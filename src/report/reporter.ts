@@ -1,4 +1,4 @@
-import { createLogUpdate } from 'log-update';
+import type { createLogUpdate } from 'log-update';
 import { type BuildEvent, type JobInfo, formatPlainEvent, stamp, stripControlCharacters } from './events.js';
 import { type LiveJob, renderLiveView } from './live-view.js';
 
@@ -25,13 +25,20 @@ export interface ReporterOptions {
   stream?: NodeJS.WritableStream;
   stdout?: NodeJS.WritableStream;
   now?: () => Date;
+  /** log-update's factory, which the live view needs; loaded only for a terminal (it costs ~60 ms to import). */
+  createLogUpdate?: typeof createLogUpdate;
 }
 
-/** The live view only on an interactive terminal outside CI; plain lines everywhere else. */
-export function chooseReporterMode(options: { json: boolean; quiet: boolean; isTTY: boolean; env: NodeJS.ProcessEnv }): ReporterMode {
+/**
+ * The live view only on an interactive terminal outside CI; plain lines everywhere else. A terminal that
+ * reports no size (0 rows, as a pseudo-terminal nobody sized does) gets plain lines too: a view redrawn in
+ * zero rows would show nothing at all.
+ */
+export function chooseReporterMode(options: { json: boolean; quiet: boolean; isTTY: boolean; rows?: number; env: NodeJS.ProcessEnv }): ReporterMode {
   if (options.json) return 'json';
   const ci = options.env.CI !== undefined && options.env.CI !== '' && options.env.CI !== 'false' && options.env.CI !== '0';
-  return options.isTTY && !ci && !options.quiet && options.env.TERM !== 'dumb' ? 'live' : 'plain';
+  const sized = options.rows === undefined || options.rows > 0;
+  return options.isTTY && sized && !ci && !options.quiet && options.env.TERM !== 'dumb' ? 'live' : 'plain';
 }
 
 export function createReporter(options: ReporterOptions = {}): Reporter {
@@ -84,7 +91,8 @@ function jsonReporter(options: ReporterOptions): Reporter {
 
 function liveReporter(options: ReporterOptions): Reporter {
   const stream = (options.stream ?? process.stderr) as NodeJS.WriteStream;
-  const view = createLogUpdate(stream, { showCursor: true });
+  if (!options.createLogUpdate) throw new Error('the live view needs log-update: pass createLogUpdate');
+  const view = options.createLogUpdate(stream, { showCursor: true });
   const jobs: LiveJob[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;

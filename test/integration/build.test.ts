@@ -13,6 +13,8 @@ import {
   managedContainers,
   managedVolumes,
   runAirlock,
+  cliPath,
+  testHome,
 } from '../helpers/airlock-cli.js';
 
 const HELLO_LINE = 'hello from a hermetic airlock build';
@@ -121,4 +123,33 @@ integration('a failed build leaves the previous dist/ exactly as it was', async 
   t.is(result.exitCode, 3);
   t.is(await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8'), before);
   t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'hello_linux_amd64', 'hello_linux_amd64.intoto.jsonl']);
+});
+
+integration('on a terminal, a build shows a live view: one line per target redrawn in place until done', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  const onTerminal = (out: string, size: string) => {
+    const command = ['node', cliPath, 'build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--target', 'linux/arm64', '--out', out].map((word) => `'${word}'`).join(' ');
+    // script(1) runs the CLI on a real pseudo-terminal; CI is cleared because under CI the view is plain lines.
+    return execa('script', ['-qefc', `${size}${command}`, '/dev/null'], { env: { AIRLOCK_HOME: testHome, CI: '', TERM: 'xterm-256color' }, reject: false });
+  };
+  const live = await onTerminal(path.join(module, 'live-dist'), 'stty rows 40 cols 120; ');
+  t.is(live.exitCode, 0, live.stdout);
+  const screen = live.stdout;
+  // Lines are erased and the cursor moved up: the view is redrawn, not appended.
+  t.regex(screen, /\u001b\[2K/);
+  t.regex(screen, /\u001b\[\d*A/);
+  for (const target of ['hello_linux_amd64', 'hello_linux_arm64']) {
+    t.regex(screen, new RegExp(`… ${target}\\s+building\\s+\\d+\\.\\ds`), `${target} is shown building`);
+    t.regex(screen, new RegExp(`✔ ${target}\\s+done\\s+\\d+\\.\\ds  sha256 [0-9a-f]{12}`), `${target} is shown done`);
+  }
+  t.regex(screen, /2\/2 done, 0 running, 0 queued/);
+  t.true(await fs.pathExists(path.join(module, 'live-dist', 'SHA256SUMS')));
+
+  // A terminal that reports no size (0 rows) would clip the view to nothing: it gets plain lines instead.
+  const unsized = await onTerminal(path.join(module, 'unsized-dist'), 'stty rows 0 cols 0; ');
+  t.is(unsized.exitCode, 0, unsized.stdout);
+  t.notRegex(unsized.stdout, /\u001b\[/);
+  t.regex(unsized.stdout, /Z airlock: hello_linux_arm64: done after \d+\.\ds/);
+  t.deepEqual(await managedContainers(), []);
 });

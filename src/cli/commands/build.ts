@@ -86,7 +86,7 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
 
 export async function runBuildCommand(args: BuildArguments): Promise<void> {
   const startedAt = new Date();
-  const base = commandContext(args, { events: args.json === true });
+  const base = await commandContext(args, { events: args.json === true });
   const recorder = recordEvents(base.reporter);
   const context = { ...base, reporter: recorder.reporter };
   const reportFile = args.report !== undefined ? path.resolve(args.report) : undefined;
@@ -177,6 +177,6 @@ async function buildPrepared(
   if (!json) context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
   const sums = outcome.plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   const provenance = attestation.signer ? 'signed provenance' : 'unsigned provenance';
-  context.reporter.info(`wrote ${outcome.artifacts.length} binaries, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
+  context.reporter.info(`wrote ${outcome.artifacts.length} binar${outcome.artifacts.length === 1 ? 'y' : 'ies'}, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
   return outcome.outDir;
 }

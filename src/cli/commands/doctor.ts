@@ -86,7 +86,7 @@ async function runProbes(context: CommandContext, engine: ContainerEngine, info:
 
 /** Checks what a build needs and says what to do about each problem; exits non-zero if anything is wrong. */
 export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp?: string; json?: boolean }): Promise<number> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const findings: Finding[] = [];
   let engine: Awaited<ReturnType<typeof connectEngine>> | undefined;
   let info: EngineInfo | undefined;

@@ -15,7 +15,7 @@ import { type GlobalOptions, commandContext } from '../context.js';
 
 /** Writes the sandbox image's Dockerfile and a listing of its build context, for review. */
 export async function runGenerateDockerfile(args: GlobalOptions & { out: string; go?: string[] }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const out = path.resolve(args.out);
   if ((await fs.pathExists(out)) && (await fs.readdir(out)).length > 0) {
     throw new InputError(`${args.out} is not empty`, { hint: 'pass a new or empty directory to --out' });
@@ -43,7 +43,7 @@ export async function runGenerateDockerfile(args: GlobalOptions & { out: string;
 
 /** Prints the whole container policy as canonical JSON with its digest: what every build records. */
 export async function runGeneratePolicy(args: GlobalOptions & { seccomp?: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const seccomp = await loadSeccompChoice(args.seccomp);
   const policy = { ...defaultSandboxPolicy(os.availableParallelism()), seccomp: seccomp.choice };
   const canonical = canonicalJson(policy);
@@ -53,7 +53,7 @@ export async function runGeneratePolicy(args: GlobalOptions & { seccomp?: string
 
 /** Writes airlock's seccomp profile, for review or for engines that need it as a file (Podman). */
 export async function runGenerateSeccomp(args: GlobalOptions & { out: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const loaded = await loadSeccompChoice(undefined);
   const out = path.resolve(args.out);
   await fs.copyFile(strictProfilePath(), out);

@@ -118,7 +118,7 @@ export async function initModule(request: InitRequest): Promise<InitResult> {
 }
 
 export async function runInit(args: GlobalOptions & { dir: string; ci?: CiSystem; force: boolean }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const result = await initModule({ dir: args.dir, force: args.force, ...(args.ci !== undefined ? { ci: args.ci } : {}) });
   const summary = `main ${result.config.main!.join(' ')}; targets ${result.config.targets!.join(' ')}` +
     (result.config.toolchains !== undefined ? `; toolchains ${String(result.config.toolchains)}` : '');

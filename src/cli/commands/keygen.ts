@@ -4,7 +4,7 @@ import { PASSPHRASE_ENV, publicKeyFingerprint, loadPublicKey, writeKeyPair } fro
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runKeygen(args: GlobalOptions & { key: string; pub: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const passphrase = context.env[PASSPHRASE_ENV];
   if (!passphrase) {
     throw new InputError(`${PASSPHRASE_ENV} is not set`, { hint: `export ${PASSPHRASE_ENV} with the passphrase that encrypts the private key, then run keygen again` });

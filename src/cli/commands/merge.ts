@@ -16,7 +16,7 @@ export interface MergeArguments extends GlobalOptions {
 
 /** `airlock merge DIR... --out DIR`: the shards of one plan, re-verified, as one release. */
 export async function runMerge(args: MergeArguments): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
   const signer = signerFromOptions(
     {
@@ -42,7 +42,7 @@ export async function runMerge(args: MergeArguments): Promise<void> {
   const binaries = plan.files.filter((file) => file.kind === 'binary').length;
   const sums = plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   context.reporter.info(
-    `merged ${plan.count} shard${plan.count === 1 ? '' : 's'}: ${binaries} binaries, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
+    `merged ${plan.count} shard${plan.count === 1 ? '' : 's'}: ${binaries} binar${binaries === 1 ? 'y' : 'ies'}, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
       `${outcome.signed ? ' (signed)' : ''} to ${outcome.outDir}`,
   );
 }

@@ -10,7 +10,7 @@ import { checkVendorConsistency, describeVendorProblems } from '../../modules/ve
 import { verifyModules } from '../../modules/verify-modules.js';
 
 export async function runModulesPack(args: GlobalOptions & { dir: string; out: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const result = await packModuleSet(path.resolve(args.dir), args.out);
   const withZip = result.manifest.modules.filter((m) => m.zip).length;
   context.reporter.info(
@@ -20,7 +20,7 @@ export async function runModulesPack(args: GlobalOptions & { dir: string; out: s
 
 /** Proves every module against go.sum, and every vendored file against its verified zip; one row per module. */
 export async function runModulesVerify(args: GlobalOptions & { dir: string; modules?: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const module = await readGoModule(args.dir);
   const goSum = await readGoSum(module.dir);
   const modulesTxt = module.hasVendor ? await readModulesTxt(module.dir) : undefined;

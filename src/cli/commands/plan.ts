@@ -14,7 +14,7 @@ export interface PlanArguments extends Omit<BuildArguments, 'jobs'> {
 }
 
 export async function runPlanCommand(args: PlanArguments): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const format: PlanFormat = args.format ?? (args.json ? 'json' : 'table');
   const shards = args.shards === undefined ? undefined : validateShardCount(args.shards);
   const request = toBuildRequest(args, context);

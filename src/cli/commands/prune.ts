@@ -3,7 +3,7 @@ import { pruneAirlockResources } from '../../sandbox/prune.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runPrune(args: GlobalOptions): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const engine = await connectEngine(context.env);
   const report = await pruneAirlockResources(engine);
   const lines = [

@@ -9,7 +9,7 @@ import { type GlobalOptions, commandContext } from '../context.js';
 export async function runReproduce(
   args: GlobalOptions & { envelopes: string[]; source: string; modules?: string; key?: string; seccomp?: string; json: boolean },
 ): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
   // Read and check every envelope first, so a bad one stops the run before any build.
   const recorded = [];

@@ -22,7 +22,7 @@ async function resolveSource(args: { file?: string; goroot?: string }) {
 }
 
 export async function runToolchainImport(args: GlobalOptions & { file?: string; goroot?: string; trustOnFirstUse: boolean }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const source = await resolveSource(args);
   const matrix = loadToolchainMatrix(defaultMatrixPath(context.env));
   const result = await importToolchain(new ToolchainStore(context.airlockHome), source, { matrix, trustOnFirstUse: args.trustOnFirstUse });
@@ -37,13 +37,13 @@ export async function runToolchainImport(args: GlobalOptions & { file?: string; 
 }
 
 export async function runToolchainPin(args: GlobalOptions & { file?: string; goroot?: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const { version, pins } = await computePins(await resolveSource(args));
   context.stdout.write(`${JSON.stringify({ version, platforms: [pins] }, null, 2)}\n`);
 }
 
 export async function runToolchainVerify(args: GlobalOptions): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const matrix = loadToolchainMatrix(defaultMatrixPath(context.env));
   const checks = await verifyStoredToolchains(new ToolchainStore(context.airlockHome), matrix);
   if (checks.length === 0) {
@@ -61,7 +61,7 @@ export async function runToolchainVerify(args: GlobalOptions): Promise<void> {
 }
 
 export async function runToolchainList(args: GlobalOptions & { json: boolean }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const toolchains = await new ToolchainStore(context.airlockHome).list();
   if (args.json) {
     context.stdout.write(`${JSON.stringify(toolchains, null, 2)}\n`);
@@ -76,7 +76,7 @@ export async function runToolchainList(args: GlobalOptions & { json: boolean }):
 }
 
 export async function runToolchainRemove(args: GlobalOptions & { release: string }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const store = new ToolchainStore(context.airlockHome);
   const wanted = args.release.startsWith('go') ? args.release : `go${args.release}`;
   const matches = (await store.list()).filter((t) => t.version === wanted);

@@ -6,7 +6,7 @@ import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runVerify(args: GlobalOptions & { dir: string; key?: string; json: boolean }): Promise<void> {
-  const context = commandContext(args);
+  const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
   const result = await verifyRelease(args.dir, publicKey);
   if (args.json) {

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import test from 'ava';
 import fc from 'fast-check';
+import { createLogUpdate } from 'log-update';
 
 import { failureReason } from '../../../src/build-pipeline.js';
 import { BuildError, EngineError, InputError, InterruptedError, VerificationError } from '../../../src/errors.js';
@@ -97,6 +98,9 @@ test('the live view is chosen only on a terminal, outside CI, without --quiet or
   t.is(chooseReporterMode({ json: false, quiet: true, isTTY: true, env: {} }), 'plain');
   t.is(chooseReporterMode({ json: false, quiet: false, isTTY: true, env: { TERM: 'dumb' } }), 'plain');
   t.is(chooseReporterMode({ json: true, quiet: false, isTTY: true, env: {} }), 'json');
+  // A pseudo-terminal nobody gave a size: the live view would be clipped to nothing.
+  t.is(chooseReporterMode({ json: false, quiet: false, isTTY: true, rows: 0, env: {} }), 'plain');
+  t.is(chooseReporterMode({ json: false, quiet: false, isTTY: true, rows: 40, env: {} }), 'live');
 });
 
 test('the run report keeps the last state of every target (golden)', (t) => {
@@ -137,7 +141,7 @@ test('a failed target is reported as what killed it', (t) => {
 test('the live reporter redraws one line per target in place on a terminal and leaves the last state on screen', (t) => {
   const out = collect();
   const terminal = Object.assign(out.stream, { isTTY: true, columns: 100, rows: 40 });
-  const reporter = createReporter({ mode: 'live', stream: terminal });
+  const reporter = createReporter({ mode: 'live', stream: terminal, createLogUpdate });
   reporter.event(EVENTS[0]!);
   reporter.info('building . for linux/amd64 with go1.26.8');
   reporter.event(EVENTS[1]!);
