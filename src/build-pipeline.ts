@@ -39,7 +39,6 @@ import { readGitFacts } from './provenance/git-source.js';
 import { signDetached } from './provenance/signers.js';
 import { toolchainModuleVersion } from './toolchain/toolchain-tree.js';
 import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from './toolchain/matrix.js';
-import { sha256File } from './toolchain/read-tree.js';
 import { type StoredToolchain, ToolchainStore } from './toolchain/store.js';
 
 /** What the user asked for on the command line; unset fields fall back to airlock.json, then to defaults. */
@@ -267,7 +266,7 @@ export async function executeBuild(
       ...(prepared.shard ? { shard: formatShard(prepared.shard.shard) } : {}),
     });
     // Jobs run --jobs at a time, each slot keeping to one toolchain's worker while it has work (job-scheduler).
-    await runScheduled(plan.jobs, request.jobs, async (job, index) => {
+    await runScheduled(plan.jobs, request.jobs, async (job, index, release) => {
       const progress = jobProgress(reporter, job);
       if (stopping !== undefined) {
         progress('skipped', { reason: 'skipped', message: `--fail-fast: ${stopping} failed` });
@@ -284,7 +283,7 @@ export async function executeBuild(
           () => reporter.info(`waiting for another airlock process building the sandbox image ${prepare.image.tag}`),
         );
         if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
-        const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress);
+        const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress, release);
         artifacts.push(artifact);
         progress('done', { sha256: artifact.sha256, size: artifact.size });
       } catch (error) {
@@ -489,6 +488,7 @@ async function buildJob(
   reporter: Reporter,
   request: BuildRequest,
   progress: JobProgress,
+  releaseSlot: () => void,
 ): Promise<BuiltArtifact> {
   const started = Date.now();
   const startedOn = new Date();
@@ -512,7 +512,11 @@ async function buildJob(
   };
   progress('building');
   const built = await pool.run(job.toolchain, (worker) => worker.build(buildRequest));
-  await built.output;
+  // The build is over: the slot's next build starts while this binary is copied out and checked. A --check
+  // build keeps its slot, as its second build is still to come; with --fail-fast a failed check must stop
+  // the next build from starting.
+  if (!request.check && !request.failFast) releaseSlot();
+  const received = await built.output;
   progress('verifying');
   const bytes = await fs.readFile(hostOutputPath);
   if (request.check) {
@@ -534,7 +538,7 @@ async function buildJob(
       hint: 'airlock only accepts static binaries; remove cgo from the build (it runs with CGO_ENABLED=0)',
     });
   }
-  const sha256 = await sha256File(hostOutputPath);
+  const { sha256 } = received;
   const seconds = (Date.now() - started) / 1000;
   return {
     file: job.output,

@@ -25,26 +25,38 @@ export function pickNextJob(queue: readonly SchedulableJob[], previous: string |
 }
 
 /**
- * Runs every job in `slots` concurrent loops, each taking its next job with pickNextJob. `run` gets the job
- * and its index in `jobs`; a rejection stops that loop's caller (the build pipeline catches its own errors).
+ * Runs every job in `slots` concurrent loops, each taking its next job with pickNextJob. `run` gets the job,
+ * its index in `jobs` and `release`: a job holds its slot until it ends or calls `release`, after which the
+ * rest of it (copying a binary out, checking it) goes on while the slot's next job builds. Resolves when
+ * every job has ended; rejects with the first job that rejected (the build pipeline catches its own errors).
  */
-export async function runScheduled<J extends SchedulableJob>(jobs: readonly J[], slots: number, run: (job: J, index: number) => Promise<void>): Promise<void> {
+export async function runScheduled<J extends SchedulableJob>(
+  jobs: readonly J[],
+  slots: number,
+  run: (job: J, index: number, release: () => void) => Promise<void>,
+): Promise<void> {
   const queue = jobs.map((job, index) => ({ job, index, toolchain: job.toolchain }));
   const working = new Map<string, number>();
+  const runs: Array<Promise<void>> = [];
+  // After a job rejects, no further job starts; those already running end on their own.
+  let rejected = false;
   const loop = async (): Promise<void> => {
     let previous: string | undefined;
     for (;;) {
-      const picked = pickNextJob(queue, previous, working);
+      const picked = rejected ? undefined : pickNextJob(queue, previous, working);
       if (picked === undefined) return;
       const [{ job, index }] = queue.splice(picked, 1) as [(typeof queue)[number]];
       working.set(job.toolchain, (working.get(job.toolchain) ?? 0) + 1);
-      try {
-        await run(job, index);
-      } finally {
-        working.set(job.toolchain, working.get(job.toolchain)! - 1);
-      }
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const running = run(job, index, release);
+      runs.push(running);
+      running.catch(() => (rejected = true));
+      await Promise.race([released, running.catch(() => undefined)]);
+      working.set(job.toolchain, working.get(job.toolchain)! - 1);
       previous = job.toolchain;
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(slots, jobs.length)) }, loop));
+  await Promise.all(runs);
 }

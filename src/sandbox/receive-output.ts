@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,6 +15,12 @@ export interface ReceiveOutputOptions {
   destination: string;
   /** Names the build in messages, e.g. ". for linux/amd64 with go1.26.8". */
   label: string;
+}
+
+/** What was accepted: the file's size and SHA-256, hashed from the very bytes written, so nobody reads it again. */
+export interface ReceivedOutput {
+  size: number;
+  sha256: string;
 }
 
 const HINT = 'only one regular file, the binary, may come out of a build; check the module for build hooks that write outputs';
@@ -36,7 +43,7 @@ const SHOWN_NAME_LIMIT = 200;
  * A failure of the archive stream itself (the engine's connection) is an EngineError; failing to store the file
  * on the host (a full disk) is a BuildError.
  */
-export async function receiveOutput(archive: Readable, options: ReceiveOutputOptions): Promise<void> {
+export async function receiveOutput(archive: Readable, options: ReceiveOutputOptions): Promise<ReceivedOutput> {
   let receiving: string;
   try {
     receiving = await fs.mkdtemp(path.join(path.dirname(options.destination), '.airlock-receiving-'));
@@ -46,16 +53,17 @@ export async function receiveOutput(archive: Readable, options: ReceiveOutputOpt
   }
   try {
     const received = path.join(receiving, 'output');
-    await readSingleFile(archive, options, received);
+    const accepted = await readSingleFile(archive, options, received);
     await fs.rename(received, options.destination).catch((error: unknown) => {
       throw cannotWrite(options, error);
     });
+    return accepted;
   } finally {
     await fs.rm(receiving, { recursive: true, force: true });
   }
 }
 
-async function readSingleFile(archive: Readable, options: ReceiveOutputOptions, file: string): Promise<void> {
+async function readSingleFile(archive: Readable, options: ReceiveOutputOptions, file: string): Promise<ReceivedOutput> {
   const extract = tarStream.extract();
   // Which stream failed first tells a broken connection (the engine) from a damaged archive (the container).
   let archiveFailedFirst: Error | undefined;
@@ -69,14 +77,13 @@ async function readSingleFile(archive: Readable, options: ReceiveOutputOptions, 
   const feeding = pipeline(archive, extract as unknown as NodeJS.WritableStream);
   // Refusing ends the pipeline early; its rejection then says nothing new.
   feeding.catch(() => undefined);
-  let accepted = false;
+  let accepted: ReceivedOutput | undefined;
   try {
     for await (const entry of extract) {
       const header = entry.header;
-      const problem = refusal(header, options, accepted);
+      const problem = refusal(header, options, accepted !== undefined);
       if (problem !== undefined) throw unacceptable(options, problem);
-      await writeEntry(entry, file, options);
-      accepted = true;
+      accepted = await writeEntry(entry, file, options);
     }
     await feeding;
   } catch (error) {
@@ -91,6 +98,7 @@ async function readSingleFile(archive: Readable, options: ReceiveOutputOptions, 
     throw unacceptable(options, `a damaged archive (${message})`, error);
   }
   if (!accepted) throw unacceptable(options, 'no file');
+  return accepted;
 }
 
 function refusal(header: tarStream.Header, options: ReceiveOutputOptions, alreadyAccepted: boolean): string | undefined {
@@ -109,16 +117,18 @@ function refusal(header: tarStream.Header, options: ReceiveOutputOptions, alread
 }
 
 /** Writes one entry's data to `file` (which must not exist), never more than the limit; the file is closed whatever happens. */
-async function writeEntry(entry: AsyncIterable<unknown>, file: string, options: ReceiveOutputOptions): Promise<void> {
+async function writeEntry(entry: AsyncIterable<unknown>, file: string, options: ReceiveOutputOptions): Promise<ReceivedOutput> {
   const handle = await fs.open(file, 'wx', 0o644).catch((error: unknown) => {
     throw cannotWrite(options, error);
   });
   let closed = false;
+  const hash = createHash('sha256');
   try {
     let written = 0;
     for await (const data of entry) {
       const chunk = data as Uint8Array;
       written += chunk.length;
+      hash.update(chunk);
       // tar-stream never gives more than the header's size, checked above; this holds even if it did.
       if (written > options.maxBytes) throw unacceptable(options, `${options.expectedName} is over the ${options.maxBytes}-byte limit`);
       try {
@@ -132,6 +142,7 @@ async function writeEntry(entry: AsyncIterable<unknown>, file: string, options: 
     await handle.close().catch((error: unknown) => {
       throw cannotWrite(options, error);
     });
+    return { size: written, sha256: hash.digest('hex') };
   } finally {
     if (!closed) await handle.close().catch(() => undefined);
   }

@@ -7,7 +7,7 @@ import type { ResourceTracker } from './resource-tracker.js';
 import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
 import { outputDirectoryPack } from './work-area.js';
-import { receiveOutput } from './receive-output.js';
+import { type ReceivedOutput, receiveOutput } from './receive-output.js';
 
 export interface WorkerOpenRequest extends WorkerContainerInput {
   moduleDir: string;
@@ -48,7 +48,7 @@ export class SandboxWorker {
   private broken = false;
   private closed = false;
   /** Binaries still being copied out: closing waits for them. */
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly engine: ContainerEngine,
@@ -92,7 +92,7 @@ export class SandboxWorker {
    * Runs one go build, or throws what went wrong. The binary then comes out to the host in the background
    * (`output`), while the worker may already take its next build: copying out is mostly the engine's time.
    */
-  async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<void> }> {
+  async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<ReceivedOutput> }> {
     if (!this.usable) throw new Error(`sandbox worker ${this.name} is no longer usable`);
     const exec = buildExecRequest(this.policy, request);
     let result: ExecResult;
@@ -163,7 +163,7 @@ export class SandboxWorker {
    * accepted from the engine's archive (see receive-output.ts); links, directories, devices and anything else
    * are refused, never followed or written. A build that exits 0 without writing its output is refused too.
    */
-  private async copyOut(containerPath: string, request: WorkerBuildRequest): Promise<void> {
+  private async copyOut(containerPath: string, request: WorkerBuildRequest): Promise<ReceivedOutput> {
     let archive: Readable;
     try {
       archive = await this.engine.getArchive(this.containerId, containerPath);
@@ -177,7 +177,7 @@ export class SandboxWorker {
       this.broken = true;
       throw error;
     }
-    await receiveOutput(archive, {
+    return receiveOutput(archive, {
       expectedName: path.posix.basename(containerPath),
       maxBytes: request.maxOutputBytes,
       destination: request.hostOutputPath,

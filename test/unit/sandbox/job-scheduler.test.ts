@@ -81,3 +81,36 @@ test('property: every job runs exactly once, at most `slots` at a time, with at 
     { numRuns: 60 },
   );
 });
+
+test('a job that releases its slot lets the next one start, and the run ends only when both have', async (t) => {
+  const log: string[] = [];
+  let finishFirst!: () => void;
+  const firstMayEnd = new Promise<void>((resolve) => (finishFirst = resolve));
+  let ended = false;
+  const run = runScheduled([job('a', 'one'), job('a', 'two')], 1, async (next, _index, release) => {
+    log.push(`start ${next.name}`);
+    if (next.name === 'one') {
+      release();
+      await firstMayEnd;
+    }
+    log.push(`end ${next.name}`);
+  }).then(() => (ended = true));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.deepEqual(log, ['start one', 'start two', 'end two']);
+  t.false(ended, 'the run waits for the released job');
+  finishFirst();
+  await run;
+  t.deepEqual(log, ['start one', 'start two', 'end two', 'end one']);
+});
+
+test('after a job rejects no further job starts, and the run rejects with that error', async (t) => {
+  const started: string[] = [];
+  const error = await t.throwsAsync(
+    runScheduled(matrix(['a'], 4), 1, async (next) => {
+      started.push(next.name);
+      if (next.name === 'a-1') throw new Error('internal failure');
+    }),
+  );
+  t.is(error?.message, 'internal failure');
+  t.deepEqual(started, ['a-0', 'a-1']);
+});

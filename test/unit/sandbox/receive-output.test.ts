@@ -146,13 +146,15 @@ async function tar(entries: readonly TarEntryInput[]): Promise<Buffer> {
 test('one regular file of the expected name is accepted and moved to the destination; nothing else is left', async (t) => {
   const s = await scene(t);
   const binary = randomBytes(300_000);
-  await receiveOutput(fromBuffer(await tar([{ name: NAME, data: binary, mode: 0o755 }]), 4096), {
+  const received = await receiveOutput(fromBuffer(await tar([{ name: NAME, data: binary, mode: 0o755 }]), 4096), {
     expectedName: NAME,
     maxBytes: GIB,
     destination: s.destination,
     label: LABEL,
   });
   t.true((await fs.readFile(s.destination)).equals(binary));
+  // Size and SHA-256 are of the bytes written, hashed as they arrived in 4 KiB pieces.
+  t.deepEqual(received, { size: binary.length, sha256: createHash('sha256').update(binary).digest('hex') });
   t.deepEqual(await fs.readdir(s.staging), [NAME], 'no receiving directory is left');
   t.is(await fs.readFile(s.victim, 'utf8'), VICTIM_TEXT);
 });
@@ -168,8 +170,9 @@ test('a file of exactly the limit is accepted, and an existing file at the desti
 
 test('an empty regular file is accepted (what it holds is for the static check to judge)', async (t) => {
   const s = await scene(t);
-  await receiveOutput(fromBuffer(await tar([{ name: NAME, data: '' }])), { expectedName: NAME, maxBytes: GIB, destination: s.destination, label: LABEL });
+  const received = await receiveOutput(fromBuffer(await tar([{ name: NAME, data: '' }])), { expectedName: NAME, maxBytes: GIB, destination: s.destination, label: LABEL });
   t.is((await fs.stat(s.destination)).size, 0);
+  t.deepEqual(received, { size: 0, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
 });
 
 // --- links, directories, special files ------------------------------------------------------------------
