@@ -1,7 +1,9 @@
+import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { copyModule, ensureToolchains, integration, managedContainers, runAirlock } from '../helpers/airlock-cli.js';
+import { cliPath, copyModule, ensureToolchains, integration, managedContainers, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { LocalWorkflowRunner, type Workflow } from '../helpers/github-workflow.js';
 
 const PASSPHRASE = 'release pipeline test';
 
@@ -120,5 +122,66 @@ integration('--report and --fail-fast: a failing target is reported as such, lat
     ],
   );
   t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('the GitHub workflow `airlock init --ci github` writes runs as written: plan, 4 shard jobs, merge, verify; the release equals an unsharded build', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  const work = path.dirname(module);
+  t.is((await runAirlock(['init', module, '--ci', 'github'])).exitCode, 0);
+  const config = JSON.parse(await fs.readFile(path.join(module, 'airlock.json'), 'utf8')) as Record<string, unknown>;
+  const targets = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
+  await fs.writeFile(path.join(module, 'airlock.json'), `${JSON.stringify({ ...config, toolchains: ['1.26.8'], targets }, null, 2)}\n`);
+  // The release key, as the workflow's comments tell a user to set it up: the public key committed, the
+  // encrypted private key and its passphrase as secrets.
+  const env = { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE };
+  const key = path.join(work, 'airlock.key');
+  t.is((await runAirlock(['keygen', '--key', key, '--pub', path.join(module, 'airlock.pub')], { env })).exitCode, 0);
+
+  const workflow = parse(await fs.readFile(path.join(module, '.github', 'workflows', 'airlock-release.yml'), 'utf8')) as Workflow;
+  const runner = new LocalWorkflowRunner(workflow, {
+    repository: module,
+    scratch: path.join(work, 'runner'),
+    secrets: { AIRLOCK_SIGNING_KEY: await fs.readFile(key, 'utf8'), AIRLOCK_KEY_PASSPHRASE: PASSPHRASE },
+    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome },
+    // "airlock in the checkout's node_modules": what `npx --no airlock` then runs.
+    prepareWorkspace: async (workspace) => {
+      await fs.mkdirp(path.join(workspace, 'node_modules', '.bin'));
+      await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
+    },
+  });
+  const [plan] = await runner.runJob('plan');
+  const matrix = JSON.parse(plan!.outputs.matrix!) as { include: Array<{ shard: string }> };
+  t.deepEqual(
+    matrix.include.map((entry) => entry.shard),
+    ['1/4', '2/4', '3/4', '4/4'],
+  );
+  t.is((await runner.runJob('build')).length, 4);
+  await runner.runJob('merge');
+  const [verified] = await runner.runJob('verify');
+  const verifyLog = verified!.logs.join('\n');
+  // One OK row per binary, and nothing failed or left unchecked.
+  t.is(verifyLog.match(/^OK +hello_\S+ +checksum, envelope signature, subject digest/gm)?.length, 4, verifyLog);
+  t.regex(verifyLog, /^OK +SHA256SUMS +signature/m);
+  t.notRegex(verifyLog, /FAILED|signatures were not checked/);
+  t.regex(verifyLog, /verified \d+ files/);
+
+  // The release the merge job uploaded, against one unsharded build of the same checkout.
+  const release = path.join(work, 'release');
+  await fs.mkdirp(release);
+  await execa('tar', ['-C', release, '-xf', path.join(work, 'runner', 'artifacts', 'airlock-release', 'release.tar')]);
+  const whole = path.join(work, 'whole');
+  const unsharded = await runAirlock(['build', module, '--out', whole]);
+  t.is(unsharded.exitCode, 0, unsharded.stderr);
+  const sums = await fs.readFile(path.join(whole, 'SHA256SUMS'), 'utf8');
+  t.is(await fs.readFile(path.join(release, 'SHA256SUMS'), 'utf8'), sums);
+  t.is(sums.trim().split('\n').length, 4);
+  for (const line of sums.trim().split('\n')) {
+    const file = line.split('  ')[1]!;
+    t.true((await fs.readFile(path.join(release, file))).equals(await fs.readFile(path.join(whole, file))), file);
+    t.true(await fs.pathExists(path.join(release, `${file}.intoto.jsonl`)), `${file} has its envelope`);
+  }
+  t.true(await fs.pathExists(path.join(release, 'SHA256SUMS.sig')), 'the merged SHA256SUMS is signed');
   t.deepEqual(await managedContainers(), []);
 });
