@@ -31,7 +31,9 @@ export function githubMatrix(plan: BuildPlan, count: number): { include: ShardSu
 
 /**
  * GitLab CI: a job for a child pipeline (JSON is YAML) whose parallel:matrix runs one job per shard; it
- * extends the hidden `.airlock-build` job that the pipeline template defines.
+ * extends the hidden `.airlock-build` job that the pipeline template defines. Matrix entries become the
+ * job's environment, so their names must not be ones airlock reads (AIRLOCK_TOOLCHAINS names the toolchain
+ * matrix file): the shard's targets and toolchains, shown in the job's name, are AIRLOCK_SHARD_*.
  */
 export function gitlabMatrix(plan: BuildPlan, count: number): Record<string, unknown> {
   return {
@@ -40,8 +42,8 @@ export function gitlabMatrix(plan: BuildPlan, count: number): Record<string, unk
       parallel: {
         matrix: summariseShards(plan, count).map((shard) => ({
           AIRLOCK_SHARD: shard.shard,
-          AIRLOCK_TARGETS: shard.targets,
-          AIRLOCK_TOOLCHAINS: shard.toolchains,
+          AIRLOCK_SHARD_TARGETS: shard.targets,
+          AIRLOCK_SHARD_TOOLCHAINS: shard.toolchains,
         })),
       },
     },

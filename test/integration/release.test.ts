@@ -1,8 +1,10 @@
+import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { cliPath, copyModule, ensureToolchains, integration, managedContainers, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { LocalPipelineRunner, type PipelineConfig } from '../helpers/gitlab-pipeline.js';
 import { LocalWorkflowRunner, type Workflow } from '../helpers/github-workflow.js';
 
 const PASSPHRASE = 'release pipeline test';
@@ -125,31 +127,38 @@ integration('--report and --fail-fast: a failing target is reported as such, lat
   t.deepEqual(await managedContainers(), []);
 });
 
-integration('the GitHub workflow `airlock init --ci github` writes runs as written: plan, 4 shard jobs, merge, verify; the release equals an unsharded build', async (t) => {
+/**
+ * A repository as a user would set it up for a CI release: examples/hello with what `airlock init --ci`
+ * wrote, its airlock.json narrowed to one toolchain and 4 targets (4 shards of one build each), and a release
+ * key pair whose public half is committed.
+ */
+async function releaseRepository(t: ExecutionContext, ci: 'github' | 'gitlab'): Promise<{ module: string; work: string; key: string }> {
   await ensureToolchains();
   const module = await copyModule('examples/hello');
   const work = path.dirname(module);
-  t.is((await runAirlock(['init', module, '--ci', 'github'])).exitCode, 0);
+  t.is((await runAirlock(['init', module, '--ci', ci])).exitCode, 0);
   const config = JSON.parse(await fs.readFile(path.join(module, 'airlock.json'), 'utf8')) as Record<string, unknown>;
-  const targets = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
-  await fs.writeFile(path.join(module, 'airlock.json'), `${JSON.stringify({ ...config, toolchains: ['1.26.8'], targets }, null, 2)}\n`);
-  // The release key, as the workflow's comments tell a user to set it up: the public key committed, the
-  // encrypted private key and its passphrase as secrets.
-  const env = { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE };
+  await fs.writeFile(path.join(module, 'airlock.json'), `${JSON.stringify({ ...config, toolchains: ['1.26.8'], targets: ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'] }, null, 2)}\n`);
   const key = path.join(work, 'airlock.key');
-  t.is((await runAirlock(['keygen', '--key', key, '--pub', path.join(module, 'airlock.pub')], { env })).exitCode, 0);
+  t.is((await runAirlock(['keygen', '--key', key, '--pub', path.join(module, 'airlock.pub')], { env: { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE } })).exitCode, 0);
+  return { module, work, key };
+}
 
+/** "airlock in the checkout's node_modules", as the templates say: what `npx --no airlock` then runs. */
+async function linkAirlockInto(workspace: string): Promise<void> {
+  await fs.mkdirp(path.join(workspace, 'node_modules', '.bin'));
+  await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
+}
+
+integration('the GitHub workflow `airlock init --ci github` writes runs as written: plan, 4 shard jobs, merge, verify; the release equals an unsharded build', async (t) => {
+  const { module, work, key } = await releaseRepository(t, 'github');
   const workflow = parse(await fs.readFile(path.join(module, '.github', 'workflows', 'airlock-release.yml'), 'utf8')) as Workflow;
   const runner = new LocalWorkflowRunner(workflow, {
     repository: module,
     scratch: path.join(work, 'runner'),
     secrets: { AIRLOCK_SIGNING_KEY: await fs.readFile(key, 'utf8'), AIRLOCK_KEY_PASSPHRASE: PASSPHRASE },
     baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome },
-    // "airlock in the checkout's node_modules": what `npx --no airlock` then runs.
-    prepareWorkspace: async (workspace) => {
-      await fs.mkdirp(path.join(workspace, 'node_modules', '.bin'));
-      await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
-    },
+    prepareWorkspace: linkAirlockInto,
   });
   const [plan] = await runner.runJob('plan');
   const matrix = JSON.parse(plan!.outputs.matrix!) as { include: Array<{ shard: string }> };
@@ -183,5 +192,50 @@ integration('the GitHub workflow `airlock init --ci github` writes runs as writt
     t.true(await fs.pathExists(path.join(release, `${file}.intoto.jsonl`)), `${file} has its envelope`);
   }
   t.true(await fs.pathExists(path.join(release, 'SHA256SUMS.sig')), 'the merged SHA256SUMS is signed');
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as written: plan, then the child pipeline (4 shards, merge, verify); the release equals an unsharded build', async (t) => {
+  const { module, work, key } = await releaseRepository(t, 'gitlab');
+  const options = {
+    repository: module,
+    scratch: path.join(work, 'gitlab-runner'),
+    // As the pipeline's comments tell a user to set them up: the key as a File variable, the passphrase masked.
+    variables: { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE },
+    fileVariables: { AIRLOCK_SIGNING_KEY: await fs.readFile(key, 'utf8') },
+    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome },
+    prepareWorkspace: linkAirlockInto,
+  };
+  const parent = parse(await fs.readFile(path.join(module, '.gitlab-ci.yml'), 'utf8')) as PipelineConfig & { 'airlock-release': { trigger: { include: Array<Record<string, string>> } } };
+  const { 'airlock-release': release, ...withoutTrigger } = parent;
+  const [plan] = await new LocalPipelineRunner(options).runPipeline(withoutTrigger);
+  t.is(plan!.name, 'airlock-plan');
+  // The child pipeline is what GitLab merges from the trigger's includes: the local file, then the plan's artifact.
+  const includes = release.trigger.include;
+  t.deepEqual(includes, [{ local: '.gitlab/airlock-build.yml' }, { artifact: 'airlock-matrix.json', job: 'airlock-plan' }]);
+  const child = {
+    ...(parse(await fs.readFile(path.join(module, includes[0]!.local!), 'utf8')) as PipelineConfig),
+    ...(parse(await fs.readFile(path.join(plan!.artifacts, includes[1]!.artifact!), 'utf8')) as PipelineConfig),
+  };
+  const runs = await new LocalPipelineRunner({ ...options, scratch: path.join(work, 'gitlab-runner-child') }).runPipeline(child, parent.variables);
+  t.deepEqual(
+    runs.map((run) => run.name),
+    ['airlock-build', 'airlock-build', 'airlock-build', 'airlock-build', 'airlock-merge', 'airlock-verify'],
+  );
+  const verifyLog = runs.at(-1)!.log;
+  t.is(verifyLog.match(/^OK +hello_\S+ +checksum, envelope signature, subject digest/gm)?.length, 4, verifyLog);
+  t.notRegex(verifyLog, /FAILED|signatures were not checked/);
+
+  const merged = path.join(runs.at(-2)!.artifacts, 'dist');
+  const whole = path.join(work, 'whole');
+  const unsharded = await runAirlock(['build', module, '--out', whole]);
+  t.is(unsharded.exitCode, 0, unsharded.stderr);
+  const sums = await fs.readFile(path.join(whole, 'SHA256SUMS'), 'utf8');
+  t.is(await fs.readFile(path.join(merged, 'SHA256SUMS'), 'utf8'), sums);
+  for (const line of sums.trim().split('\n')) {
+    const file = line.split('  ')[1]!;
+    t.true((await fs.readFile(path.join(merged, file))).equals(await fs.readFile(path.join(whole, file))), file);
+  }
+  t.true(await fs.pathExists(path.join(merged, 'SHA256SUMS.sig')), 'the merged SHA256SUMS is signed');
   t.deepEqual(await managedContainers(), []);
 });

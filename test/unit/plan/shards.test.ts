@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 
@@ -152,4 +154,22 @@ test('the GitLab matrix is a child-pipeline job with parallel:matrix of string v
     ['1/3', '2/3', '3/3'],
   );
   t.snapshot(JSON.stringify(document));
+});
+
+test('the GitLab matrix variables, which become the environment of each shard job, are none that airlock reads', async (t) => {
+  // Every .ts file of airlock but the one that writes the matrix: a variable named there is one airlock reads.
+  const sources: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(file);
+      else if (entry.name.endsWith('.ts') && entry.name !== 'ci-matrix.ts') sources.push(await fs.readFile(file, 'utf8'));
+    }
+  };
+  // ava runs in the project directory.
+  await walk(path.resolve('src'));
+  const readByAirlock = (name: string) => sources.some((text) => new RegExp(`\\b${name}\\b`).test(text));
+  t.true(readByAirlock('AIRLOCK_TOOLCHAINS'), 'the scan finds a variable airlock reads (it named the toolchain matrix file in a shard job)');
+  const document = gitlabMatrix(plan(2, 1, 6), 3) as { 'airlock-build': { parallel: { matrix: Array<Record<string, unknown>> } } };
+  for (const name of Object.keys(document['airlock-build'].parallel.matrix[0]!)) t.false(readByAirlock(name), `${name} is also read by airlock`);
 });
