@@ -31,6 +31,29 @@ install_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# 0. cosign, pinned, for the tests that check airlock's envelopes with standard sigstore tooling. Building it
+#    from source takes minutes of CPU, so it starts first, in the background, and the binary is kept in a
+#    per-user cache that later clones on this machine copy from.
+cosign_version=${AIRLOCK_COSIGN_VERSION:-v3.1.3}
+tools_cache=${AIRLOCK_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock-test-tools}
+cosign_cached="$tools_cache/cosign-$cosign_version"
+cosign_log="$tools_cache/cosign-$cosign_version.log"
+cosign_pid=""
+if [ ! -x .tools/bin/cosign ] && [ ! -x "$cosign_cached" ] && command -v go >/dev/null; then
+  mkdir -p "$tools_cache"
+  log "building cosign $cosign_version from source in the background (test tooling); log in $cosign_log"
+  (
+    scratch_bin=$(mktemp -d "$tools_cache/build.XXXXXX")
+    GOTOOLCHAIN=local GOFLAGS=-modcacherw GOBIN="$scratch_bin" \
+      go install "github.com/sigstore/cosign/v3/cmd/cosign@$cosign_version" &&
+      mv "$scratch_bin/cosign" "$cosign_cached"
+    status=$?
+    rm -rf "$scratch_bin"
+    exit $status
+  ) >"$cosign_log" 2>&1 &
+  cosign_pid=$!
+fi
+
 # 1. Node dependencies and the compiled CLI.
 command -v node >/dev/null || die "node is not installed; install Node.js 20.19 or later and run this again"
 # curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip and unzip.
@@ -115,11 +138,15 @@ if command -v go >/dev/null; then
     node build/src/cli/bin.js toolchain import "$zip"
   done
   rm -rf "$scratch"
-  # 4. cosign, pinned, for the tests that check airlock's envelopes with standard sigstore tooling.
+  # 4. cosign (started in step 0) into .tools/bin, where the tests look for it.
   if [ ! -x .tools/bin/cosign ]; then
-    log "installing cosign ${AIRLOCK_COSIGN_VERSION:-v3.1.3} into .tools/bin (test tooling)"
-    GOTOOLCHAIN=local GOFLAGS=-modcacherw GOBIN="$repo/.tools/bin" \
-      go install "github.com/sigstore/cosign/v3/cmd/cosign@${AIRLOCK_COSIGN_VERSION:-v3.1.3}"
+    if [ -n "$cosign_pid" ] && ! wait "$cosign_pid"; then
+      tail -n 20 "$cosign_log" >&2 || true
+      die "building cosign $cosign_version failed; see $cosign_log"
+    fi
+    mkdir -p .tools/bin
+    cp "$cosign_cached" .tools/bin/cosign
+    log "cosign $cosign_version is in .tools/bin"
   fi
 else
   log "no go command on this machine; import a toolchain with 'airlock toolchain import FILE'"
