@@ -4,6 +4,7 @@
  * damaged file is reported with its line instead of being trusted.
  */
 import { LineSyntaxError } from './line-syntax-error.js';
+import { countOf } from '../report/wording.js';
 
 export interface GoSumEntry {
   path: string;
@@ -49,7 +50,7 @@ export function parseGoSum(text: string): GoSumEntry[] {
     const fields = line.split(/[ \t\r\v\f]+/).filter((field) => field !== '');
     if (fields.length === 0) continue;
     if (fields.length !== 3) {
-      throw new GoSumSyntaxError(number, `expected "<module> <version> <hash>", found ${fields.length} field${fields.length === 1 ? '' : 's'}`);
+      throw new GoSumSyntaxError(number, `expected "<module> <version> <hash>", found ${countOf(fields.length, 'field')}`);
     }
     const [path, versionField, hash] = fields as [string, string, string];
     if (!MODULE_PATH.test(path)) throw new GoSumSyntaxError(number, `invalid module path ${JSON.stringify(path)}`);

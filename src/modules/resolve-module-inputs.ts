@@ -8,6 +8,7 @@ import { type ModulesTxt, ModulesTxtSyntaxError, parseModulesTxt } from './modul
 import type { GoModule } from './read-module.js';
 import { checkVendorConsistency, describeVendorProblems } from './vendor-consistency.js';
 import { type ModuleCheck, verifyModules } from './verify-modules.js';
+import { countOf } from '../report/wording.js';
 
 export type ModuleSource = 'none' | 'vendor' | 'module-set';
 
@@ -101,7 +102,7 @@ export async function resolveModuleInputs(module: GoModule, options: { modulesFi
       }
     }
     if (module.goMod.require.length > 0 && options.modulesFile === undefined) {
-      throw new InputError(`${module.goMod.module} requires ${module.goMod.require.length} module${module.goMod.require.length === 1 ? '' : 's'} but has no vendor/ and no module set was given`, {
+      throw new InputError(`${module.goMod.module} requires ${countOf(module.goMod.require.length, 'module')} but has no vendor/ and no module set was given`, {
         hint: CONNECTED_HINT,
       });
     }
@@ -137,7 +138,7 @@ export async function resolveModuleInputs(module: GoModule, options: { modulesFi
     if (bad.length > 0) {
       const first = bad[0]!;
       throw new VerificationError(
-        `${bad.length} module${bad.length === 1 ? '' : 's'} failed verification against go.sum; first: ${first.status} ${first.path}@${first.version}: ${first.detail}`,
+        `${countOf(bad.length, 'module')} failed verification against go.sum; first: ${first.status} ${first.path}@${first.version}: ${first.detail}`,
         { hint: '`airlock modules verify` lists every module; restore the changed files (or pack the set again) from a trusted source' },
       );
     }

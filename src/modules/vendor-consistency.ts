@@ -17,6 +17,7 @@
  */
 import type { GoMod, GoModReplace } from './go-mod.js';
 import { compareModuleVersions, type ModulesTxt, type VendoredModule } from './modules-txt.js';
+import { countOf } from '../report/wording.js';
 
 export interface VendorProblem {
   /** The module path the problem is about. */
@@ -191,5 +192,5 @@ export function describeVendorProblems(problems: readonly VendorProblem[]): stri
   if (problems.length === 0) return 'vendor/modules.txt is consistent with go.mod';
   const shown = problems.slice(0, SHOWN).map((problem) => problem.message);
   if (problems.length > SHOWN) shown.push(`and ${problems.length - SHOWN} more`);
-  return `${problems.length} problem${problems.length === 1 ? '' : 's'} in vendor/modules.txt: ${shown.join('; ')}`;
+  return `${countOf(problems.length, 'problem')} in vendor/modules.txt: ${shown.join('; ')}`;
 }

@@ -2,6 +2,7 @@ import { SHARD_MANIFEST_FILE } from '../artifacts/output-directory.js';
 import { InputError } from '../errors.js';
 import { canonicalJson, sha256Hex } from '../provenance/canonical-json.js';
 import type { BuildPlan, PlanJob } from './build-plan.js';
+import { countOf } from '../report/wording.js';
 
 export const SHARD_SCHEMA = 'airlock.dev/shard/v1';
 /** Written into a shard's output directory so `airlock merge` can check it has every shard of one plan. */
@@ -57,7 +58,7 @@ export function splitPlan(plan: BuildPlan, count: number): PlanJob[][] {
   validateShardCount(count);
   const jobs = plan.jobs;
   if (count > jobs.length) {
-    throw new InputError(`${count} shards are more than the ${jobs.length} build${jobs.length === 1 ? '' : 's'} of the plan`, {
+    throw new InputError(`${count} shards are more than the ${countOf(jobs.length, 'build')} of the plan`, {
       hint: `use at most ${jobs.length} shards, or add targets`,
     });
   }

@@ -1,3 +1,5 @@
+import { countOf } from './wording.js';
+
 /**
  * What a build tells the outside world as it goes: the stream behind the live view, the plain log lines and
  * `--json` (one event per line). The shapes are documented in docs/json-events.md; change them only by adding.
@@ -55,7 +57,7 @@ export function formatPlainEvent(event: TimedEvent): string | undefined {
   const prefix = `${event.time} airlock:`;
   switch (event.type) {
     case 'plan':
-      return `${prefix} plan: ${event.jobs.length} build${event.jobs.length === 1 ? '' : 's'} of ${event.module}${event.shard ? ` (shard ${event.shard})` : ''}`;
+      return `${prefix} plan: ${countOf(event.jobs.length, 'build')} of ${event.module}${event.shard ? ` (shard ${event.shard})` : ''}`;
     case 'job': {
       if (event.state === 'queued') return undefined;
       const extra =

@@ -13,6 +13,7 @@ import { connectEngine } from '../../engine/docker-engine.js';
 import { formatArtifactTable } from '../../report/summary.js';
 import { parseShardSpec } from '../../plan/shards.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
+import { countOf } from '../../report/wording.js';
 
 export interface BuildArguments extends GlobalOptions {
   dir: string;
@@ -168,7 +169,7 @@ async function buildPrepared(
   context.reporter.info(prepared.moduleInputs.summary);
   const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
   context.reporter.info(
-    `${prepared.plan.jobs.length} build${prepared.plan.jobs.length === 1 ? '' : 's'} of ${prepared.plan.module.path} with ${versions}` +
+    `${countOf(prepared.plan.jobs.length, 'build')} of ${prepared.plan.module.path} with ${versions}` +
       ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${request.jobs} at once`,
   );
   const outcome = await executeBuild(engine, prepared, request, context.reporter, attestation);
@@ -177,6 +178,6 @@ async function buildPrepared(
   if (!json) context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
   const sums = outcome.plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   const provenance = attestation.signer ? 'signed provenance' : 'unsigned provenance';
-  context.reporter.info(`wrote ${outcome.artifacts.length} binar${outcome.artifacts.length === 1 ? 'y' : 'ies'}, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
+  context.reporter.info(`wrote ${countOf(outcome.artifacts.length, 'binary', 'binaries')}, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
   return outcome.outDir;
 }

@@ -13,6 +13,7 @@ import { ResourceTracker } from '../../sandbox/resource-tracker.js';
 import { type ProbeResult, runProbesInSandbox } from '../../sandbox/run-probes.js';
 import { ToolchainStore } from '../../toolchain/store.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
+import { countOf } from '../../report/wording.js';
 
 interface Finding {
   ok: boolean;
@@ -126,7 +127,7 @@ export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp
   const denied = results.filter((r) => r.outcome === 'denied').length;
   context.stdout.write(`${results.length} probes: ${denied} denied, ${escaped.length} escaped, ${results.length - denied - escaped.length} skipped\n`);
   if (escaped.length > 0) {
-    context.stderr.write(`airlock: error: ${escaped.length} probe${escaped.length === 1 ? '' : 's'} escaped the sandbox: ${escaped.map((r) => r.probe).join(', ')}; do not run untrusted builds on this runner until the policy holds\n`);
+    context.stderr.write(`airlock: error: ${countOf(escaped.length, 'probe')} escaped the sandbox: ${escaped.map((r) => r.probe).join(', ')}; do not run untrusted builds on this runner until the policy holds\n`);
     return ExitCode.verificationFailed;
   }
   return ExitCode.ok;

@@ -4,6 +4,7 @@ import { loadPublicKey } from '../../provenance/keys.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
+import { countOf } from '../../report/wording.js';
 
 export interface MergeArguments extends GlobalOptions {
   dirs: string[];
@@ -42,7 +43,7 @@ export async function runMerge(args: MergeArguments): Promise<void> {
   const binaries = plan.files.filter((file) => file.kind === 'binary').length;
   const sums = plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   context.reporter.info(
-    `merged ${plan.count} shard${plan.count === 1 ? '' : 's'}: ${binaries} binar${binaries === 1 ? 'y' : 'ies'}, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
+    `merged ${countOf(plan.count, 'shard')}: ${countOf(binaries, 'binary', 'binaries')}, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
       `${outcome.signed ? ' (signed)' : ''} to ${outcome.outDir}`,
   );
 }

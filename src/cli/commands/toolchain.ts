@@ -5,6 +5,7 @@ import { defaultMatrixPath, loadToolchainMatrix } from '../../toolchain/matrix.j
 import { ToolchainStore } from '../../toolchain/store.js';
 import { verifyStoredToolchains } from '../../toolchain/verify-store.js';
 import { type GlobalOptions, commandContext } from '../context.js';
+import { countOf } from '../../report/wording.js';
 
 const SOURCE_HINT =
   'run `airlock toolchain import --goroot "$(go env GOROOT)"`, or pass an official goX.Y.Z.linux-amd64.tar.gz or a golang.org/toolchain module zip';
@@ -54,7 +55,7 @@ export async function runToolchainVerify(args: GlobalOptions): Promise<void> {
   context.stdout.write(`${formatTable([['STATUS', 'VERSION', 'PLATFORM', 'DETAIL'], ...rows])}\n`);
   const bad = checks.filter((check) => !check.ok);
   if (bad.length > 0) {
-    throw new VerificationError(`${bad.length} stored toolchain${bad.length === 1 ? '' : 's'} failed verification: ${bad.map((c) => c.toolchain.id).join(', ')}`, {
+    throw new VerificationError(`${countOf(bad.length, 'stored toolchain')} failed verification: ${bad.map((c) => c.toolchain.id).join(', ')}`, {
       hint: 'remove them with `airlock toolchain remove VERSION` and import them again from a trusted source',
     });
   }
