@@ -268,6 +268,11 @@ export async function executeBuild(
     // Jobs run --jobs at a time, each slot keeping to one toolchain's worker while it has work (job-scheduler).
     await runScheduled(plan.jobs, request.jobs, async (job, index, release) => {
       const progress = jobProgress(reporter, job);
+      // Interrupted: the clean-up has begun, so nothing new may start.
+      if (tracker.isClosed) {
+        progress('skipped', { reason: 'interrupted' });
+        return;
+      }
       if (stopping !== undefined) {
         progress('skipped', { reason: 'skipped', message: `--fail-fast: ${stopping} failed` });
         return;
@@ -290,7 +295,8 @@ export async function executeBuild(
         if (!(error instanceof AirlockError)) throw error;
         failures.push(error);
         progress('failed', { reason: failureReason(error), message: error.message });
-        if (plan.jobs.length > 1) reporter.warn(`${job.output}: ${error.message}`);
+        // An interrupt fails every running target alike; the failed line above says so once per target.
+        if (plan.jobs.length > 1 && !(error instanceof InterruptedError)) reporter.warn(`${job.output}: ${error.message}`);
         // Queued jobs then end at once as skipped; running ones finish.
         if (request.failFast) stopping ??= job.output;
       }

@@ -1,6 +1,7 @@
 import type { createLogUpdate } from 'log-update';
 import { type BuildEvent, type JobInfo, formatPlainEvent, stamp, stripControlCharacters } from './events.js';
 import { type LiveJob, renderLiveView } from './live-view.js';
+import { onInterrupt } from '../cleanup.js';
 
 /**
  * How stages tell the user what is happening. Messages go to stderr so stdout stays machine-readable; with
@@ -96,6 +97,17 @@ function liveReporter(options: ReporterOptions): Reporter {
   const jobs: LiveJob[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  // On an interrupt the process exits from the signal handler: end the view first, so no line is left
+  // claiming a target is still building.
+  const stopOnInterrupt = onInterrupt(async () => {
+    for (const job of jobs) {
+      if (job.state === 'done' || job.state === 'failed' || job.state === 'skipped') continue;
+      job.state = job.state === 'queued' ? 'skipped' : 'failed';
+      job.endedAt = Date.now();
+      job.detail = 'interrupted';
+    }
+    close();
+  }, { first: true });
   const render = () => {
     if (jobs.length > 0 && !closed) view(renderLiveView(jobs, Date.now(), stream.columns ?? 120));
   };
@@ -128,14 +140,16 @@ function liveReporter(options: ReporterOptions): Reporter {
       }
       render();
     },
-    close: () => {
-      if (closed) return;
-      if (timer) clearInterval(timer);
-      render();
-      closed = true;
-      view.done();
-    },
+    close,
   };
+  function close(): void {
+    if (closed) return;
+    stopOnInterrupt();
+    if (timer) clearInterval(timer);
+    render();
+    closed = true;
+    view.done();
+  }
 }
 
 export const silentReporter: Reporter = {

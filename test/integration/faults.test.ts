@@ -62,6 +62,34 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+integration('SIGINT with targets still queued (2 toolchains x 3 targets): no queued target starts once the clean-up has begun', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  const child = execa('node', [cliPath, 'build', module, '--go', '1.26.8', '--go', '1.27.3', '--target', 'linux/amd64', '--target', 'linux/arm64', '--target', 'darwin/arm64', '--jobs', '2'], {
+    reject: false,
+    env: { AIRLOCK_HOME: testHome, CI: 'true' },
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if ((stderr.match(/: building after/g) ?? []).length >= 2) resolve();
+    });
+    void child.then(() => reject(new Error(`the build ended before two targets were building: ${stderr}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, stderr);
+  const afterInterrupt = stderr.slice(stderr.indexOf('SIGINT: removing'));
+  t.notRegex(afterInterrupt, /: preparing image after|: building after|airlock: building /, 'nothing new starts once the clean-up has begun');
+  t.regex(afterInterrupt, /skipped after [\d.]+s: interrupted/);
+  t.notRegex(afterInterrupt, /warning: .*the run is being cleaned up/, 'one line per interrupted target, not two');
+  t.deepEqual(await managedContainers(), [], 'no container of the run is left');
+  t.deepEqual(await managedVolumes(), [], 'no volume of the run is left');
+  t.false(await fs.pathExists(path.join(module, 'dist')), 'no output directory was written');
+});
+
 integration('SIGINT while the source is prepared, before any container: exit 130 and nothing written', async (t) => {
   const { module, dist, before } = await preparedModule();
   const run = startBuild(module, /plan: 2 builds/);

@@ -8,6 +8,7 @@ import { BuildError, EngineError, InputError, InterruptedError, VerificationErro
 import { type BuildEvent, formatPlainEvent, stamp, stripControlCharacters } from '../../../src/report/events.js';
 import { renderLiveView } from '../../../src/report/live-view.js';
 import { chooseReporterMode, createReporter } from '../../../src/report/reporter.js';
+import { runInterruptCleanup } from '../../../src/cleanup.js';
 import { RUN_REPORT_SCHEMA, buildRunReport, recordEvents } from '../../../src/report/run-report.js';
 import { SandboxLimitError } from '../../../src/sandbox/worker.js';
 
@@ -155,4 +156,22 @@ test('the live reporter redraws one line per target in place on a terminal and l
   t.regex(text, /✔ tool_linux_amd64\s+done\s+\d+\.\ds\s+sha256 abababababab/);
   t.regex(text, /✘ tool_windows_amd64\.exe\s+failed\s+\d+\.\ds\s+timeout/);
   t.regex(text, /1\/2 done, 0 running, 0 queued, 1 failed/);
+});
+
+test('an interrupt ends the live view: a target still building shows failed (interrupted), a queued one skipped', async (t) => {
+  const out = collect();
+  const terminal = Object.assign(out.stream, { isTTY: true, columns: 100, rows: 40 });
+  const reporter = createReporter({ mode: 'live', stream: terminal, createLogUpdate });
+  reporter.event(EVENTS[0]!);
+  reporter.event(EVENTS[1]!);
+  await runInterruptCleanup();
+  const text = out.text();
+  t.regex(text, /✘ tool_linux_amd64\s+failed\s+\d+\.\ds\s+interrupted/);
+  t.regex(text, /tool_windows_amd64\.exe\s+skipped\s+interrupted/);
+  t.regex(text, /0\/2 done, 0 running, 0 queued, 1 failed/);
+  // The view is finished: nothing is drawn after it, even if events still arrive.
+  const length = text.length;
+  reporter.event({ type: 'job', id: JOBS[0]!.id, output: JOBS[0]!.output, state: 'building', seconds: 1 });
+  reporter.close();
+  t.is(out.text().length, length);
 });
