@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import fs from 'fs-extra';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -8,6 +7,7 @@ import { extractTar } from '../artifacts/tar-extract.js';
 import { InputError, oneLine } from '../errors.js';
 import { isModulePath } from './module-path.js';
 import { isModuleVersion } from './modules-txt.js';
+import { createScratchDir } from '../scratch-dir.js';
 
 export const MODULE_SET_SCHEMA = 'airlock.dev/modules/v1';
 export const MODULE_SET_MANIFEST = 'airlock-modules.json';
@@ -84,8 +84,9 @@ export async function openModuleSet(file: string): Promise<OpenedModuleSet> {
   if (!(await fs.stat(resolved).then((s) => s.isFile()).catch(() => false))) {
     throw new InputError(`the module set ${file} does not exist`, { hint: 'pass the file `airlock modules pack` wrote' });
   }
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-modules-'));
-  const close = () => fs.remove(dir);
+  const scratch = await createScratchDir('airlock-modules');
+  const dir = scratch.path;
+  const close = () => scratch.remove();
   const refused: string[] = [];
   const REFUSED = '\0refused';
   const extraction = extractTar(dir, {

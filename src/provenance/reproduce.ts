@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
-import os from 'node:os';
 import path from 'node:path';
 import { describeBinaryDifference } from '../artifacts/binary-difference.js';
 import { type BuildRequest, executeBuild, prepareBuild, releasePreparedBuild } from '../build-pipeline.js';
@@ -14,6 +13,7 @@ import { ENVELOPE_SUFFIX } from './attest.js';
 import { isJsonObject, jsonText } from './json-fields.js';
 import { decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
+import { createScratchDir } from '../scratch-dir.js';
 
 /** What a provenance statement records that a rebuild must match. */
 export interface RecordedBuild {
@@ -187,7 +187,8 @@ export async function reproduceArtifact(
       { hint: 'check out exactly the recorded source (the provenance records its git commit when there was one)' },
     );
   }
-  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-reproduce-'));
+  const scratch = await createScratchDir('airlock-reproduce');
+  const out = scratch.path;
   const request: BuildRequest = {
     dir: module.dir,
     targets: [`${recorded.goos}/${recorded.goarch}`],
@@ -242,7 +243,7 @@ export async function reproduceArtifact(
           : ['the recorded binary is not next to its envelope, so only the digests can be compared'];
     return { artifact: recorded.artifact.name, status: actual === recorded.artifact.sha256 ? 'REPRODUCED' : 'DIFFERENT', expected: recorded.artifact.sha256, actual, differences };
   } finally {
-    await fs.remove(out);
+    await scratch.remove();
   }
 }
 

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import fs from 'fs-extra';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -14,6 +13,7 @@ import { type ToolchainTree, readToolchainTree, sha256File } from './read-tree.j
 import type { StoredToolchain, ToolchainRecord, ToolchainStore } from './store.js';
 import { canonicalFileMode, isCanonicalToolchainPath, toolchainModuleVersion } from './toolchain-tree.js';
 import { type ToolchainEvidence, verifyAgainstMatrix } from './verify-pins.js';
+import { createScratchDir } from '../scratch-dir.js';
 
 export type ToolchainSource =
   | { kind: 'goroot'; path: string }
@@ -190,9 +190,9 @@ export async function importToolchain(store: ToolchainStore, source: ToolchainSo
 
 /** The pins a site adds to its matrix for a toolchain it trusts, computed without touching the store. */
 export async function computePins(source: ToolchainSource): Promise<{ version: string; pins: PlatformPins }> {
-  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pin-'));
+  const scratch = await createScratchDir('airlock-pin');
   try {
-    const { evidence } = await materialise(source, path.join(scratch, 'goroot'));
+    const { evidence } = await materialise(source, path.join(scratch.path, 'goroot'));
     const id = evidence.identity;
     const platform = `${id.goos}/${id.goarch}`;
     const pins: PlatformPins = {
@@ -205,6 +205,6 @@ export async function computePins(source: ToolchainSource): Promise<{ version: s
     };
     return { version: id.version, pins };
   } finally {
-    await fs.remove(scratch);
+    await scratch.remove();
   }
 }

@@ -3,7 +3,7 @@ import fs from 'fs-extra';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cliPath, copyModule, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock, testHome, waitForNoRunningWorkers } from '../helpers/airlock-cli.js';
+import { cliPath, copyModule, ensureToolchains, integration, managedContainers, managedVolumes, repoRoot, runAirlock, testHome, waitForNoRunningWorkers } from '../helpers/airlock-cli.js';
 
 const TARGETS = ['--go', '1.26.8', '--target', 'linux/amd64', '--target', 'linux/arm64'];
 
@@ -88,6 +88,31 @@ integration('SIGINT with targets still queued (2 toolchains x 3 targets): no que
   t.deepEqual(await managedContainers(), [], 'no container of the run is left');
   t.deepEqual(await managedVolumes(), [], 'no volume of the run is left');
   t.false(await fs.pathExists(path.join(module, 'dist')), 'no output directory was written');
+});
+
+integration('SIGINT while building from a module set: the unpacked set is removed from the temporary directory too', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/cli');
+  await fs.remove(path.join(module, 'vendor'));
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-test-tmpdir-'));
+  t.teardown(() => fs.remove(tmp));
+  const set = path.join(repoRoot, 'test', 'fixtures', 'module-sets', 'cli-modules.tar.gz');
+  const child = execa('node', [cliPath, 'build', module, '--modules', set, ...TARGETS], { reject: false, env: { AIRLOCK_HOME: testHome, CI: 'true', TMPDIR: tmp } });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/: building after/.test(stderr)) resolve();
+    });
+    void child.then(() => reject(new Error(`the build ended before a target was building: ${stderr}`)));
+  });
+  t.true((await fs.readdir(tmp)).some((name) => name.startsWith('airlock-modules-')), 'the set was unpacked into TMPDIR');
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, stderr);
+  t.deepEqual(await fs.readdir(tmp), [], 'nothing is left in TMPDIR');
+  t.deepEqual(await managedContainers(), [], 'no container of the run is left');
+  t.deepEqual(await managedVolumes(), [], 'no volume of the run is left');
 });
 
 integration('SIGINT while the source is prepared, before any container: exit 130 and nothing written', async (t) => {

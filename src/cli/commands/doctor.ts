@@ -1,5 +1,3 @@
-import fs from 'fs-extra';
-import os from 'node:os';
 import path from 'node:path';
 import { executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
 import { connectEngine } from '../../engine/docker-engine.js';
@@ -14,6 +12,7 @@ import { type ProbeResult, runProbesInSandbox } from '../../sandbox/run-probes.j
 import { ToolchainStore } from '../../toolchain/store.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
+import { createScratchDir } from '../../scratch-dir.js';
 
 interface Finding {
   ok: boolean;
@@ -42,7 +41,8 @@ function engineFindings(info: EngineInfo, endpoint: string): Finding[] {
 }
 
 async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engine: ContainerEngine, seccomp: string | undefined) {
-  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-probe-'));
+  const scratch = await createScratchDir('airlock-probe');
+  const out = scratch.path;
   const request = {
     dir: path.join(packageRoot(), 'test', 'probe'),
     targets: [`linux/${engineInfo.arch}`],
@@ -61,7 +61,7 @@ async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engin
   } finally {
     await releasePreparedBuild(prepared);
   }
-  return { prepared, binary: path.join(out, 'dist', `probe_linux_${engineInfo.arch}`), cleanup: () => fs.remove(out) };
+  return { prepared, binary: path.join(out, 'dist', `probe_linux_${engineInfo.arch}`), cleanup: () => scratch.remove() };
 }
 
 /** Builds the escape probes with airlock itself and runs them under the exact build policy. */
