@@ -137,6 +137,12 @@ export async function resolveModuleInputs(module: GoModule, options: { modulesFi
     const bad = checks.filter((check) => check.status !== 'OK');
     if (bad.length > 0) {
       const first = bad[0]!;
+      if (set.manifest.module !== module.goMod.module) {
+        throw new InputError(
+          `the module set ${options.modulesFile} was packed for ${set.manifest.module}, not ${module.goMod.module}, and does not match this module's go.sum (${countOf(bad.length, 'module')} missing, extra or different; first: ${first.status} ${first.path}@${first.version})`,
+          { hint: `pack a set from this module with \`airlock modules pack ${module.dir}\`, or pass the one packed from it` },
+        );
+      }
       throw new VerificationError(
         `${countOf(bad.length, 'module')} failed verification against go.sum; first: ${first.status} ${first.path}@${first.version}: ${first.detail}`,
         { hint: '`airlock modules verify` lists every module; restore the changed files (or pack the set again) from a trusted source' },

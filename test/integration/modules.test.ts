@@ -186,3 +186,20 @@ integration('modules pack writes a set equivalent to the committed fixture', asy
   const verify = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', out]);
   t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
 });
+
+integration("another module's set is refused as such, not as tampering: it names both modules and how to pack the right one", async (t) => {
+  await ensureToolchains();
+  const module = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-test-other-'));
+  t.teardown(() => fs.remove(module));
+  await fs.writeFile(path.join(module, 'go.mod'), 'module example.com/needs-yaml\n\ngo 1.26\n\nrequire gopkg.in/yaml.v3 v3.0.1\n');
+  await fs.writeFile(
+    path.join(module, 'go.sum'),
+    'gopkg.in/yaml.v3 v3.0.1 h1:fxVm/GzAzEWqLHuvctI91KS9hhNmmWOoWu0XTYJS7CA=\ngopkg.in/yaml.v3 v3.0.1/go.mod h1:K4uyk7z7BCEPqu6E+C64Yfv1cQ7kz7rIZviUmN+EgEM=\n',
+  );
+  await fs.writeFile(path.join(module, 'main.go'), 'package main\n\nimport _ "gopkg.in/yaml.v3"\n\nfunc main() {}\n');
+  const result = await runAirlock(['build', module, '--modules', CLI_SET, '--go', '1.26.8']);
+  assertCleanFailure(t, result, 2, /the module set .*cli-modules\.tar\.gz was packed for example\.com\/cli, not example\.com\/needs-yaml, and does not match this module's go\.sum \(\d+ modules missing, extra or different; first: MISSING \S+@v\S+\)/);
+  t.regex(result.stderr, /airlock modules pack/);
+  t.deepEqual((await fs.readdir(module)).sort(), ['go.mod', 'go.sum', 'main.go']);
+  t.deepEqual(await managedContainers(), []);
+});
