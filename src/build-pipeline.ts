@@ -3,7 +3,7 @@ import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
 import { formatSha256Sums } from './artifacts/checksums.js';
-import { CHECKSUMS_FILE, OutputStaging } from './artifacts/output-directory.js';
+import { CHECKSUMS_FILE, OutputStaging, assertUsableOutput } from './artifacts/output-directory.js';
 import { checkStaticExecutable } from './artifacts/static-check.js';
 import { describeBinaryDifference } from './artifacts/binary-difference.js';
 import { onInterrupt } from './cleanup.js';
@@ -67,6 +67,8 @@ export interface BuildRequest {
   failFast?: boolean;
   /** Build only this shard of the plan (and write its manifest beside the outputs). */
   shard?: ShardSpec;
+  /** Absolute paths in the module never sent as source (`airlock reproduce`: the recorded exclusions). */
+  sourceExclude?: string[];
 }
 
 export interface PreparedToolchain {
@@ -220,6 +222,16 @@ interface BuiltArtifact extends ArtifactSummary {
   finishedOn: Date;
 }
 
+/**
+ * The build's output directory, refused when it would replace the module or anything airlock did not write.
+ * The build command checks it before it reports anything, executeBuild again before it reads the source.
+ */
+export async function assertBuildOutput(prepared: PreparedBuild, request: BuildRequest): Promise<string> {
+  const outDir = path.resolve(prepared.module.dir, request.out ?? 'dist');
+  await assertUsableOutput(outDir, prepared.module.dir);
+  return outDir;
+}
+
 /** Runs a prepared build on the engine and publishes the outputs, or leaves the output directory untouched. */
 export async function executeBuild(
   engine: ContainerEngine,
@@ -229,11 +241,12 @@ export async function executeBuild(
   attestation: AttestationOptions = { sbom: false },
 ): Promise<BuildOutcome> {
   const { module, plan } = prepared;
-  const outDir = path.resolve(module.dir, request.out ?? 'dist');
-  const sourceOptions = { exclude: [outDir] };
-  const sourceEntries = await listSourceTree(module.dir, sourceOptions);
+  const outDir = await assertBuildOutput(prepared, request);
+  const sourceOptions = { exclude: [outDir, ...(request.sourceExclude ?? [])] };
+  const source = await listSourceTree(module.dir, sourceOptions);
+  for (const output of source.outputs) reporter.info(`not sending ${output}/ to the sandbox: an airlock output directory`);
   const [sourceDigest, git, engineInfo] = await Promise.all([
-    digestSourceTree(module.dir, sourceEntries),
+    digestSourceTree(module.dir, source.entries),
     readGitFacts(module.dir),
     engine.info(),
   ]);

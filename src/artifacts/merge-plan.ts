@@ -8,9 +8,9 @@ import { type AirlockErrorOptions, InputError, VerificationError, oneLine } from
 import { SHARD_MANIFEST_FILE, SHARD_SCHEMA, type ShardManifest, formatShard } from '../plan/shards.js';
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../provenance/attest.js';
 import { type ChecksumEntry, parseSha256Sums } from './checksums.js';
-import { CHECKSUMS_FILE } from './output-directory.js';
+import { CHECKSUMS_FILE, SIGNATURE_SUFFIX } from './output-directory.js';
 
-export const SIGNATURE_SUFFIX = '.sig';
+export { SIGNATURE_SUFFIX };
 
 /** One shard's output directory as read from disk. */
 export interface ShardListing {

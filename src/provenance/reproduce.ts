@@ -178,8 +178,9 @@ export async function reproduceArtifact(
     throw new VerificationError(`${recorded.artifact.name}: the source is module ${module.goMod.module}, the provenance records ${recorded.module}`, { hint: 'pass --source with the recorded module' });
   }
   const exclude = recorded.source.excluded.map((relative) => path.join(module.dir, ...relative.split('/')));
-  const entries = await listSourceTree(module.dir, { exclude });
-  const digest = await digestSourceTree(module.dir, entries);
+  const source = await listSourceTree(module.dir, { exclude });
+  for (const output of source.outputs) reporter.info(`not counting ${output}/ as source: an airlock output directory`);
+  const digest = await digestSourceTree(module.dir, source.entries);
   if (digest.digest !== recorded.source.dirHash) {
     const changes = recorded.source.files ? describeSourceChanges(recorded.source.files, digest.files) : [];
     throw new VerificationError(
@@ -199,6 +200,8 @@ export async function reproduceArtifact(
     tags: recorded.tags,
     jobs: 1,
     airlockHome: options.airlockHome,
+    // The rebuild sends exactly the tree whose digest was just checked.
+    sourceExclude: exclude,
     ...(options.modulesFile !== undefined ? { modulesFile: options.modulesFile } : {}),
     ...(options.seccomp !== undefined ? { seccomp: options.seccomp } : recorded.seccomp === 'engine-default' ? { seccomp: 'engine-default' } : {}),
   };

@@ -27,14 +27,23 @@ function isExcluded(absolute: string, options: SourceTreeOptions): boolean {
   return options.exclude.some((excluded) => absolute === excluded || absolute.startsWith(`${excluded}${path.sep}`));
 }
 
+export interface SourceListing {
+  entries: SourceEntry[];
+  /** Directories left out because airlock wrote them (earlier outputs), relative to the module root. */
+  outputs: string[];
+}
+
 /**
- * Lists what is sent into the sandbox. Directories airlock wrote outputs to are skipped and added to
- * `options.exclude`, so that packSourceTree, given the same options, sends exactly the listed tree. Symbolic links that stay inside the module are sent as links; one that
- * points outside would smuggle host files into the build, so it is refused with its path named.
+ * Lists what is sent into the sandbox. Directories that are entirely airlock outputs (by the strict rule of
+ * inspectOutputDirectory) are skipped, returned in `outputs` and added to `options.exclude`, so that
+ * packSourceTree, given the same options, sends exactly the listed tree. Symbolic links that stay inside the
+ * module are sent as links; one that points outside would smuggle host files into the build, so it is
+ * refused with its path named.
  */
-export async function listSourceTree(moduleDir: string, options: SourceTreeOptions): Promise<SourceEntry[]> {
+export async function listSourceTree(moduleDir: string, options: SourceTreeOptions): Promise<SourceListing> {
   const root = path.resolve(moduleDir);
   const entries: SourceEntry[] = [];
+  const outputs: string[] = [];
   const walk = async (relative: string): Promise<void> => {
     const children = await fs.readdir(path.join(root, relative), { withFileTypes: true });
     for (const child of children.sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -42,9 +51,11 @@ export async function listSourceTree(moduleDir: string, options: SourceTreeOptio
       const absolute = path.join(root, rel);
       if (isExcluded(absolute, options)) continue;
       if (child.isDirectory()) {
-        // Earlier outputs (dist/, shard directories) are results, not source: sending them would change the tree.
+        // Earlier outputs (dist/, shard directories) are results, not source: sending them would change the
+        // tree. Only a directory holding nothing but airlock's files counts, so no source is ever left out.
         if (await isAirlockOutputDirectory(absolute)) {
           options.exclude.push(absolute);
+          outputs.push(rel);
           continue;
         }
         entries.push({ path: rel, type: 'directory' });
@@ -68,7 +79,7 @@ export async function listSourceTree(moduleDir: string, options: SourceTreeOptio
     }
   };
   await walk('');
-  return entries;
+  return { entries, outputs };
 }
 
 /** The module as a tar rooted at src/, owned by root and readable by the build user, with fixed times. */

@@ -6,7 +6,7 @@ import type { TimedEvent } from '../../report/events.js';
 import { buildRunReport, recordEvents } from '../../report/run-report.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { type AttestationOptions, type BuildRequest, type PreparedBuild, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import { type AttestationOptions, type BuildRequest, type PreparedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';
@@ -151,6 +151,7 @@ async function runBuild(args: BuildArguments, context: CommandContext): Promise<
   const info = await engine.info();
   const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
   try {
+    await assertBuildOutput(prepared, request);
     return await buildPrepared(context, engine, prepared, request, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false }, args.json === true);
   } finally {
     await releasePreparedBuild(prepared);

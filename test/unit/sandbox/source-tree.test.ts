@@ -6,6 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ExitCode, InputError } from '../../../src/errors.js';
 import { type SourceEntry, listSourceTree } from '../../../src/sandbox/source-tree.js';
 import { tempDir } from '../../helpers/host-tools.js';
+import { writeAirlockGroup, writeAirlockMatrix, writeAirlockShard } from '../../helpers/output-layouts.js';
 
 async function write(root: string, relative: string, text = ''): Promise<void> {
   await fs.mkdir(path.dirname(path.join(root, relative)), { recursive: true });
@@ -25,8 +26,7 @@ async function module(t: ExecutionContext): Promise<string> {
   await write(root, 'web/node_modules/x/y.js', '');
   await write(root, '.hg/store', '');
   await write(root, '.svn/entries', '');
-  await write(root, 'dist/tool_linux_amd64', 'previous output');
-  await write(root, 'dist/SHA256SUMS', '');
+  await writeAirlockGroup(path.join(root, 'dist'), ['tool_linux_amd64']);
   await write(root, '.airlock-staging-dist-0123abcd/partial', '');
   await write(root, '.github/workflows/ci.yml', '');
   await write(root, '.env.example', '');
@@ -34,10 +34,12 @@ async function module(t: ExecutionContext): Promise<string> {
 }
 
 const paths = (entries: SourceEntry[]) => entries.map((entry) => entry.path);
+const listed = async (root: string, exclude: string[] = []) => paths((await listSourceTree(root, { exclude })).entries);
 
 test('lists files and directories, sorted, skipping VCS data, node_modules, airlock staging and the excluded output', async (t) => {
   const root = await module(t);
-  const entries = await listSourceTree(root, { exclude: [path.join(root, 'dist')] });
+  const { entries, outputs } = await listSourceTree(root, { exclude: [path.join(root, 'dist')] });
+  t.deepEqual(outputs, [], 'the excluded output directory is not reported again');
   t.deepEqual(entries, [
     { path: '.env.example', type: 'file' },
     { path: '.github', type: 'directory' },
@@ -54,47 +56,80 @@ test('lists files and directories, sorted, skipping VCS data, node_modules, airl
   ]);
 });
 
-test('earlier airlock outputs (SHA256SUMS, per-toolchain or shard directories) are never source, and are added to the exclusions', async (t) => {
+test('earlier airlock outputs (flat, per-toolchain, shard) are never source, and are returned and added to the exclusions', async (t) => {
   const root = await module(t);
-  await write(root, 'shards/1-of-2/airlock-shard.json', '{}');
-  await write(root, 'shards/1-of-2/tool_linux_amd64', 'shard output');
-  await write(root, 'matrix/go1.26.8/SHA256SUMS', '');
-  await write(root, 'matrix/go1.26.8/tool_linux_amd64', 'matrix output');
+  await writeAirlockShard(path.join(root, 'shards', '1-of-2'), 'flat');
+  await writeAirlockShard(path.join(root, 'shards', '2-of-2'), 'per-toolchain');
+  await writeAirlockMatrix(path.join(root, 'matrix'), ['go1.26.8', 'go1.27.3'], ['tool_linux_amd64']);
+  await writeAirlockGroup(path.join(root, 'signed'), ['tool_linux_amd64', 'tool_windows_amd64.exe'], { sbom: true, signed: true });
   await write(root, 'notes/SHA256SUMS.txt', 'not an output directory');
   const options = { exclude: [] as string[] };
-  const listed = paths(await listSourceTree(root, options));
-  t.false(listed.some((p) => p.startsWith('dist') || p.startsWith('shards/1-of-2') || p.startsWith('matrix')));
-  t.true(listed.includes('shards'));
-  t.true(listed.includes('notes/SHA256SUMS.txt'));
-  t.deepEqual(options.exclude.map((p) => path.relative(root, p)).sort(), ['dist', 'matrix', path.join('shards', '1-of-2')]);
-  t.false(listed.some((p) => p.startsWith('.git') && !p.startsWith('.github')));
-  t.false(listed.some((p) => p.split('/').includes('node_modules')));
+  const listing = await listSourceTree(root, options);
+  const listedPaths = paths(listing.entries);
+  t.deepEqual(listing.outputs, ['dist', 'matrix', 'shards/1-of-2', 'shards/2-of-2', 'signed']);
+  t.false(listedPaths.some((p) => listing.outputs.some((output) => p === output || p.startsWith(`${output}/`))));
+  t.true(listedPaths.includes('shards'));
+  t.true(listedPaths.includes('notes/SHA256SUMS.txt'));
+  t.deepEqual(options.exclude.map((p) => path.relative(root, p)).sort(), ['dist', 'matrix', path.join('shards', '1-of-2'), path.join('shards', '2-of-2'), 'signed']);
+  t.false(listedPaths.some((p) => p.startsWith('.git') && !p.startsWith('.github')));
+  t.false(listedPaths.some((p) => p.split('/').includes('node_modules')));
 });
 
 test('a directory named dist that airlock did not write is source like any other', async (t) => {
   const root = await module(t);
   await fs.rm(path.join(root, 'dist', 'SHA256SUMS'));
-  const listed = paths(await listSourceTree(root, { exclude: [] }));
-  t.true(listed.includes('dist/tool_linux_amd64'));
+  t.true((await listed(root)).includes('dist/tool_linux_amd64'));
+});
+
+// Regression test: any directory holding a file named SHA256SUMS used to be left out of the source, so an
+// embedded assets tree or a package directory with such a file silently went missing from the build.
+test('source directories holding a SHA256SUMS of their own are sent, with everything in them', async (t) => {
+  const root = await module(t);
+  await write(root, 'assets/index.html', '<p>hi</p>');
+  await write(root, 'assets/checksums/SHA256SUMS', `${'a'.repeat(64)}  ../index.html\n`);
+  await write(root, 'assets/checksums/README', 'checksums of the assets');
+  await write(root, 'pkg/sums/sums.go', 'package sums\n');
+  await write(root, 'pkg/sums/SHA256SUMS', `${'b'.repeat(64)}  sums.go\n`);
+  // A directory laid out almost like an output, but with one file airlock does not write, is source too.
+  await writeAirlockGroup(path.join(root, 'release'), ['tool_linux_amd64']);
+  await write(root, 'release/NOTES.md', 'release notes');
+  await write(root, 'empty-sums/SHA256SUMS', '');
+  const options = { exclude: [] as string[] };
+  const listing = await listSourceTree(root, options);
+  for (const file of [
+    'assets/checksums/SHA256SUMS',
+    'assets/checksums/README',
+    'assets/index.html',
+    'pkg/sums/SHA256SUMS',
+    'pkg/sums/sums.go',
+    'release/NOTES.md',
+    'release/SHA256SUMS',
+    'release/tool_linux_amd64',
+    'empty-sums/SHA256SUMS',
+  ]) {
+    t.true(paths(listing.entries).includes(file), file);
+  }
+  t.deepEqual(listing.outputs, ['dist']);
+  t.deepEqual(options.exclude, [path.join(root, 'dist')]);
 });
 
 test('an exclusion covers only that directory, not siblings sharing its name as a prefix', async (t) => {
   const root = await module(t);
   await write(root, 'dist-notes/readme.txt', '');
   await write(root, 'distribution.go', 'package main\n');
-  const listed = paths(await listSourceTree(root, { exclude: [path.join(root, 'dist')] }));
-  t.true(listed.includes('dist-notes/readme.txt'));
-  t.true(listed.includes('distribution.go'));
-  t.false(listed.some((p) => p === 'dist' || p.startsWith('dist/')));
+  const found = await listed(root, [path.join(root, 'dist')]);
+  t.true(found.includes('dist-notes/readme.txt'));
+  t.true(found.includes('distribution.go'));
+  t.false(found.some((p) => p === 'dist' || p.startsWith('dist/')));
 });
 
 test('an excluded nested directory is skipped with everything under it', async (t) => {
   const root = await module(t);
   await write(root, 'build/out/bin/x', '');
   await write(root, 'build/keep.go', 'package main\n');
-  const listed = paths(await listSourceTree(root, { exclude: [path.join(root, 'build', 'out')] }));
-  t.true(listed.includes('build/keep.go'));
-  t.false(listed.some((p) => p.startsWith('build/out')));
+  const found = await listed(root, [path.join(root, 'build', 'out')]);
+  t.true(found.includes('build/keep.go'));
+  t.false(found.some((p) => p.startsWith('build/out')));
 });
 
 test('symbolic links that stay inside the module are listed as links', async (t) => {
@@ -104,7 +139,7 @@ test('symbolic links that stay inside the module are listed as links', async (t)
   await fs.symlink(path.join('..', '..', 'go.mod'), path.join(root, 'internal', 'lib', 'go.mod.link'));
   await fs.symlink('.', path.join(root, 'self'));
   await fs.symlink('..', path.join(root, 'internal', 'up'));
-  const entries = await listSourceTree(root, { exclude: [path.join(root, 'dist')] });
+  const { entries } = await listSourceTree(root, { exclude: [path.join(root, 'dist')] });
   const links = entries.filter((entry) => entry.type === 'symlink').map((entry) => entry.path);
   t.deepEqual(links, ['alias.go', 'internal/lib/go.mod.link', 'internal/lib-link', 'internal/up', 'self']);
   t.false(paths(entries).some((p) => p.startsWith('self/')), 'links are not followed');
