@@ -39,12 +39,13 @@ integration('no reachable engine is reported with what to do, exit code 5', asyn
 });
 
 integration('an empty toolchain store is reported with the import command', async (t) => {
+  const before = new Set(await managedContainers());
   const module = await copyModule('examples/hello');
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-home-'));
   const result = await runAirlock(['build', module], { env: { AIRLOCK_HOME: home } });
   assertCleanFailure(t, result, 2, /no Go toolchain is stored; import one with `airlock toolchain import --goroot/);
   t.false(await fs.pathExists(path.join(module, 'dist')));
-  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await containersLeftSince(before), []);
 });
 
 integration('--debug adds the stack trace that is otherwise hidden', async (t) => {
@@ -59,6 +60,7 @@ integration('an unknown flag is a usage error', async (t) => {
 });
 
 integration('an output directory holding other files is never replaced', async (t) => {
+  const before = new Set(await managedContainers());
   await ensureToolchains();
   const module = await copyModule('examples/hello');
   const out = path.join(path.dirname(module), 'precious');
@@ -66,10 +68,11 @@ integration('an output directory holding other files is never replaced', async (
   const result = await runAirlock(['build', module, '--out', out]);
   assertCleanFailure(t, result, 2, /holds files airlock did not write/);
   t.deepEqual(await fs.readdir(out), ['notes.txt']);
-  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await containersLeftSince(before), []);
 });
 
 integration('bad --shard, --report and AIRLOCK_ENGINE_TIMEOUT values are refused before anything runs', async (t) => {
+  const before = new Set(await managedContainers());
   await ensureToolchains();
   const module = await copyModule('examples/hello');
   const shard = await runAirlock(['build', module, '--shard', '3/2']);
@@ -84,7 +87,7 @@ integration('bad --shard, --report and AIRLOCK_ENGINE_TIMEOUT values are refused
   t.is(format.exitCode, 2);
   t.false(await fs.pathExists(path.join(module, 'dist')));
   t.deepEqual((await fs.readdir(module)).filter((name) => name.startsWith('.airlock-')), []);
-  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await containersLeftSince(before), []);
 });
 
 /** Bad input as users must see it: exactly one line on stderr, exit 2, no stack trace. */
@@ -109,8 +112,10 @@ async function containersLeftSince(before: ReadonlySet<string>, seconds = 180): 
 }
 
 /** A TMPDIR of the run's own, to see that it leaves no scratch directory behind. */
-async function privateTmp(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'airlock-errors-tmp-'));
+async function privateTmp(t: ExecutionContext): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-errors-tmp-'));
+  t.teardown(() => fs.remove(dir));
+  return dir;
 }
 
 integration('--main naming a directory that is no main package, or none at all, is refused before anything runs', async (t) => {
@@ -173,7 +178,7 @@ integration('--ldflags "-s -w" takes its value as go build does, and builds the 
 integration('modules pack and generate seccomp refuse a bad --out up front and leave no scratch or partial file', async (t) => {
   const module = await copyModule('examples/hello');
   const work = path.dirname(module);
-  const tmp = await privateTmp();
+  const tmp = await privateTmp(t);
   const existing = path.join(work, 'notes.txt');
   await fs.writeFile(existing, 'keep me');
   const commands = [
