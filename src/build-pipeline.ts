@@ -11,7 +11,7 @@ import { type AirlockConfig, readAirlockConfig } from './config/airlock-config.j
 import type { ContainerEngine, SeccompSetting } from './engine/engine.js';
 import { loadSeccompChoice } from './sandbox/seccomp-choice.js';
 import { AirlockError, BuildError, EngineError, InputError, InterruptedError, VerificationError } from './errors.js';
-import { type GoModule, findMainPackages, readGoModule } from './modules/read-module.js';
+import { type GoModule, checkMainPackage, findMainPackages, readGoModule } from './modules/read-module.js';
 import { type ModuleInputs, resolveModuleInputs } from './modules/resolve-module-inputs.js';
 import { packModuleCache } from './sandbox/module-cache-archive.js';
 import { type BuildPlan, type PlanJob, checksumGroups, resolvePlan } from './plan/build-plan.js';
@@ -134,7 +134,7 @@ async function prepareWithModules(
   });
   const mainSpecs = request.mains.length > 0 ? request.mains : (config.main ?? []);
   const mains = mainSpecs.length > 0 ? mainSpecs.map(normaliseMainPackage) : await findMainPackages(module);
-  for (const main of mains) await assertPackageDirectory(module.dir, main);
+  for (const main of mains) await checkMainPackage(module.dir, main);
   const cpus = Math.max(1, os.availableParallelism());
   const seccomp = await loadSeccompChoice(request.seccomp);
   const policy = { ...applySandboxLimits(defaultSandboxPolicy(cpus), config.sandbox ?? {}), seccomp: seccomp.choice };
@@ -193,14 +193,6 @@ function normaliseMainPackage(main: string): string {
     });
   }
   return trimmed.startsWith('./') ? trimmed : `./${trimmed}`;
-}
-
-async function assertPackageDirectory(moduleDir: string, main: string): Promise<void> {
-  const dir = path.join(moduleDir, main);
-  const isDir = await fs.stat(dir).then((stat) => stat.isDirectory()).catch(() => false);
-  if (!isDir) {
-    throw new InputError(`the main package ${main} does not exist in ${moduleDir}`, { hint: 'pass --main with a directory of the module' });
-  }
 }
 
 export interface BuildOutcome {

@@ -13,7 +13,8 @@ import { runGenerateDockerfile, runGeneratePolicy, runGenerateSeccomp } from './
 import { type PlanArguments, runPlanCommand } from './commands/plan.js';
 import { PLAN_FORMATS } from '../plan/ci-matrix.js';
 import { runToolchainImport, runToolchainList, runToolchainPin, runToolchainRemove, runToolchainVerify } from './commands/toolchain.js';
-import { renderError } from './error-output.js';
+import { renderError, usageErrorMessage } from './error-output.js';
+import { attachFlagValues } from './flag-values.js';
 
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -41,8 +42,16 @@ function installInterruptHandlers(stderr: NodeJS.WritableStream): () => void {
 export async function main(argv: string[], stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   const debug = argv.includes('--debug');
   let exitCode: number = ExitCode.ok;
+  let args: string[];
+  try {
+    args = attachFlagValues(argv);
+  } catch (error) {
+    const rendered = renderError(error, debug);
+    stderr.write(rendered.text);
+    return rendered.exitCode;
+  }
   const removeHandlers = installInterruptHandlers(stderr);
-  const parser = yargs(argv)
+  const parser = yargs(args)
     .scriptName('airlock')
     .version(airlockVersion())
     .strict()
@@ -62,7 +71,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           .option('sbom', { type: 'boolean', default: false, describe: 'also write a CycloneDX SBOM per artifact' })
           .option('check', { type: 'boolean', default: false, describe: 'build every target twice in fresh containers and fail if the two differ' })
           .option('cache', { type: 'boolean', default: false, describe: 'keep GOCACHE in a persistent volume per module, toolchain and target (faster rebuilds)' })
-          .option('jobs', { type: 'number', describe: 'containers to run at once (default: number of CPUs)' })
+          .option('jobs', { type: 'string', describe: 'containers to run at once (default: number of CPUs)' })
           .option('shard', { type: 'string', describe: 'build only shard I/N of the plan (see `airlock plan --shards N`), for `airlock merge`' })
           .option('fail-fast', { type: 'boolean', default: false, describe: 'start no more targets once one has failed' })
           .option('json', { type: 'boolean', default: false, describe: 'print progress as JSON events, one per line, on stdout (docs/json-events.md)' })
@@ -189,7 +198,10 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
         .command(
           'seccomp',
           "write airlock's seccomp profile to a file",
-          (c) => c.option('out', { type: 'string', demandOption: true, describe: 'file to write' }),
+          (c) =>
+            c
+              .option('out', { type: 'string', demandOption: true, describe: 'file to write' })
+              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' }),
           async (args) => runGenerateSeccomp(args as never),
         )
         .demandCommand(1, 'name what to generate: dockerfile, policy or seccomp'),
@@ -202,7 +214,8 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
           (c) =>
             c
               .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
-              .option('out', { type: 'string', demandOption: true, describe: 'the module set file to write (.tar.gz)' }),
+              .option('out', { type: 'string', demandOption: true, describe: 'the module set file to write (.tar.gz)' })
+              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' }),
           async (args) => runModulesPack(args as never),
         )
         .command(
@@ -231,7 +244,7 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     .demandCommand(1, 'name a command')
     .fail((message, error) => {
       if (error) throw error;
-      throw new InputError(message, { hint: 'run `airlock --help` for the commands and flags' });
+      throw new InputError(usageErrorMessage(message), { hint: 'run `airlock --help` for the commands and flags' });
     });
   try {
     await parser.parseAsync();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { BuildError, InputError } from '../errors.js';
+import { BuildError, InputError, oneLine } from '../errors.js';
 import { MODULE_SET_MANIFEST, MODULE_SET_SCHEMA, type ModuleSetEntry, type ModuleSetManifest, isAllowedModuleSetEntry } from './module-set.js';
 import { unescapeModulePath } from './module-path.js';
 import { readGoModule } from './read-module.js';
@@ -27,6 +27,8 @@ export async function packModuleSet(moduleDir: string, outFile: string): Promise
   const module = await readGoModule(moduleDir);
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pack-'));
   const modcache = path.join(scratch, 'modcache');
+  // A module without dependencies downloads nothing, and go never creates the cache.
+  await fs.mkdirp(modcache);
   const env = { GOMODCACHE: modcache, GOFLAGS: '-mod=readonly -modcacherw', GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
   const go = async (args: string[], extraEnv: Record<string, string> = {}) =>
     execa('go', args, { cwd: module.dir, env: { ...env, ...extraEnv }, reject: false, all: true });
@@ -65,21 +67,40 @@ export async function packModuleSet(moduleDir: string, outFile: string): Promise
     }
     const manifest: ModuleSetManifest = { schema: MODULE_SET_SCHEMA, module: module.goMod.module, goVersion: version.stdout.trim(), modules };
     const target = path.resolve(outFile);
-    const partial = `${target}.partial`;
-    const pack = tarStream.pack();
-    const written = pipeline(pack, createGzip({ level: 9 }), createWriteStream(partial));
-    const header = (name: string, size: number) => ({ name, size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-    pack.entry(header(MODULE_SET_MANIFEST, manifestBytes.length), manifestBytes);
-    for (const file of files) {
-      const bytes = await fs.readFile(path.join(modcache, file));
-      pack.entry(header(file, bytes.length), bytes);
+    const partial = `${target}.${process.pid}.partial`;
+    try {
+      await writeModuleSet(partial, manifest, modcache, files);
+      await fs.rename(partial, target);
+    } catch (error) {
+      await fs.remove(partial);
+      throw new InputError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? oneLine((error as Error).message)}`, {
+        hint: 'pass --out a file in a writable directory with room for the module set',
+        cause: error,
+      });
     }
-    pack.finalize();
-    await written;
-    await fs.rename(partial, target);
     return { file: target, manifest, bytes: (await fs.stat(target)).size };
   } finally {
     await fs.remove(scratch);
   }
+}
+
+/** The module set archive: the manifest first, then the cache files in order, every header fixed. */
+async function writeModuleSet(file: string, manifest: ModuleSetManifest, modcache: string, files: readonly string[]): Promise<void> {
+  const pack = tarStream.pack();
+  const written = pipeline(pack, createGzip({ level: 9 }), createWriteStream(file));
+  const header = (name: string, size: number) => ({ name, size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
+  const filled = (async () => {
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    pack.entry(header(MODULE_SET_MANIFEST, manifestBytes.length), manifestBytes);
+    for (const name of files) {
+      const bytes = await fs.readFile(path.join(modcache, name));
+      pack.entry(header(name, bytes.length), bytes);
+    }
+    pack.finalize();
+  })().catch((error: unknown) => {
+    pack.destroy(error as Error);
+    throw error;
+  });
+  // Both awaited together: a write failure (a full disk) rejects `written` while entries are still being added.
+  await Promise.all([written, filled]);
 }

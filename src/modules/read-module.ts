@@ -45,20 +45,43 @@ export async function readGoModule(dir: string): Promise<GoModule> {
   return { dir: moduleDir, goMod, hasVendor };
 }
 
-async function isMainPackageDir(dir: string): Promise<boolean> {
+/** The package names the non-test .go files of a directory declare (files excluded from every build skipped); undefined if it is no directory. */
+async function packageNamesIn(dir: string): Promise<string[] | undefined> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch {
-    return false;
+    return undefined;
   }
+  const packages = new Set<string>();
   for (const name of names.sort()) {
     if (!name.endsWith('.go') || name.endsWith('_test.go')) continue;
     const source = await fs.readFile(path.join(dir, name), 'utf8').catch(() => '');
     if (isIgnoredFile(source)) continue;
-    if (packageName(source) === 'main') return true;
+    const pkg = packageName(source);
+    if (pkg !== undefined) packages.add(pkg);
   }
-  return false;
+  return [...packages];
+}
+
+async function isMainPackageDir(dir: string): Promise<boolean> {
+  return (await packageNamesIn(dir))?.includes('main') ?? false;
+}
+
+/**
+ * Refuses a main package (`./cmd/tool`, relative to the module root) that is no directory of the module or
+ * whose files are not package main: go build would then build a library and write no binary.
+ */
+export async function checkMainPackage(moduleDir: string, main: string): Promise<void> {
+  const dir = path.join(moduleDir, main);
+  const isDir = await fs.stat(dir).then((stat) => stat.isDirectory()).catch(() => false);
+  if (!isDir) {
+    throw new InputError(`the main package ${main} does not exist in ${moduleDir}`, { hint: 'pass --main with a directory of the module, like ./cmd/tool' });
+  }
+  const packages = (await packageNamesIn(dir)) ?? [];
+  if (packages.includes('main')) return;
+  const says = packages.length === 0 ? 'it holds no Go files' : `its files say package ${packages.join(', ')}`;
+  throw new InputError(`${main} is not a main package (${says})`, { hint: 'name a directory whose package is main, like ./cmd/tool' });
 }
 
 /** The module root if it is a main package, else every cmd/* that is one: the packages a build defaults to. */

@@ -122,14 +122,14 @@ function loadPrivateKeyText(text: string, file: string, passphrase: string | und
   try {
     key = createPrivateKey(encrypted ? { key: text, format: 'pem', passphrase } : { key: text, format: 'pem' });
   } catch (error) {
-    const details = error instanceof Error ? error.message : String(error);
+    // OpenSSL's reason ("bad decrypt") is kept as the cause, shown with --debug only: the message says it all.
     if (encrypted) {
       throw new InputError(`the passphrase in ${PASSPHRASE_ENV} does not decrypt ${file}`, {
         hint: `export ${PASSPHRASE_ENV} with the passphrase given when the key was made`,
-        details,
+        cause: error,
       });
     }
-    throw new InputError(`${file} is not a readable private key`, { hint: 'the PEM block is damaged; use the file as airlock keygen wrote it', details });
+    throw new InputError(`${file} is not a readable private key`, { hint: 'the PEM block is damaged; use the file as airlock keygen wrote it', cause: error });
   }
   if (signatureAlgorithm(key) === undefined) throw unsupportedKey(file, key);
   return key;
@@ -157,7 +157,7 @@ function loadPublicKeyText(text: string, file: string): KeyObject {
   } catch (error) {
     throw new InputError(`${file} is not a readable public key`, {
       hint: 'the PEM block is damaged; use the .pub file as it was written',
-      details: error instanceof Error ? error.message : String(error),
+      cause: error,
     });
   }
   if (signatureAlgorithm(key) === undefined) throw unsupportedKey(file, key);

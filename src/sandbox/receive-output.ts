@@ -24,6 +24,13 @@ export interface ReceivedOutput {
 }
 
 const HINT = 'only one regular file, the binary, may come out of a build; check the module for build hooks that write outputs';
+const SIZE_HINT = 'raise sandbox.maxOutputMiB in airlock.json (at most 1024), or make the binary smaller, e.g. --ldflags "-s -w"';
+
+/** Why an output is refused, and what to do about it: a binary over the size limit is no hostile output. */
+interface Refusal {
+  problem: string;
+  hint: string;
+}
 
 /** How much of a name or link target a message shows. */
 const SHOWN_NAME_LIMIT = 200;
@@ -82,7 +89,7 @@ async function readSingleFile(archive: Readable, options: ReceiveOutputOptions, 
     for await (const entry of extract) {
       const header = entry.header;
       const problem = refusal(header, options, accepted !== undefined);
-      if (problem !== undefined) throw unacceptable(options, problem);
+      if (problem !== undefined) throw unacceptable(options, problem.problem, undefined, problem.hint);
       accepted = await writeEntry(entry, file, options);
     }
     await feeding;
@@ -101,17 +108,17 @@ async function readSingleFile(archive: Readable, options: ReceiveOutputOptions, 
   return accepted;
 }
 
-function refusal(header: tarStream.Header, options: ReceiveOutputOptions, alreadyAccepted: boolean): string | undefined {
+function refusal(header: tarStream.Header, options: ReceiveOutputOptions, alreadyAccepted: boolean): Refusal | undefined {
   const type = header.type ?? 'unknown';
   if (type !== 'file') {
     const target = (type === 'symlink' || type === 'link') && header.linkname != null ? ` to ${show(header.linkname)}` : '';
-    return `unexpected ${type} ${show(header.name)}${target}`;
+    return { problem: `unexpected ${type} ${show(header.name)}${target}`, hint: HINT };
   }
-  if (header.name !== options.expectedName) return `unexpected file ${show(header.name)}`;
-  if (alreadyAccepted) return `unexpected second file ${show(header.name)}`;
+  if (header.name !== options.expectedName) return { problem: `unexpected file ${show(header.name)}`, hint: HINT };
+  if (alreadyAccepted) return { problem: `unexpected second file ${show(header.name)}`, hint: HINT };
   const size = header.size ?? 0;
   if (!Number.isSafeInteger(size) || size < 0 || size > options.maxBytes) {
-    return `${options.expectedName} is ${size} bytes, over the ${options.maxBytes}-byte limit`;
+    return { problem: `${options.expectedName} is ${size} bytes, over the ${options.maxBytes}-byte limit`, hint: SIZE_HINT };
   }
   return undefined;
 }
@@ -130,7 +137,7 @@ async function writeEntry(entry: AsyncIterable<unknown>, file: string, options: 
       written += chunk.length;
       hash.update(chunk);
       // tar-stream never gives more than the header's size, checked above; this holds even if it did.
-      if (written > options.maxBytes) throw unacceptable(options, `${options.expectedName} is over the ${options.maxBytes}-byte limit`);
+      if (written > options.maxBytes) throw unacceptable(options, `${options.expectedName} is over the ${options.maxBytes}-byte limit`, undefined, SIZE_HINT);
       try {
         let offset = 0;
         while (offset < chunk.length) offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
@@ -156,9 +163,9 @@ function cannotWrite(options: ReceiveOutputOptions, error: unknown): BuildError 
   });
 }
 
-function unacceptable(options: ReceiveOutputOptions, problem: string, cause?: unknown): VerificationError {
+function unacceptable(options: ReceiveOutputOptions, problem: string, cause?: unknown, hint = HINT): VerificationError {
   return new VerificationError(`the sandbox returned an unacceptable output for ${options.label}: ${problem}`, {
-    hint: HINT,
+    hint,
     ...(cause !== undefined ? { cause } : {}),
   });
 }

@@ -14,6 +14,7 @@ import { formatArtifactTable } from '../../report/summary.js';
 import { parseShardSpec } from '../../plan/shards.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
+import { parseJobs } from '../flag-values.js';
 
 export interface BuildArguments extends GlobalOptions {
   dir: string;
@@ -23,7 +24,8 @@ export interface BuildArguments extends GlobalOptions {
   go: string[];
   ldflags: string[];
   tags: string[];
-  jobs: number;
+  /** As given: parsed by parseJobs. */
+  jobs?: string;
   modules?: string;
   seccomp?: string;
   check?: boolean;
@@ -38,19 +40,25 @@ export interface BuildArguments extends GlobalOptions {
   failFast?: boolean;
 }
 
+/**
+ * A repeatable string option. Not a yargs array: an array option also swallows the positional DIR after it
+ * (`--ldflags "-s -w" examples/hello` would build "." with two ldflags).
+ */
+function repeatable(describe: string) {
+  return { type: 'string', default: [] as string[], coerce: (value: string | string[]) => [value].flat(), describe } as const;
+}
+
 export function buildOptions<T>(yargs: Argv<T>) {
   return yargs
     .positional('dir', { type: 'string', default: '.', describe: 'the Go module to build (the directory holding go.mod)' })
-    .option('target', { type: 'string', array: true, default: [] as string[], describe: 'GOOS/GOARCH to build for (repeatable; default linux/amd64)' })
-    .option('main', { type: 'string', array: true, default: [] as string[], describe: 'main package to build, like ./cmd/tool (repeatable; default: the module root if it is a main package, else every cmd/*)' })
-    .option('go', {
-      type: 'string',
-      array: true,
-      default: [] as string[],
-      describe: 'Go version(s) to build with: 1.26.8, a range like ">=1.26 <1.28" or "1.27.x", or latest (repeatable; default: airlock.json, else the newest stored one the module allows)',
-    })
-    .option('ldflags', { type: 'string', array: true, default: [] as string[], describe: 'extra linker flags, appended after -buildid= (repeatable)' })
-    .option('tags', { type: 'string', array: true, default: [] as string[], describe: 'build tags (repeatable or comma-separated)' })
+    .option('target', repeatable('GOOS/GOARCH to build for (repeatable; default linux/amd64)'))
+    .option('main', repeatable('main package to build, like ./cmd/tool (repeatable; default: the module root if it is a main package, else every cmd/*)'))
+    .option(
+      'go',
+      repeatable('Go version(s) to build with: 1.26.8, a range like ">=1.26 <1.28" or "1.27.x", or latest (repeatable; default: airlock.json, else the newest stored one the module allows)'),
+    )
+    .option('ldflags', repeatable('extra linker flags, appended after -buildid= (repeatable; --ldflags "-s -w" as go build takes it)'))
+    .option('tags', repeatable('build tags (repeatable or comma-separated)'))
     .option('seccomp', { type: 'string', describe: "a site's seccomp profile file, or engine-default (default: airlock's measured allowlist)" })
     .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`: dependencies are proven against go.sum and, without vendor/, built from it' });
 }
@@ -64,7 +72,8 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): { sourceDateEpoch?: number } {
   return { sourceDateEpoch: Number(value) };
 }
 
-export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: number }, context: CommandContext): BuildRequest {
+export function toBuildRequest(args: BuildArguments, context: CommandContext): BuildRequest {
+  const jobs = parseJobs(args.jobs);
   return {
     dir: path.resolve(args.dir),
     targets: args.target,
@@ -73,7 +82,7 @@ export function toBuildRequest(args: Omit<BuildArguments, 'jobs'> & { jobs?: num
     toolchains: args.go.flatMap((spec) => spec.split(',')).map((spec) => spec.trim()).filter((spec) => spec !== ''),
     ldflags: args.ldflags,
     tags: args.tags.flatMap((tag) => tag.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== ''),
-    jobs: args.jobs ?? os.availableParallelism(),
+    jobs: jobs ?? os.availableParallelism(),
     ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules) } : {}),
     ...(args.seccomp !== undefined ? { seccomp: args.seccomp } : {}),
     ...(args.check ? { check: true } : {}),

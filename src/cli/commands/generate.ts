@@ -12,12 +12,17 @@ import { ToolchainStore } from '../../toolchain/store.js';
 import { canonicalJson, sha256Hex } from '../../provenance/canonical-json.js';
 import { loadSeccompChoice, strictProfilePath } from '../../sandbox/seccomp-choice.js';
 import { type GlobalOptions, commandContext } from '../context.js';
+import { checkOutputFile, writeFileAtomically } from '../output-file.js';
 
 /** Writes the sandbox image's Dockerfile and a listing of its build context, for review. */
 export async function runGenerateDockerfile(args: GlobalOptions & { out: string; go?: string[] }): Promise<void> {
   const context = await commandContext(args);
   const out = path.resolve(args.out);
-  if ((await fs.pathExists(out)) && (await fs.readdir(out)).length > 0) {
+  const existing = await fs.stat(out).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) {
+    throw new InputError(`--out ${args.out} is a file, not a directory`, { hint: 'pass a new or empty directory to --out' });
+  }
+  if (existing !== undefined && (await fs.readdir(out)).length > 0) {
     throw new InputError(`${args.out} is not empty`, { hint: 'pass a new or empty directory to --out' });
   }
   const { toolchain } = selectToolchain(await new ToolchainStore(context.airlockHome).list(), {
@@ -52,10 +57,10 @@ export async function runGeneratePolicy(args: GlobalOptions & { seccomp?: string
 }
 
 /** Writes airlock's seccomp profile, for review or for engines that need it as a file (Podman). */
-export async function runGenerateSeccomp(args: GlobalOptions & { out: string }): Promise<void> {
+export async function runGenerateSeccomp(args: GlobalOptions & { out: string; force: boolean }): Promise<void> {
   const context = await commandContext(args);
+  const out = await checkOutputFile(args.out, args.force);
   const loaded = await loadSeccompChoice(undefined);
-  const out = path.resolve(args.out);
-  await fs.copyFile(strictProfilePath(), out);
+  await writeFileAtomically(out, await fs.readFile(strictProfilePath()));
   context.reporter.info(`wrote ${out} (${loaded.choice.digest})`);
 }

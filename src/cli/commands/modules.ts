@@ -4,14 +4,16 @@ import { packModuleSet } from '../../modules/pack-modules.js';
 import { readGoModule } from '../../modules/read-module.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
+import { checkOutputFile } from '../output-file.js';
 import { openModuleSet } from '../../modules/module-set.js';
 import { readGoSum, readModulesTxt } from '../../modules/resolve-module-inputs.js';
 import { checkVendorConsistency, describeVendorProblems } from '../../modules/vendor-consistency.js';
 import { verifyModules } from '../../modules/verify-modules.js';
 
-export async function runModulesPack(args: GlobalOptions & { dir: string; out: string }): Promise<void> {
+export async function runModulesPack(args: GlobalOptions & { dir: string; out: string; force: boolean }): Promise<void> {
   const context = await commandContext(args);
-  const result = await packModuleSet(path.resolve(args.dir), args.out);
+  const out = await checkOutputFile(args.out, args.force);
+  const result = await packModuleSet(path.resolve(args.dir), out);
   const withZip = result.manifest.modules.filter((m) => m.zip).length;
   context.reporter.info(
     `wrote ${result.file} (${result.bytes} bytes): ${withZip} modules with source, ${result.manifest.modules.length - withZip} go.mod files only, packed with ${result.manifest.goVersion}`,

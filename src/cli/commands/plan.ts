@@ -7,7 +7,7 @@ import { validateShardCount } from '../../plan/shards.js';
 import { type BuildArguments, toBuildRequest } from './build.js';
 import { commandContext } from '../context.js';
 
-export interface PlanArguments extends Omit<BuildArguments, 'jobs'> {
+export interface PlanArguments extends BuildArguments {
   json: boolean;
   format?: PlanFormat;
   shards?: number;

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { renderError } from '../../../src/cli/error-output.js';
+import { renderError, usageErrorMessage } from '../../../src/cli/error-output.js';
 import { BuildError, EngineError, ExitCode, InputError, InterruptedError, VerificationError } from '../../../src/errors.js';
 
 const inputError = () =>
@@ -97,4 +97,35 @@ test('a thrown non-Error is rendered as text', (t) => {
   });
   t.is(renderError(undefined, true).text, 'airlock: internal error: undefined; this is a bug in airlock, please report it with the output of --debug\n');
   t.is(renderError({ code: 42 }, false).exitCode, 1);
+});
+
+test('the cause of an AirlockError (a library\'s own words) is shown with --debug only', (t) => {
+  const error = new InputError('the passphrase in AIRLOCK_KEY_PASSPHRASE does not decrypt k.key', {
+    hint: 'export AIRLOCK_KEY_PASSPHRASE with the passphrase given when the key was made',
+    cause: new Error('error:1C800064:Provider routines::bad decrypt'),
+  });
+  t.is(
+    renderError(error, false).text,
+    'airlock: error: the passphrase in AIRLOCK_KEY_PASSPHRASE does not decrypt k.key; export AIRLOCK_KEY_PASSPHRASE with the passphrase given when the key was made\n',
+  );
+  t.regex(renderError(error, true).text, /\ncaused by: error:1C800064:Provider routines::bad decrypt\n$/);
+});
+
+test('a yargs invalid choice becomes one line naming the flag, the value and the choices (golden)', (t) => {
+  const format = usageErrorMessage('Invalid values:\n  Argument: format, Given: "xml", Choices: "table", "json", "github", "gitlab"');
+  t.is(format, '--format xml is not one of table, json, github, gitlab');
+  t.snapshot(format);
+  t.is(usageErrorMessage('Invalid values:\n  Argument: ci, Given: "bitbucket", Choices: "github", "gitlab"'), '--ci bitbucket is not one of github, gitlab');
+  t.is(
+    usageErrorMessage('Invalid values:\n  Argument: ci, Given: "a", Choices: "github", "gitlab"\n  Argument: format, Given: "b c", Choices: "json"'),
+    '--ci a is not one of github, gitlab; --format b c is not one of json',
+  );
+  const rendered = renderError(new InputError(usageErrorMessage('Invalid values:\n  Argument: ci, Given: "x\ny", Choices: "github"'), { hint: 'run `airlock --help`' }), false);
+  t.is(rendered.text.split('\n').length, 2, 'one line and the final newline');
+});
+
+test('other yargs messages are kept, on one line', (t) => {
+  t.is(usageErrorMessage('Unknown argument: jobs'), 'Unknown argument: jobs');
+  t.is(usageErrorMessage('Missing required argument: out'), 'Missing required argument: out');
+  t.is(usageErrorMessage('first line\n  second line\n'), 'first line second line');
 });

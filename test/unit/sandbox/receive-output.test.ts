@@ -73,7 +73,7 @@ async function assertRefused(
   archive: Readable | Buffer | ((s: Scene) => Promise<Readable | Buffer>),
   pattern: RegExp | ((s: Scene) => RegExp),
   options: { maxBytes?: number; kind?: typeof VerificationError | typeof EngineError } = {},
-): Promise<Scene> {
+): Promise<Scene & { error: VerificationError | undefined }> {
   const s = await scene(t);
   const made = typeof archive === 'function' ? await archive(s) : archive;
   const before = await listing(s.parent);
@@ -89,7 +89,7 @@ async function assertRefused(
   t.deepEqual(await listing(s.parent), before, 'nothing was written, and the receiving directory is gone');
   t.is(await fs.readFile(s.victim, 'utf8'), VICTIM_TEXT, 'the file outside is untouched');
   t.true(stream.destroyed || stream.readableEnded, 'the archive stream is not left open');
-  return s;
+  return { ...s, error };
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -313,6 +313,14 @@ test('an archive without entries is refused as no file', async (t) => {
 
 test('a file over the limit is refused from its header', async (t) => {
   await assertRefused(t, await tar([{ name: NAME, data: randomBytes(1001) }]), refusedAs(`${NAME} is 1001 bytes, over the 1000-byte limit`), { maxBytes: 1000 });
+});
+
+test('a binary over the size limit is told how to fit (maxOutputMiB, -s -w); anything else is told about build hooks', async (t) => {
+  const over = await assertRefused(t, await tar([{ name: NAME, data: randomBytes(1001) }]), refusedAs(`${NAME} is 1001 bytes, over the 1000-byte limit`), { maxBytes: 1000 });
+  t.regex(over.error?.hint ?? '', /^raise sandbox\.maxOutputMiB in airlock\.json .*-s -w/);
+  t.notRegex(over.error?.hint ?? '', /hooks/);
+  const other = await assertRefused(t, await tar([{ name: 'other', data: Buffer.from('x') }]), refusedAs('unexpected file "other"'));
+  t.regex(other.error?.hint ?? '', /build hooks that write outputs/);
 });
 
 test('a header claiming 8 GiB is refused at once with the default 1 GiB limit, without reading its data', async (t) => {
