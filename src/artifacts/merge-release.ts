@@ -90,7 +90,7 @@ async function assertOutsideShards(out: string, listings: readonly ShardListing[
 function firstFailure(result: ReleaseVerification): { failed: number; line: string; details: string } {
   const failures = result.files.filter((file) => !file.ok);
   const describe = (file: (typeof failures)[number]) => {
-    const check = file.checks.find((candidate) => !candidate.ok)!;
+    const check = file.checks.find((candidate) => candidate.state === 'failed')!;
     return oneLine(`${file.file}: ${check.name}: ${check.detail}`);
   };
   return { failed: failures.length, line: failures.length > 0 ? describe(failures[0]!) : '', details: failures.map(describe).join('\n') };
@@ -117,7 +117,8 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
   }
 
   for (const shard of plan.shards) {
-    const result = await verifyRelease(shard.realPath, request.publicKey);
+    // planMerge named the files beside the shard's release, and they are not copied.
+    const result = await verifyRelease(shard.realPath, request.publicKey, { ignoreUnlisted: true });
     if (!result.ok) {
       const failure = firstFailure(result);
       throw new VerificationError(

@@ -4,14 +4,13 @@ import path from 'node:path';
 import { describeBinaryDifference } from '../artifacts/binary-difference.js';
 import { type BuildRequest, executeBuild, prepareBuild, releasePreparedBuild } from '../build-pipeline.js';
 import type { ContainerEngine } from '../engine/engine.js';
-import { VerificationError } from '../errors.js';
+import { AirlockError, InputError, VerificationError, oneLine } from '../errors.js';
 import { readGoModule } from '../modules/read-module.js';
 import type { Reporter } from '../report/reporter.js';
 import { digestSourceTree, listSourceTree } from '../sandbox/source-tree.js';
 import { sha256File } from '../toolchain/read-tree.js';
-import { ENVELOPE_SUFFIX } from './attest.js';
 import { isJsonObject, jsonText } from './json-fields.js';
-import { decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
+import { type DsseEnvelope, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
 import { createScratchDir } from '../scratch-dir.js';
 
@@ -37,8 +36,12 @@ export interface RecordedBuild {
 export interface ReproduceResult {
   artifact: string;
   status: 'REPRODUCED' | 'DIFFERENT';
+  /** The sha256 the envelope records. */
   expected: string;
+  /** The sha256 of the rebuild. */
   actual: string;
+  /** The sha256 of the binary beside the envelope, when there is one. */
+  beside?: string;
   differences: string[];
 }
 
@@ -63,13 +66,55 @@ const asStrings = (value: unknown, what: string, source: string): string[] => {
 const asFileDigests = (value: unknown): Record<string, string> | undefined =>
   isJsonObject(value) && Object.values(value).every((item) => typeof item === 'string') ? (value as Record<string, string>) : undefined;
 
+const ENVELOPE_HINT = 'pass the .intoto.jsonl files of a release, the provenance beside each binary';
+
+/** Bytes no JSON text holds: a NUL, or a sequence that is not UTF-8. */
+function looksBinary(bytes: Buffer): boolean {
+  return bytes.includes(0) || !Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+}
+
+/**
+ * Why a file given as an envelope is none, in one line: its bytes never reach the message (a binary's would
+ * garble the terminal), only what parsing it said.
+ */
+export function notAnEnvelope(file: string, bytes: Buffer, parseError: unknown): InputError {
+  const why = looksBinary(bytes)
+    ? 'it holds binary data, not JSON (is it the binary itself?)'
+    : parseError instanceof AirlockError
+      ? parseError.message
+      : 'it is not one JSON envelope per line';
+  return new InputError(oneLine(`${file} is not a provenance envelope (.intoto.jsonl): ${why}`), { hint: ENVELOPE_HINT });
+}
+
+/** The envelope's bytes; a path that is missing or no file is a wrong argument, not a failed verification. */
+async function readEnvelopeFile(envelopeFile: string): Promise<Buffer> {
+  const stat = await fs.stat(envelopeFile).catch(() => undefined);
+  if (!stat) throw new InputError(oneLine(`${envelopeFile} does not exist`), { hint: ENVELOPE_HINT });
+  if (!stat.isFile()) throw new InputError(oneLine(`${envelopeFile} is not a file`), { hint: ENVELOPE_HINT });
+  return fs.readFile(envelopeFile).catch((error: unknown) => {
+    throw new InputError(oneLine(`${envelopeFile} cannot be read: ${(error as Error).message}`), { hint: ENVELOPE_HINT });
+  });
+}
+
+/** The binary an envelope names, when it lies beside the envelope as a regular file. */
+async function binaryBeside(envelopeFile: string, name: string): Promise<string | undefined> {
+  if (name !== path.basename(name) || name === '.' || name === '..') return undefined;
+  const file = path.join(path.dirname(envelopeFile), name);
+  const stat = await fs.stat(file).catch(() => undefined);
+  return stat?.isFile() ? file : undefined;
+}
+
 /** Reads and checks one envelope (its signature when a key is given) and extracts what the build recorded. */
 export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObject | undefined): Promise<RecordedBuild> {
   const source = path.basename(envelopeFile);
-  const text = await fs.readFile(envelopeFile, 'utf8').catch(() => {
-    throw new VerificationError(`${envelopeFile} cannot be read`, { hint: 'pass the .intoto.jsonl files of a release' });
-  });
-  const envelopes = parseEnvelopeLines(text, source);
+  const bytes = await readEnvelopeFile(envelopeFile);
+  let envelopes: DsseEnvelope[];
+  try {
+    envelopes = parseEnvelopeLines(bytes.toString('utf8'), source);
+  } catch (error) {
+    if (error instanceof AirlockError) throw notAnEnvelope(envelopeFile, bytes, error);
+    throw error;
+  }
   if (envelopes.length !== 1) throw new VerificationError(`${source} holds ${envelopes.length} envelopes, expected 1`, { hint: 'pass one airlock envelope per artifact' });
   const envelope = envelopes[0]!;
   let payload: Buffer;
@@ -103,13 +148,13 @@ export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObje
   const sourceAnnotations = asRecord(sourceDependency?.annotations);
   const files = asFileDigests(sourceAnnotations.files);
   const name = asString(subject.name, 'subject name', source);
-  const artifactFile = envelopeFile.endsWith(ENVELOPE_SUFFIX) ? envelopeFile.slice(0, -ENVELOPE_SUFFIX.length) : undefined;
+  const artifactFile = await binaryBeside(envelopeFile, name);
   return {
     envelope: envelopeFile,
     artifact: {
       name,
       sha256: asString(asRecord(subject.digest).sha256, 'subject digest', source),
-      ...(artifactFile && (await fs.pathExists(artifactFile)) ? { file: artifactFile } : {}),
+      ...(artifactFile ? { file: artifactFile } : {}),
     },
     module: asString(external.module, 'module', source),
     package: asString(external.package, 'package', source),
@@ -151,6 +196,34 @@ export function describeSourceChanges(recorded: Record<string, string>, current:
   }
   for (const file of Object.keys(recorded)) if (!(file in current)) changes.push(`${file} is missing`);
   return changes.sort();
+}
+
+/**
+ * The verdict on one artifact from three digests: what the envelope records, what the rebuild gave, and the
+ * binary beside the envelope when there is one. REPRODUCED only when the rebuild and that binary both are
+ * what the envelope records; otherwise every digest is shown. compareBytes: the binary beside the envelope
+ * is the recorded one, so comparing it with the rebuild says where the bytes differ.
+ */
+export function compareReproduction(digests: { recorded: string; rebuilt: string; beside?: string }): {
+  status: ReproduceResult['status'];
+  differences: string[];
+  compareBytes: boolean;
+} {
+  const { recorded, rebuilt, beside } = digests;
+  if (rebuilt === recorded) {
+    if (beside === undefined || beside === recorded) return { status: 'REPRODUCED', differences: [], compareBytes: false };
+    return {
+      status: 'DIFFERENT',
+      differences: [`the rebuild matches the envelope (sha256 ${recorded}), but the binary beside it (sha256 ${beside}) does not`],
+      compareBytes: false,
+    };
+  }
+  const digestsDiffer = `the envelope records sha256 ${recorded}, the rebuild is sha256 ${rebuilt}`;
+  if (beside === undefined) {
+    return { status: 'DIFFERENT', differences: [digestsDiffer, 'the recorded binary is not beside its envelope, so only the digests can be compared'], compareBytes: false };
+  }
+  if (beside !== recorded) return { status: 'DIFFERENT', differences: [`${digestsDiffer}, the binary beside it is sha256 ${beside}`], compareBytes: false };
+  return { status: 'DIFFERENT', differences: [digestsDiffer], compareBytes: true };
 }
 
 export interface ReproduceOptions {
@@ -238,13 +311,14 @@ export async function reproduceArtifact(
     }
     const rebuilt = path.join(out, 'dist', path.posix.basename(prepared_output(recorded)));
     const actual = await sha256File(rebuilt);
+    const besideFile = recorded.artifact.file;
+    const beside = besideFile !== undefined ? await sha256File(besideFile) : undefined;
+    const verdict = compareReproduction({ recorded: recorded.artifact.sha256, rebuilt: actual, ...(beside !== undefined ? { beside } : {}) });
     const differences =
-      actual === recorded.artifact.sha256
-        ? []
-        : recorded.artifact.file
-          ? describeBinaryDifference(await fs.readFile(recorded.artifact.file), await fs.readFile(rebuilt))
-          : ['the recorded binary is not next to its envelope, so only the digests can be compared'];
-    return { artifact: recorded.artifact.name, status: actual === recorded.artifact.sha256 ? 'REPRODUCED' : 'DIFFERENT', expected: recorded.artifact.sha256, actual, differences };
+      verdict.compareBytes && besideFile !== undefined
+        ? [...verdict.differences, ...describeBinaryDifference(await fs.readFile(besideFile), await fs.readFile(rebuilt))]
+        : verdict.differences;
+    return { artifact: recorded.artifact.name, status: verdict.status, expected: recorded.artifact.sha256, actual, ...(beside !== undefined ? { beside } : {}), differences };
   } finally {
     await scratch.remove();
   }

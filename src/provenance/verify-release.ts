@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { CHECKSUMS_FILE } from '../artifacts/output-directory.js';
+import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../artifacts/output-directory.js';
 import { parseSha256Sums } from '../artifacts/checksums.js';
 import { buildSetting, readGoBuildInfo } from '../artifacts/go-buildinfo.js';
 import { checkStaticExecutable } from '../artifacts/static-check.js';
-import { AirlockError, oneLine } from '../errors.js';
+import { AirlockError, InputError, oneLine } from '../errors.js';
 import { sha256File } from '../toolchain/read-tree.js';
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from './attest.js';
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
@@ -13,16 +13,21 @@ import { isJsonObject, jsonText } from './json-fields.js';
 import { verifyDetached } from './signers.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
 
+/** A check that could not be made (a signature without --key) is neither passed nor failed. */
+export type CheckState = 'passed' | 'failed' | 'not-checked';
+
 export interface Check {
   name: string;
-  ok: boolean;
+  state: CheckState;
   detail: string;
 }
 
 export interface FileVerification {
   /** Path relative to the verified directory. */
   file: string;
-  kind: 'checksums' | 'artifact' | 'sbom';
+  /** 'unlisted': a file in the release that no SHA256SUMS accounts for. */
+  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted';
+  /** No check failed (some may not have been made: see signaturesChecked). */
   ok: boolean;
   checks: Check[];
 }
@@ -34,12 +39,31 @@ export interface ReleaseVerification {
   files: FileVerification[];
 }
 
+export interface VerifyOptions {
+  /**
+   * Leave files no SHA256SUMS lists unreported. Only for `airlock merge`, which copies the listed files alone
+   * and names the others itself; a release as published must hold nothing else.
+   */
+  ignoreUnlisted?: boolean;
+}
+
 function pass(name: string, detail: string): Check {
-  return { name, ok: true, detail };
+  return { name, state: 'passed', detail };
 }
 
 function fail(name: string, detail: string): Check {
-  return { name, ok: false, detail };
+  return { name, state: 'failed', detail };
+}
+
+function notChecked(name: string, detail: string): Check {
+  return { name, state: 'not-checked', detail };
+}
+
+const SIGNATURE_SUFFIX = '.sig';
+
+/** Whether nothing failed; a check not made does not fail a file. */
+export function noneFailed(checks: readonly Check[]): boolean {
+  return checks.every((check) => check.state !== 'failed');
 }
 
 async function findChecksumFiles(dir: string): Promise<string[]> {
@@ -83,7 +107,7 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
       checks.push(pass('envelope signature', 'valid for the given key'));
       payload = verified.payload;
     } else {
-      checks.push(pass('envelope signature', envelope.signatures.length === 0 ? 'unsigned (and no --key given)' : 'not checked: no --key given'));
+      checks.push(notChecked('envelope signature', envelope.signatures.length === 0 ? 'no --key; the envelope carries no signature' : 'no --key'));
       payload = decodePayload(envelope);
     }
     parsed = JSON.parse(payload.toString('utf8'));
@@ -142,40 +166,103 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
   return checks;
 }
 
+/** What one SHA256SUMS of a release lists, by the name it has there. */
+export interface ChecksumGroup {
+  /** Its path relative to the release directory: SHA256SUMS, or go1.26.8/SHA256SUMS per toolchain. */
+  sumsFile: string;
+  names: readonly string[];
+}
+
+function inGroup(sumsFile: string, name: string): string {
+  const directory = path.posix.dirname(sumsFile);
+  return path.posix.normalize(directory === '.' ? name : `${directory}/${name}`);
+}
+
+/**
+ * Every file airlock writes into a release, given its SHA256SUMS: each SHA256SUMS and its signature, what it
+ * lists (binaries and SBOMs), an envelope per binary, and the manifest `build --shard` leaves at the top.
+ */
+export function releaseFiles(groups: readonly ChecksumGroup[]): Set<string> {
+  const expected = new Set<string>([SHARD_MANIFEST_FILE]);
+  for (const { sumsFile, names } of groups) {
+    expected.add(sumsFile);
+    expected.add(`${sumsFile}${SIGNATURE_SUFFIX}`);
+    for (const name of names) {
+      expected.add(inGroup(sumsFile, name));
+      if (!name.endsWith(SBOM_SUFFIX)) expected.add(inGroup(sumsFile, `${name}${ENVELOPE_SUFFIX}`));
+    }
+  }
+  return expected;
+}
+
+/** The SHA256SUMS a stray file would have to be listed in: the one beside it, else the top one. */
+export function checksumsFileFor(file: string, sumsFiles: readonly string[]): string {
+  const directory = path.posix.dirname(file);
+  const beside = directory === '.' ? CHECKSUMS_FILE : `${directory}/${CHECKSUMS_FILE}`;
+  if (sumsFiles.includes(beside)) return beside;
+  return sumsFiles.includes(CHECKSUMS_FILE) ? CHECKSUMS_FILE : 'any SHA256SUMS';
+}
+
+/** The release's files as "dir/name"; anything but a directory counts (a link is not followed). */
+async function listTree(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    for (const entry of await fs.readdir(path.join(dir, relative), { withFileTypes: true })) {
+      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(rel);
+      else found.push(rel);
+    }
+  };
+  await walk('');
+  return found.sort();
+}
+
+const RELEASE_DIRECTORY_HINT = 'pass the release directory `airlock build` wrote (the one holding SHA256SUMS)';
+
+/** A missing path or a file is no release directory to verify: that is what was asked, not what was found. */
+async function assertDirectory(directory: string, dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat) throw new InputError(oneLine(`${directory} does not exist`), { hint: RELEASE_DIRECTORY_HINT });
+  if (!stat.isDirectory()) throw new InputError(oneLine(`${directory} is not a directory`), { hint: RELEASE_DIRECTORY_HINT });
+}
+
 /**
  * Verifies a release directory written by `airlock build`: each SHA256SUMS (and its signature), every file
- * it lists, every artifact's envelope (signature, subject, and that it belongs to that artifact), and the
- * facts the binary records about itself against its provenance.
+ * it lists, every artifact's envelope (signature, subject, and that it belongs to that artifact), the
+ * facts the binary records about itself against its provenance, and that it holds nothing else.
  */
-export async function verifyRelease(directory: string, publicKey: KeyObject | undefined): Promise<ReleaseVerification> {
+export async function verifyRelease(directory: string, publicKey: KeyObject | undefined, options: VerifyOptions = {}): Promise<ReleaseVerification> {
   const dir = path.resolve(directory);
+  await assertDirectory(directory, dir);
   const files: FileVerification[] = [];
   const sumsFiles = await findChecksumFiles(dir);
   if (sumsFiles.length === 0) {
     files.push({ file: CHECKSUMS_FILE, kind: 'checksums', ok: false, checks: [fail('SHA256SUMS', `${dir} has no SHA256SUMS (nor one per toolchain)`)] });
   }
+  const groups: ChecksumGroup[] = [];
   for (const sumsRelative of sumsFiles) {
     const sumsPath = path.join(dir, sumsRelative);
     const group = path.posix.dirname(sumsRelative) === '.' ? '' : path.posix.dirname(sumsRelative);
     const sumsBytes = await fs.readFile(sumsPath);
     const sumsChecks: Check[] = [];
-    const signaturePath = `${sumsPath}.sig`;
+    const signaturePath = `${sumsPath}${SIGNATURE_SUFFIX}`;
     const signature = await fs.readFile(signaturePath, 'utf8').catch(() => undefined);
     if (publicKey) {
-      if (signature === undefined) sumsChecks.push(fail('signature', `${sumsRelative}.sig is missing`));
+      if (signature === undefined) sumsChecks.push(fail('signature', `${sumsRelative}${SIGNATURE_SUFFIX} is missing`));
       else if (verifyDetached(sumsBytes, signature, publicKey)) sumsChecks.push(pass('signature', 'valid for the given key'));
-      else sumsChecks.push(fail('signature', `${sumsRelative}.sig does not verify: SHA256SUMS was changed or signed with another key`));
+      else sumsChecks.push(fail('signature', `${sumsRelative}${SIGNATURE_SUFFIX} does not verify: SHA256SUMS was changed or signed with another key`));
     } else {
-      sumsChecks.push(pass('signature', signature === undefined ? 'unsigned (and no --key given)' : 'not checked: no --key given'));
+      sumsChecks.push(notChecked('signature', signature === undefined ? `no --key; there is no ${sumsRelative}${SIGNATURE_SUFFIX}` : 'no --key'));
     }
     let entries: Array<{ name: string; sha256: string }> = [];
     try {
       entries = parseSha256Sums(sumsBytes.toString('utf8'));
       sumsChecks.push(pass('format', `${entries.length} entries`));
+      groups.push({ sumsFile: sumsRelative, names: entries.map((entry) => entry.name) });
     } catch (error) {
       sumsChecks.push(fail('format', `${sumsRelative} is not in sha256sum format: ${(error as Error).message}`));
     }
-    files.push({ file: sumsRelative, kind: 'checksums', ok: sumsChecks.every((c) => c.ok), checks: sumsChecks });
+    files.push({ file: sumsRelative, kind: 'checksums', ok: noneFailed(sumsChecks), checks: sumsChecks });
     for (const entry of entries) {
       const relative = group === '' ? entry.name : `${group}/${entry.name}`;
       const kind = entry.name.endsWith(SBOM_SUFFIX) ? 'sbom' : 'artifact';
@@ -187,8 +274,38 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
       }
       checks.push(actual === entry.sha256 ? pass('checksum', `matches ${sumsRelative}`) : fail('checksum', `sha256 ${actual} differs from ${sumsRelative} (${entry.sha256})`));
       if (kind === 'artifact') checks.push(...(await verifyArtifact(dir, relative, actual, publicKey)));
-      files.push({ file: relative, kind, ok: checks.every((c) => c.ok), checks });
+      files.push({ file: relative, kind, ok: noneFailed(checks), checks });
+    }
+  }
+  // Unreadable checksums already fail the release; naming every file as unlisted then would only bury that.
+  if (!options.ignoreUnlisted && sumsFiles.length > 0 && groups.length === sumsFiles.length) {
+    const expected = releaseFiles(groups);
+    for (const file of await listTree(dir)) {
+      if (expected.has(file)) continue;
+      const shown = oneLine(file);
+      const check = fail('listed', `${shown} is in the release but not listed in ${checksumsFileFor(file, sumsFiles)}; airlock did not write it`);
+      files.push({ file: shown, kind: 'unlisted', ok: false, checks: [check] });
     }
   }
   return { directory: dir, signaturesChecked: publicKey !== undefined, ok: files.every((f) => f.ok), files };
+}
+
+/** How a check not made is named in a report line: "envelope signature not checked (no --key)". */
+export function describeNotChecked(check: Check): string {
+  return `${check.name} not checked (${check.detail})`;
+}
+
+/** One row of the `airlock verify` table: the first failed check, else what passed and what was not checked. */
+export function describeFile(file: FileVerification): { status: 'OK' | 'FAILED'; detail: string } {
+  const failed = file.checks.find((check) => check.state === 'failed');
+  if (failed) return { status: 'FAILED', detail: `${failed.name}: ${failed.detail}` };
+  const passed = file.checks.filter((check) => check.state === 'passed').map((check) => check.name);
+  const skipped = file.checks.filter((check) => check.state === 'not-checked').map(describeNotChecked);
+  return { status: 'OK', detail: [passed.join(', '), ...skipped].filter((part) => part !== '').join('; ') };
+}
+
+/** The last line of a passing `airlock verify`: it must not let a check that was not made pass for one. */
+export function describeVerified(result: Pick<ReleaseVerification, 'directory' | 'files' | 'signaturesChecked'>): string {
+  const verified = `verified ${result.files.length} files in ${result.directory}`;
+  return result.signaturesChecked ? `${verified}, signatures included` : `${verified}, but not their signatures: no --key was given`;
 }

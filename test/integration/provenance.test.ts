@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import { copyModule, ensureCosign, ensureToolchains, integration, runAirlock } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, copyModule, ensureCosign, ensureToolchains, integration, runAirlock } from '../helpers/airlock-cli.js';
 
 const PASSPHRASE = 'correct horse battery staple';
 const TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
@@ -62,10 +62,12 @@ integration('a signed release of examples/cli verifies: checksums, signatures, e
   const result = await verify(dist, pub);
   t.is(result.exitCode, 0, result.stdout + result.stderr);
   for (const binary of BINARIES) t.regex(result.stdout, new RegExp(`^OK\\s+${binary.replace('.', '\\.')}\\s`, 'm'));
-  const json = JSON.parse((await runAirlock(['verify', dist, '--key', pub, '--json'])).stdout) as { ok: boolean; files: Array<{ file: string; checks: Array<{ name: string; ok: boolean }> }> };
+  t.regex(result.stderr, /verified 9 files in .*, signatures included/);
+  const json = JSON.parse((await runAirlock(['verify', dist, '--key', pub, '--json'])).stdout) as { ok: boolean; files: Array<{ file: string; checks: Array<{ name: string; state: string }> }> };
   t.true(json.ok);
   const linux = json.files.find((file) => file.file === 'cli_linux_amd64')!;
   t.deepEqual(linux.checks.map((check) => check.name), ['checksum', 'envelope signature', 'subject digest', 'go version', 'GOOS', 'GOARCH', 'CGO_ENABLED', '-trimpath', 'static']);
+  t.true(linux.checks.every((check) => check.state === 'passed'));
 
   // The statement: in-toto v1, SLSA v1, our build type, the toolchain and every module by digest.
   const line = (await fs.readFile(path.join(dist, 'cli_linux_amd64.intoto.jsonl'), 'utf8')).trim();
@@ -168,6 +170,66 @@ integration('each tampering is caught and named: wrong key, changed binary, edit
     t.regex(result.stdout, /^FAILED\s+cli_linux_amd64\s+provenance: .*not a DSSE envelope/m, label);
     t.notRegex(result.stderr, /^\s+at /m, label);
   }
+});
+
+integration('a file the release does not list fails verify with exit 4, named in the table, the error line and --json', async (t) => {
+  const { pub } = await signedRelease();
+  const extra = await tamperedCopy('extra-binary');
+  await fs.copy(path.join(extra, 'cli_linux_amd64'), path.join(extra, 'evil_linux_amd64'));
+  const result = await verify(extra, pub);
+  t.is(result.exitCode, 4, result.stdout + result.stderr);
+  t.regex(result.stdout, /^OK\s+cli_linux_amd64\s/m, 'the listed files still verify');
+  t.regex(result.stdout, /^FAILED\s+evil_linux_amd64\s+listed: evil_linux_amd64 is in the release but not listed in SHA256SUMS; airlock did not write it$/m);
+  assertCleanFailure(t, result, 4, /^airlock: error: 1 of 10 files failed verification; first: evil_linux_amd64: listed: evil_linux_amd64 is in the release but not listed in SHA256SUMS/);
+  const json = await runAirlock(['verify', extra, '--key', pub, '--json']);
+  t.is(json.exitCode, 4);
+  const report = JSON.parse(json.stdout) as { ok: boolean; files: Array<{ file: string; kind: string; ok: boolean; checks: Array<{ name: string; state: string; detail: string }> }> };
+  t.false(report.ok);
+  t.deepEqual(report.files.find((file) => file.file === 'evil_linux_amd64'), {
+    file: 'evil_linux_amd64',
+    kind: 'unlisted',
+    ok: false,
+    checks: [{ name: 'listed', state: 'failed', detail: 'evil_linux_amd64 is in the release but not listed in SHA256SUMS; airlock did not write it' }],
+  });
+  // Without --key too: no signature is needed to see a file that should not be there.
+  t.is((await verify(extra)).exitCode, 4);
+});
+
+integration('without --key verify says the signatures were not checked: in the rows, in --json and in its last line', async (t) => {
+  const { dist } = await signedRelease();
+  const result = await verify(dist);
+  t.is(result.exitCode, 0, result.stdout + result.stderr);
+  t.regex(result.stdout, /^OK\s+SHA256SUMS\s+format; signature not checked \(no --key\)$/m);
+  for (const binary of BINARIES) {
+    t.regex(result.stdout, new RegExp(`^OK\\s+${binary.replace('.', '\\.')}\\s+checksum, subject digest, .*static; envelope signature not checked \\(no --key\\)$`, 'm'));
+  }
+  t.notRegex(result.stdout, /checksum, envelope signature/, 'an unchecked signature is not listed among the passed checks');
+  t.regex(result.stderr, /verified 9 files in .*, but not their signatures: no --key was given$/m);
+  const json = JSON.parse((await runAirlock(['verify', dist, '--json'])).stdout) as { signaturesChecked: boolean; files: Array<{ file: string; checks: Array<{ name: string; state: string; detail: string }> }> };
+  t.false(json.signaturesChecked);
+  const linux = json.files.find((file) => file.file === 'cli_linux_amd64')!;
+  t.deepEqual(linux.checks.find((check) => check.name === 'envelope signature'), { name: 'envelope signature', state: 'not-checked', detail: 'no --key' });
+  t.deepEqual(json.files.find((file) => file.file === 'SHA256SUMS')!.checks.find((check) => check.name === 'signature'), { name: 'signature', state: 'not-checked', detail: 'no --key' });
+
+  // An edited payload is still caught without a key, by what it says about the binary.
+  const edited = await tamperedCopy('edited-payload-no-key');
+  const envelopeFile = path.join(edited, 'cli_linux_amd64.intoto.jsonl');
+  const envelope = JSON.parse(await fs.readFile(envelopeFile, 'utf8')) as { payload: string };
+  envelope.payload = Buffer.from(Buffer.from(envelope.payload, 'base64').toString('utf8').replace('"goarch":"amd64"', '"goarch":"arm64"')).toString('base64');
+  await fs.writeFile(envelopeFile, `${JSON.stringify(envelope)}\n`);
+  const editedResult = await verify(edited);
+  t.is(editedResult.exitCode, 4);
+  t.regex(editedResult.stdout, /^FAILED\s+cli_linux_amd64\s+GOARCH: the binary says amd64, the provenance says arm64/m);
+});
+
+integration('verify of a path that does not exist or is a file is bad input: exit 2, one line saying what to pass', async (t) => {
+  const { dist, pub } = await signedRelease();
+  const missing = await verify(path.join(os.tmpdir(), 'airlock-no-such-release'), pub);
+  assertCleanFailure(t, missing, 2, /^airlock: error: .*airlock-no-such-release does not exist; pass the release directory `airlock build` wrote \(the one holding SHA256SUMS\)$/);
+  t.is(missing.stdout, '');
+  const file = await verify(path.join(dist, 'SHA256SUMS'), pub);
+  assertCleanFailure(t, file, 2, /^airlock: error: .*SHA256SUMS is not a directory; pass the release directory/);
+  t.is(file.stdout, '');
 });
 
 integration('without a key statements are written unsigned and verify says so; --signer-command signs through a command', async (t) => {

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import { copyModule, ensureToolchains, integration, runAirlock } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, copyModule, ensureToolchains, integration, runAirlock } from '../helpers/airlock-cli.js';
 
 const TARGETS = ['linux/amd64', 'darwin/arm64'];
 
@@ -84,4 +84,58 @@ integration('reproduce rebuilds a release from its envelopes on a fresh copy of 
   const different = await runAirlock(['reproduce', envelopeFile, '--source', clean]);
   t.is(different.exitCode, 4);
   t.regex(different.stdout, /^DIFFERENT\s+cli_linux_amd64\s+.*sections with differing bytes: \S+/m);
+});
+
+integration('reproduce checks the binary beside the envelope: a tampered one is DIFFERENT (exit 4) with both digests, even when the rebuild matches', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  const work = path.dirname(module);
+  const env = { AIRLOCK_KEY_PASSPHRASE: 'reproduce-test' };
+  const keygen = await runAirlock(['keygen', '--key', path.join(work, 'k.pem'), '--pub', path.join(work, 'k.pub')], { env });
+  t.is(keygen.exitCode, 0, keygen.stderr);
+  const release = path.join(work, 'release');
+  const build = await runAirlock(['build', module, '--out', release, '--sign-key', path.join(work, 'k.pem')], { env });
+  t.is(build.exitCode, 0, build.stderr);
+  const envelope = path.join(release, 'hello_linux_amd64.intoto.jsonl');
+  const recorded = (await execa('sha256sum', [path.join(release, 'hello_linux_amd64')])).stdout.split(' ')[0]!;
+
+  await fs.appendFile(path.join(release, 'hello_linux_amd64'), 'x');
+  const tampered = (await execa('sha256sum', [path.join(release, 'hello_linux_amd64')])).stdout.split(' ')[0]!;
+  const result = await runAirlock(['reproduce', envelope, '--source', module, '--key', path.join(work, 'k.pub')]);
+  t.is(result.exitCode, 4, result.stdout + result.stderr);
+  t.regex(result.stdout, new RegExp(`^DIFFERENT\\s+hello_linux_amd64\\s+the rebuild matches the envelope \\(sha256 ${recorded}\\), but the binary beside it \\(sha256 ${tampered}\\) does not$`, 'm'));
+  t.notRegex(result.stdout, /REPRODUCED/);
+  assertCleanFailure(t, result, 4, /^airlock: error: 1 of 1 artifacts were not reproduced: hello_linux_amd64; /);
+  const json = await runAirlock(['reproduce', envelope, '--source', module, '--json']);
+  t.is(json.exitCode, 4);
+  t.like((JSON.parse(json.stdout) as unknown[])[0], { artifact: 'hello_linux_amd64', status: 'DIFFERENT', expected: recorded, actual: recorded, beside: tampered });
+
+  // Without the binary beside it, a record the rebuild does not match shows both digests.
+  await fs.remove(path.join(release, 'hello_linux_amd64'));
+  const record = JSON.parse(await fs.readFile(envelope, 'utf8')) as { payload: string; signatures: unknown[] };
+  const statement = JSON.parse(Buffer.from(record.payload, 'base64').toString('utf8')) as { subject: Array<{ digest: { sha256: string } }> };
+  statement.subject[0]!.digest.sha256 = tampered;
+  record.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+  record.signatures = [];
+  await fs.writeFile(envelope, `${JSON.stringify(record)}\n`);
+  const alone = await runAirlock(['reproduce', envelope, '--source', module]);
+  t.is(alone.exitCode, 4, alone.stdout + alone.stderr);
+  t.regex(alone.stdout, new RegExp(`^DIFFERENT\\s+hello_linux_amd64\\s+the envelope records sha256 ${tampered}, the rebuild is sha256 ${recorded}; the recorded binary is not beside its envelope`, 'm'));
+});
+
+integration('reproduce of a path that does not exist, a directory or a binary is bad input: exit 2, one clean line, before any build', async (t) => {
+  const module = await copyModule('examples/hello');
+  const missing = await runAirlock(['reproduce', path.join(path.dirname(module), 'nope.intoto.jsonl'), '--source', module]);
+  assertCleanFailure(t, missing, 2, /^airlock: error: \/.*nope\.intoto\.jsonl does not exist; pass the \.intoto\.jsonl files of a release/);
+  const directory = await runAirlock(['reproduce', module, '--source', module]);
+  assertCleanFailure(t, directory, 2, /^airlock: error: .* is not a file; /);
+
+  const binary = path.join(path.dirname(module), 'hello_linux_amd64');
+  await execa('go', ['build', '-o', binary, '.'], { cwd: module, env: { GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '' } });
+  const result = await runAirlock(['reproduce', binary, '--source', module]);
+  assertCleanFailure(t, result, 2, /^airlock: error: \/.*hello_linux_amd64 is not a provenance envelope \(\.intoto\.jsonl\): it holds binary data, not JSON \(is it the binary itself\?\); /);
+  t.is(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+  t.notRegex(result.stderr, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]|Unexpected token/, 'no bytes of the binary, no parser message');
+  t.is(result.stdout, '');
+  t.notRegex(missing.stderr + directory.stderr + result.stderr, /rebuilding/);
 });

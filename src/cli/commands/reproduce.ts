@@ -44,7 +44,7 @@ export async function runReproduce(
   const different = results.filter((r) => r.status === 'DIFFERENT');
   if (different.length > 0) {
     throw new VerificationError(`${different.length} of ${results.length} artifacts were not reproduced: ${different.map((r) => r.artifact).join(', ')}`, {
-      hint: 'see where the bytes differ above; rebuild on the recorded toolchain, source and modules',
+      hint: 'do not use these binaries; what differs, with every digest, is in the report above',
     });
   }
   context.reporter.info(`all ${results.length} artifacts reproduced bit for bit`);

@@ -1,8 +1,9 @@
 /**
  * Provenance envelopes (.intoto.jsonl) never crash airlock: damaged envelope lines, and well-formed envelopes
  * whose statement is damaged or hostile, fail with a one-line VerificationError when parsed and decoded,
- * when `airlock reproduce` reads what they record (readRecordedBuild), and when `airlock verify` checks a
- * release holding them (verifyRelease, which reports a failed check instead).
+ * when `airlock reproduce` reads what they record (readRecordedBuild, where a file that does not parse as
+ * an envelope is an InputError instead), and when `airlock verify` checks a release holding them
+ * (verifyRelease, which reports a failed check instead).
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -101,7 +102,7 @@ test('property: readRecordedBuild of a signed envelope with a damaged statement 
   t.pass();
 });
 
-test('property: readRecordedBuild of a damaged envelope file fails only with a one-line VerificationError', async (t) => {
+test('property: readRecordedBuild of a damaged envelope file fails only with a one-line AirlockError (InputError when it is no envelope at all)', async (t) => {
   const file = path.join(await tempDir(t), `${ARTIFACT}${ENVELOPE_SUFFIX}`);
   await fc.assert(
     fc.asyncProperty(fc.array(textMutationArbitrary(), { minLength: 1, maxLength: 5 }), async (mutations) => {
