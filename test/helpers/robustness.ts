@@ -204,26 +204,34 @@ interface Slot {
   key: string | number;
 }
 
-function slots(value: Json, found: Slot[] = []): Slot[] {
+/**
+ * Mutations reach at most this deep. The hostile values include 2000-deep arrays; descending into them (and
+ * nesting one inside another) would overflow V8's stack in this helper, not in the code under test.
+ */
+const MAX_MUTATION_DEPTH = 64;
+
+function slots(value: Json, found: Slot[] = [], depth = 0): Slot[] {
+  if (depth >= MAX_MUTATION_DEPTH) return found;
   if (Array.isArray(value)) {
     value.forEach((item, index) => {
       found.push({ parent: value, key: index });
-      slots(item, found);
+      slots(item, found, depth + 1);
     });
   } else if (value !== null && typeof value === 'object') {
     for (const key of Object.keys(value)) {
       found.push({ parent: value, key });
-      slots(value[key]!, found);
+      slots(value[key]!, found, depth + 1);
     }
   }
   return found;
 }
 
-function containers(value: Json, found: Array<{ [key: string]: Json }> = []): Array<{ [key: string]: Json }> {
-  if (Array.isArray(value)) for (const item of value) containers(item, found);
+function containers(value: Json, found: Array<{ [key: string]: Json }> = [], depth = 0): Array<{ [key: string]: Json }> {
+  if (depth >= MAX_MUTATION_DEPTH) return found;
+  if (Array.isArray(value)) for (const item of value) containers(item, found, depth + 1);
   else if (value !== null && typeof value === 'object') {
     found.push(value);
-    for (const key of Object.keys(value)) containers(value[key]!, found);
+    for (const key of Object.keys(value)) containers(value[key]!, found, depth + 1);
   }
   return found;
 }

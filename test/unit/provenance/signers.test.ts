@@ -142,9 +142,9 @@ test('CommandSigner rejects failing, silent, garbage-printing and missing comman
   });
 
   const slow = await script('slow.mjs', `process.stderr.write('waiting for PIN'); setTimeout(() => {}, 30_000);`);
-  error = await t.throwsAsync(new CommandSigner(slow, undefined, { timeoutMs: 500 }).sign(DATA), {
+  error = await t.throwsAsync(new CommandSigner(slow, undefined, { timeoutMs: 3000 }).sign(DATA), {
     instanceOf: InputError,
-    message: /did not finish within 1 s$/,
+    message: /did not finish within 3 s$/,
   });
   t.is(error?.details, 'waiting for PIN');
 
