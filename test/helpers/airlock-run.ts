@@ -65,7 +65,14 @@ let toolchainsReady: Promise<void> | undefined;
 /** Imports the pinned test toolchains into the test store once (import is idempotent across processes). */
 export function ensureToolchains(): Promise<void> {
   toolchainsReady ??= (async () => {
+    // Every test file runs in a process of its own; importing both toolchains again in each (about 16 s of
+    // hashing) cost minutes of a CI run. A toolchain the shared test store already holds (imported and verified
+    // by the first file that needed it) is not imported again; the import itself is tested on private stores
+    // (toolchain.test.ts).
+    const listed = await runAirlock(['toolchain', 'list', '--json']);
+    const stored = new Set(listed.exitCode === 0 ? (JSON.parse(listed.stdout) as Array<{ version: string }>).map((record) => record.version) : []);
     for (const version of TEST_TOOLCHAINS) {
+      if (stored.has(version)) continue;
       const result = await runAirlock(['toolchain', 'import', await toolchainModuleZip(version)]);
       if (result.exitCode !== 0) throw new Error(`toolchain import of ${version} failed: ${result.stderr}`);
     }
