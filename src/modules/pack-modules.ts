@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import { createWriteStream } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -11,6 +10,8 @@ import { MODULE_SET_MANIFEST, MODULE_SET_SCHEMA, type ModuleSetEntry, type Modul
 import { unescapeModulePath } from './module-path.js';
 import { readGoModule } from './read-module.js';
 import { listFiles } from './list-files.js';
+import { onInterrupt } from '../cleanup.js';
+import { createScratchDir } from '../scratch-dir.js';
 
 export interface PackResult {
   file: string;
@@ -25,13 +26,27 @@ export interface PackResult {
  */
 export async function packModuleSet(moduleDir: string, outFile: string): Promise<PackResult> {
   const module = await readGoModule(moduleDir);
-  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pack-'));
-  const modcache = path.join(scratch, 'modcache');
+  const scratch = await createScratchDir('airlock-pack');
+  const modcache = path.join(scratch.path, 'modcache');
   // A module without dependencies downloads nothing, and go never creates the cache.
   await fs.mkdirp(modcache);
   const env = { GOMODCACHE: modcache, GOFLAGS: '-mod=readonly -modcacherw', GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
-  const go = async (args: string[], extraEnv: Record<string, string> = {}) =>
-    execa('go', args, { cwd: module.dir, env: { ...env, ...extraEnv }, reject: false, all: true });
+  // On an interrupt the go command is stopped before the scratch directory goes (tasks run newest first), or
+  // it could still be writing into the module cache while that is removed.
+  const running = new Set<ReturnType<typeof execa>>();
+  const stopGo = onInterrupt(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.allSettled([...running]);
+  });
+  const go = async (args: string[], extraEnv: Record<string, string> = {}) => {
+    const child = execa('go', args, { cwd: module.dir, env: { ...env, ...extraEnv }, reject: false, all: true });
+    running.add(child);
+    try {
+      return await child;
+    } finally {
+      running.delete(child);
+    }
+  };
   try {
     const version = await go(['env', 'GOVERSION']);
     if (version.exitCode !== 0) {
@@ -68,6 +83,7 @@ export async function packModuleSet(moduleDir: string, outFile: string): Promise
     const manifest: ModuleSetManifest = { schema: MODULE_SET_SCHEMA, module: module.goMod.module, goVersion: version.stdout.trim(), modules };
     const target = path.resolve(outFile);
     const partial = `${target}.${process.pid}.partial`;
+    const forgetPartial = onInterrupt(() => fs.remove(partial));
     try {
       await writeModuleSet(partial, manifest, modcache, files);
       await fs.rename(partial, target);
@@ -77,10 +93,13 @@ export async function packModuleSet(moduleDir: string, outFile: string): Promise
         hint: 'pass --out a file in a writable directory with room for the module set',
         cause: error,
       });
+    } finally {
+      forgetPartial();
     }
     return { file: target, manifest, bytes: (await fs.stat(target)).size };
   } finally {
-    await fs.remove(scratch);
+    stopGo();
+    await scratch.remove();
   }
 }
 

@@ -115,6 +115,26 @@ integration('SIGINT while building from a module set: the unpacked set is remove
   t.deepEqual(await managedVolumes(), [], 'no volume of the run is left');
 });
 
+integration('SIGINT during modules pack: the go command is stopped, and its scratch directory and partial set are removed', async (t) => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-test-tmpdir-'));
+  t.teardown(() => fs.remove(tmp));
+  const out = path.join(tmp, 'out');
+  await fs.mkdir(out);
+  const child = execa('node', [cliPath, 'modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', path.join(out, 'set.tar.gz')], {
+    reject: false,
+    env: { AIRLOCK_HOME: testHome, TMPDIR: tmp },
+  });
+  const started = Date.now();
+  while (!(await fs.readdir(tmp)).some((name) => name.startsWith('airlock-pack-')) && Date.now() - started < 20_000) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, result.stderr);
+  t.deepEqual(await fs.readdir(tmp), ['out'], 'no scratch directory is left in TMPDIR');
+  t.deepEqual(await fs.readdir(out), [], 'no set and no partial file');
+});
+
 integration('SIGINT while the source is prepared, before any container: exit 130 and nothing written', async (t) => {
   const { module, dist, before } = await preparedModule();
   const run = startBuild(module, /plan: 2 builds/);
