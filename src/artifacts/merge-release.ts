@@ -18,6 +18,7 @@ import { sha256File } from '../toolchain/read-tree.js';
 import { formatSha256Sums } from './checksums.js';
 import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from './merge-plan.js';
 import { CHECKSUMS_FILE, OutputStaging, realPathOf } from './output-directory.js';
+import { listReleaseTree } from './list-release-tree.js';
 
 export interface MergeRequest {
   /** The shards' output directories, as the user named them. */
@@ -39,19 +40,6 @@ export interface MergeOutcome {
 /** A SHA256SUMS is a few lines per binary; anything far larger is not one. */
 const MAX_CHECKSUMS_BYTES = 16 * 1024 * 1024;
 
-async function listRegularFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  const walk = async (relative: string): Promise<void> => {
-    for (const entry of await fs.readdir(path.join(dir, relative), { withFileTypes: true })) {
-      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) await walk(rel);
-      else if (entry.isFile()) files.push(rel);
-    }
-  };
-  await walk('');
-  return files.sort();
-}
-
 /** Reads what planMerge needs from one shard directory. */
 export async function readShardListing(dir: string): Promise<ShardListing> {
   const absolute = path.resolve(dir);
@@ -59,7 +47,7 @@ export async function readShardListing(dir: string): Promise<ShardListing> {
   if (!stat) throw new InputError(`the shard directory ${dir} does not exist`, { hint: 'pass the output directory of each `airlock build --shard I/N`' });
   if (!stat.isDirectory()) throw new InputError(`${dir} is not a directory`, { hint: 'pass the output directory of each `airlock build --shard I/N`' });
   const realPath = await fs.realpath(absolute);
-  const files = await listRegularFiles(realPath);
+  const files = await listReleaseTree(realPath, { regularOnly: true });
   const checksums: Record<string, string> = {};
   for (const file of files) {
     if (path.posix.basename(file) !== CHECKSUMS_FILE) continue;

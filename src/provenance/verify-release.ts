@@ -12,6 +12,7 @@ import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelope
 import { isJsonObject, jsonText } from './json-fields.js';
 import { verifyDetached } from './signers.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
+import { listReleaseTree } from '../artifacts/list-release-tree.js';
 
 /** A check that could not be made (a signature without --key) is neither passed nor failed. */
 export type CheckState = 'passed' | 'failed' | 'not-checked';
@@ -203,20 +204,6 @@ export function checksumsFileFor(file: string, sumsFiles: readonly string[]): st
   return sumsFiles.includes(CHECKSUMS_FILE) ? CHECKSUMS_FILE : 'any SHA256SUMS';
 }
 
-/** The release's files as "dir/name"; anything but a directory counts (a link is not followed). */
-async function listTree(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (relative: string): Promise<void> => {
-    for (const entry of await fs.readdir(path.join(dir, relative), { withFileTypes: true })) {
-      const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) await walk(rel);
-      else found.push(rel);
-    }
-  };
-  await walk('');
-  return found.sort();
-}
-
 const RELEASE_DIRECTORY_HINT = 'pass the release directory `airlock build` wrote (the one holding SHA256SUMS)';
 
 /** A missing path or a file is no release directory to verify: that is what was asked, not what was found. */
@@ -280,7 +267,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
   // Unreadable checksums already fail the release; naming every file as unlisted then would only bury that.
   if (!options.ignoreUnlisted && sumsFiles.length > 0 && groups.length === sumsFiles.length) {
     const expected = releaseFiles(groups);
-    for (const file of await listTree(dir)) {
+    for (const file of await listReleaseTree(dir)) {
       if (expected.has(file)) continue;
       const shown = oneLine(file);
       const check = fail('listed', `${shown} is in the release but not listed in ${checksumsFileFor(file, sumsFiles)}; airlock did not write it`);
