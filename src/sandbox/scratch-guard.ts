@@ -7,7 +7,8 @@ import type { ContainerEngine } from '../engine/engine.js';
  * (only on XFS with project quotas, which ordinary runners do not have), and a RAM-backed tmpfs, the one mount
  * with a size, counts against the memory limit. So the scratch lives in a per-worker volume on the engine's
  * disk, and the guard asks the engine how much each watched volume holds (one request for all of them, the
- * same numbers `docker system df -v` shows), about every two seconds while builds run. A volume over its
+ * same numbers `docker system df -v` shows), every five seconds while builds run (less often when measuring is
+ * slow, so it never costs the engine more than a tenth of its time). A volume over its
  * limit has its worker removed at once, which is the only thing that stops a build; the build then fails as
  * `disk-full`. Between two looks a build can write what it writes in that time; no single file can outgrow
  * the limit at all (RLIMIT_FSIZE, set from the same number, is the kernel's).
@@ -38,7 +39,7 @@ export function findOverruns(sizes: ReadonlyMap<string, number>, watches: Readon
 
 /** Pure: the pause before the next look; a slow engine (many large volumes to measure) is asked less often. */
 export function nextPollDelay(baseMs: number, lastRequestMs: number): number {
-  return Math.max(baseMs, Math.min(30_000, lastRequestMs * 4));
+  return Math.max(baseMs, Math.min(60_000, lastRequestMs * 10));
 }
 
 export class ScratchGuard {
@@ -48,7 +49,7 @@ export class ScratchGuard {
 
   constructor(
     private readonly engine: Pick<ContainerEngine, 'volumeSizes'>,
-    private readonly intervalMs = 2000,
+    private readonly intervalMs = 5000,
   ) {}
 
   /** Watches the volumes until the returned function is called; onOverrun is called at most once. */
