@@ -54,9 +54,13 @@ while IFS=$'\t' read -r name module version main tags; do
   [ -f "$stamps/$name@$version" ] && continue
   started=$SECONDS
   log "$name: fetching $module@$version"
-  dir=$(cd "$scratch" && "${fetch_env[@]}" go mod download -json "$module@$version" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
-  [ -n "$dir" ] && [ -f "$dir/go.mod" ] || die "$module@$version did not download"
+  # -json reports a failure in its "Error" field on stdout, so the whole answer goes to the log then.
+  if ! (cd "$scratch" && "${fetch_env[@]}" go mod download -json "$module@$version" >"$scratch/download.json"); then
+    cat "$scratch/download.json" >&2
+    die "$name: $module@$version did not download"
+  fi
+  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p' "$scratch/download.json")
+  [ -n "$dir" ] && [ -f "$dir/go.mod" ] || die "$name: $module@$version has no go.mod in the module cache"
 
   # Every module the program's build needs: inside an unpacked copy, `go mod download` fetches the zip of every
   # module go.mod requires (with module graph pruning, every module that provides a package to the build) and
@@ -64,7 +68,7 @@ while IFS=$'\t' read -r name module version main tags; do
   work="$scratch/$name"
   cp -R "$dir" "$work"
   chmod -R u+w "$work"
-  (cd "$work" && "${fetch_env[@]}" go mod download)
+  (cd "$work" && "${fetch_env[@]}" go mod download) || die "$name: downloading the modules its build needs failed"
 
   # Proof, offline, from an empty module cache and the cache's file proxy alone, as the tests use it: what
   # `airlock modules pack` runs, `go mod vendor`, and loading the main package's dependencies both ways.
