@@ -71,7 +71,8 @@ while IFS=$'\t' read -r name module version main tags; do
   (cd "$work" && "${fetch_env[@]}" go mod download) || die "$name: downloading the modules its build needs failed"
 
   # Proof, offline, from an empty module cache and the cache's file proxy alone, as the tests use it: what
-  # `airlock modules pack` runs, `go mod vendor`, and loading the main package's dependencies both ways.
+  # `airlock modules pack` runs (download, then every package of the module), `go mod vendor`, and the main
+  # package's dependencies with the program's tags, in module mode and from vendor/.
   proof_env=(env GOMODCACHE="$scratch/proof-modcache" GOPROXY="file://$modcache/cache/download" GOSUMDB=off
     GOFLAGS=-modcacherw GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0)
   tag_args=()
@@ -79,6 +80,7 @@ while IFS=$'\t' read -r name module version main tags; do
   (
     cd "$work"
     "${proof_env[@]}" go mod download
+    "${proof_env[@]}" go list -mod=mod -deps ./... >/dev/null
     "${proof_env[@]}" go list -mod=mod -deps "${tag_args[@]}" "$main" >/dev/null
     "${proof_env[@]}" go mod vendor
     "${proof_env[@]}" go list -mod=vendor -deps "${tag_args[@]}" "$main" >/dev/null
