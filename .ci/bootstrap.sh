@@ -56,6 +56,27 @@ fi
 
 # 1. Node dependencies and the compiled CLI.
 command -v node >/dev/null || die "node is not installed; install Node.js 20.19 or later and run this again"
+
+# 1b. The test corpus (test/corpus/corpus.json): real third-party Go programs and every module their builds
+#     need, fetched by the go command through the Go module proxy (checked against the Go checksum database)
+#     into a per-user cache like cosign's. It is mostly download and unpacking, so it runs in the background
+#     too; a warm cache (every program stamped complete) is left as it is. AIRLOCK_BOOTSTRAP_CORPUS=0 skips
+#     it (air-gapped machines: the corpus tests then skip, or fail under CI=true).
+corpus_log="$tools_cache/corpus/fetch.log"
+corpus_pid=""
+if [ "${AIRLOCK_BOOTSTRAP_CORPUS:-1}" = 0 ]; then
+  log "not fetching the test corpus (AIRLOCK_BOOTSTRAP_CORPUS=0)"
+elif ! command -v go >/dev/null; then
+  log "no go command: not fetching the test corpus"
+elif bash .ci/fetch-corpus.sh --check; then
+  log "the test corpus is cached in $tools_cache/corpus"
+else
+  mkdir -p "$tools_cache/corpus"
+  log "fetching the test corpus in the background; log in $corpus_log"
+  bash .ci/fetch-corpus.sh >"$corpus_log" 2>&1 &
+  corpus_pid=$!
+fi
+
 # curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip and unzip.
 missing=""
 for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip; do
@@ -150,5 +171,13 @@ if command -v go >/dev/null; then
   fi
 else
   log "no go command on this machine; import a toolchain with 'airlock toolchain import FILE'"
+fi
+# 5. The test corpus (started in step 1b).
+if [ -n "$corpus_pid" ]; then
+  if ! wait "$corpus_pid"; then
+    tail -n 30 "$corpus_log" >&2 || true
+    die "fetching the test corpus failed; see $corpus_log"
+  fi
+  log "the test corpus is cached in $tools_cache/corpus"
 fi
 log "ready"

@@ -1,0 +1,178 @@
+/**
+ * Real third-party programs (test/corpus/corpus.json), built by airlock with its default sandbox (no
+ * airlock.json) and compared byte for byte with a native `go build` of the same toolchain tree and flags:
+ * a large program from vendor/ and from a module set, a main package below the module root, embedded files and
+ * build tags. Everything is offline, from the corpus cache .ci/bootstrap.sh fills.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensureToolchains, runAirlock } from '../helpers/airlock-cli.js';
+import {
+  type CorpusProgram,
+  corpusBinaryName,
+  corpusEntry,
+  corpusIntegration,
+  corpusModuleSet,
+  corpusProgram,
+  nativeBuild,
+  raiseLimitsIfAsked,
+  storedGoroots,
+} from '../helpers/corpus-integration.js';
+
+/** The host's go command is this release too, so `go version -m` reads what it wrote. */
+const TOOLCHAIN = 'go1.26.8';
+const MiB = 1024 * 1024;
+
+// One native GOCACHE for the whole file: a build's bytes never depend on its cache, and this way the standard
+// library and golangci-lint's dependencies are compiled once on the native side (the module-mode build reuses
+// the vendor build's compiled packages: about 7 s instead of minutes).
+const nativeCache = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-corpus-gocache-'));
+test.after.always(async () => {
+  await execa('chmod', ['-R', 'u+w', nativeCache]);
+  await fs.remove(nativeCache);
+});
+
+async function seconds<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const value = await run();
+  return [value, (performance.now() - started) / 1000];
+}
+
+async function sha256(file: string): Promise<string> {
+  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+}
+
+let goroot: Promise<string> | undefined;
+/** The go1.26.8 tree in airlock's test store: the very toolchain the sandbox image is made of. */
+function storedGoroot(): Promise<string> {
+  goroot ??= (async () => {
+    await ensureToolchains();
+    const found = (await storedGoroots()).get(TOOLCHAIN);
+    if (found === undefined) throw new Error(`${TOOLCHAIN} is not in the test store`);
+    return found;
+  })();
+  return goroot;
+}
+
+/** `airlock build` of a corpus copy with airlock's defaults; asserts success and that SHA256SUMS checks. */
+async function airlockBuild(t: ExecutionContext, dir: string, program: CorpusProgram, targets: readonly string[], extra: string[] = []): Promise<string> {
+  if (await raiseLimitsIfAsked(dir)) t.log('AIRLOCK_CORPUS_RAISE_LIMITS=1: built with an airlock.json raising the sandbox limits, not the defaults');
+  const args = ['build', dir, '--go', TOOLCHAIN.replace(/^go/, ''), ...targets.flatMap((target) => ['--target', target]), ...extra];
+  if (program.tags.length > 0) args.push('--tags', program.tags.join(','));
+  const [result, took] = await seconds(() => runAirlock(args));
+  t.is(result.exitCode, 0, result.stderr);
+  t.log(`airlock build of ${program.name} for ${targets.join(', ')}: ${took.toFixed(1)} s`);
+  const dist = path.join(dir, 'dist');
+  const binaries = targets.map((target) => corpusBinaryName(program, target));
+  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', ...binaries.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
+  const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
+  t.deepEqual(check.stdout.trim().split('\n').sort(), binaries.map((file) => `${file}: OK`).sort());
+  return dist;
+}
+
+/** Builds the same targets natively and asserts each airlock binary is byte-for-byte the native one. */
+async function assertNativeEqual(t: ExecutionContext, dir: string, dist: string, program: CorpusProgram, targets: readonly string[], mode: 'vendor' | 'mod'): Promise<void> {
+  const native = path.join(path.dirname(dir), `native-${mode}`);
+  await fs.mkdirp(native);
+  for (const target of targets) {
+    const name = corpusBinaryName(program, target);
+    const out = path.join(native, name);
+    const took = await nativeBuild(dir, { goroot: await storedGoroot(), target, main: program.main, tags: program.tags, mode, gocache: nativeCache, out });
+    t.log(`native go build (${mode}) of ${program.name} for ${target}: ${took.toFixed(1)} s`);
+    t.is(await sha256(path.join(dist, name)), await sha256(out), `${name}: airlock and native go build differ`);
+  }
+}
+
+/** `go version -m` of a binary, as the go command reads its build information. */
+async function goVersionM(file: string): Promise<string> {
+  return (await execa('go', ['version', '-m', file], { env: { GOTOOLCHAIN: 'local' } })).stdout;
+}
+
+const golangciLint = corpusEntry('golangci-lint');
+
+corpusIntegration('golangci-lint, large, from vendor/ with the default sandbox: equals a native go build -mod=vendor byte for byte', ['golangci-lint'], async (t) => {
+  t.timeout(30 * 60 * 1000);
+  await storedGoroot();
+  const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: true });
+  t.true(await fs.pathExists(path.join(dir, 'vendor', 'modules.txt')));
+  const dist = await airlockBuild(t, dir, golangciLint, ['linux/amd64']);
+  const binary = path.join(dist, corpusBinaryName(golangciLint, 'linux/amd64'));
+  t.true((await fs.stat(binary)).size >= 50 * MiB, `${binary} is ${(await fs.stat(binary)).size} bytes`);
+  const info = await goVersionM(binary);
+  t.regex(info, /^\tpath\tgithub\.com\/golangci\/golangci-lint\/v2\/cmd\/golangci-lint$/m);
+  t.regex(info, /^\tmod\tgithub\.com\/golangci\/golangci-lint\/v2\t/m);
+  t.regex(info, /^\tbuild\t-trimpath=true$/m);
+  const version = await execa(binary, ['version'], { reject: false });
+  t.is(version.exitCode, 0, version.stderr);
+  t.regex(version.stdout + version.stderr, /golangci-lint has version .* built with go1\.26\.8/);
+  await assertNativeEqual(t, dir, dist, golangciLint, ['linux/amd64'], 'vendor');
+});
+
+corpusIntegration('golangci-lint from a module set, without vendor/: equals a native module-mode go build byte for byte', ['golangci-lint'], async (t) => {
+  t.timeout(30 * 60 * 1000);
+  await storedGoroot();
+  const [set, packed] = await seconds(() => corpusModuleSet(t, 'golangci-lint'));
+  t.log(`airlock modules pack of golangci-lint (offline, from the corpus cache): ${packed.toFixed(1)} s, ${((await fs.stat(set)).size / MiB).toFixed(0)} MiB`);
+  const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: false });
+  t.false(await fs.pathExists(path.join(dir, 'vendor')));
+  const dist = await airlockBuild(t, dir, golangciLint, ['linux/amd64'], ['--modules', set]);
+  const binary = path.join(dist, corpusBinaryName(golangciLint, 'linux/amd64'));
+  t.true((await fs.stat(binary)).size >= 50 * MiB);
+  // Built in module mode: every dependency in the build info carries its go.sum hash.
+  const deps = (await goVersionM(binary)).split('\n').filter((line) => line.startsWith('\tdep\t'));
+  t.true(deps.length >= 150, `${deps.length} dependencies in the build info`);
+  t.true(deps.every((line) => /\th1:[A-Za-z0-9+/]{43}=$/.test(line)), deps.find((line) => !/\th1:/.test(line)));
+  await assertNativeEqual(t, dir, dist, golangciLint, ['linux/amd64'], 'mod');
+});
+
+/** Each smaller program for its CI targets from vendor/, then what its shape needs checked on linux/amd64. */
+const SMALL_PROGRAMS: Array<{ name: string; title: string; check: (t: ExecutionContext, binary: string) => Promise<void> }> = [
+  {
+    name: 'dasel',
+    title: 'dasel, main package in cmd/dasel (found without --main)',
+    async check(t, binary) {
+      const query = await execa(binary, ['-r', 'json', '-w', 'plain', 'a.b'], { input: '{"a":{"b":"corpus"}}' });
+      t.is(query.stdout.trim(), 'corpus');
+    },
+  },
+  {
+    name: 'fzf',
+    title: 'fzf, files embedded with //go:embed shell/...',
+    async check(t, binary) {
+      // --bash prints shell/key-bindings.bash and shell/completion.bash, embedded in the binary.
+      const script = await execa(binary, ['--bash']);
+      const embedded = path.join(path.dirname(path.dirname(binary)), 'shell', 'key-bindings.bash');
+      t.true(script.stdout.includes((await fs.readFile(embedded, 'utf8')).trim().split('\n').slice(-3).join('\n')));
+    },
+  },
+  {
+    name: 'yq',
+    title: 'yq, with the build tags yq_nolua,yq_nohcl',
+    async check(t, binary) {
+      const query = await execa(binary, ['.a.b'], { input: 'a:\n  b: corpus\n' });
+      t.is(query.stdout.trim(), 'corpus');
+      const info = await goVersionM(binary);
+      t.regex(info, /^\tbuild\t-tags=yq_nolua,yq_nohcl$/m);
+      // The tags leave the Lua and HCL implementations, and their modules, out of the binary.
+      t.notRegex(info, /\tdep\tgithub\.com\/yuin\/gopher-lua\t/);
+      t.notRegex(info, /\tdep\tgithub\.com\/hashicorp\/hcl\/v2\t/);
+    },
+  },
+];
+
+for (const small of SMALL_PROGRAMS) {
+  const program = corpusEntry(small.name);
+  corpusIntegration(`${small.title}: ${program.ciTargets.join(' and ')} from vendor/ equal native go builds byte for byte`, [small.name], async (t) => {
+    t.timeout(20 * 60 * 1000);
+    await storedGoroot();
+    const { dir } = await corpusProgram(t, small.name, { vendor: true });
+    const dist = await airlockBuild(t, dir, program, program.ciTargets);
+    await small.check(t, path.join(dist, corpusBinaryName(program, 'linux/amd64')));
+    await assertNativeEqual(t, dir, dist, program, program.ciTargets, 'vendor');
+  });
+}
