@@ -7,6 +7,7 @@ import type { ExecutionContext } from 'ava';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { assertCleanFailure, copyModule, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock } from '../helpers/airlock-cli.js';
+import { corpusIntegration, corpusProgram } from '../helpers/corpus-integration.js';
 
 interface LimitCase {
   sandbox: Record<string, number>;
@@ -48,6 +49,28 @@ integration('a real build over sandbox.memoryMiB is killed and fails as out-of-m
   await buildUnderLimit(t, { sandbox: { memoryMiB: 256 }, reason: 'out-of-memory', message: /ran out of memory: the sandbox's limit is 256 MiB \(sandbox\.memoryMiB\)/ });
 });
 
+// The large corpus program writes its first 64 MiB of scratch within seconds and needs minutes in all, so the
+// scratch guard (which looks every 5 s) and the time limit stop it long before it could finish.
+corpusIntegration('a large real build writing more scratch than sandbox.scratchMiB is stopped by the guard as disk-full, naming the limit and its key', ['golangci-lint'], async (t) => {
+  const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: true });
+  await buildUnderLimit(t, {
+    module: dir,
+    sandbox: { scratchMiB: 64 },
+    reason: 'disk-full',
+    message: /was stopped: it wrote \d+ MiB of scratch \(build cache and work files\), more than the sandbox's limit of 64 MiB \(sandbox\.scratchMiB\); raise sandbox\.scratchMiB/,
+  });
+});
+
+corpusIntegration('a large real build running past sandbox.timeoutSeconds is killed as timeout, naming the limit and its key', ['golangci-lint'], async (t) => {
+  const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: true });
+  await buildUnderLimit(t, {
+    module: dir,
+    sandbox: { timeoutSeconds: 10 },
+    reason: 'timeout',
+    message: /timed out: it ran for the sandbox's limit of 10s \(sandbox\.timeoutSeconds\) and was killed; raise sandbox\.timeoutSeconds/,
+  });
+});
+
 integration('limits that are not positive whole numbers, or too small for anything to run, are refused before any container starts', async (t) => {
   const before = new Set(await managedContainers());
   const module = await copyModule('examples/hello');
@@ -55,7 +78,7 @@ integration('limits that are not positive whole numbers, or too small for anythi
     [{ pids: 4 }, /sandbox\.pids: too small: the smallest value accepted is 12/],
     [{ nofile: 8 }, /sandbox\.nofile: too small: the smallest value accepted is 12/],
     [{ scratchMiB: 10 }, /sandbox\.scratchMiB: too small: the smallest value accepted is 64/],
-    [{ scratchMiB: 1.5 }, /sandbox\.scratchMiB: must be a whole number/],
+    [{ scratchMiB: 100.5 }, /sandbox\.scratchMiB: must be a whole number/],
     [{ memoryMiB: -1 }, /sandbox\.memoryMiB: too small: the smallest value accepted is 256/],
     [{ timeoutSeconds: '60' }, /sandbox\.timeoutSeconds: must be a whole number/],
   ] as const) {
