@@ -106,7 +106,7 @@ integration('a build that hangs is killed at timeoutSeconds and fails with exit 
   const started = Date.now();
   const result = await airlock(['build', prep.module]);
   t.true(Date.now() - started < 120_000, 'the time limit ended the build');
-  assertCleanFailure(t, result, 3, new RegExp(`^airlock: error: go build of ${LABEL('linux/amd64')} timed out after 10s and was killed`));
+  assertCleanFailure(t, result, 3, new RegExp(`^airlock: error: go build of ${LABEL('linux/amd64')} timed out: it ran for the sandbox's limit of 10s \\(sandbox\\.timeoutSeconds\\) and was killed; raise sandbox\\.timeoutSeconds`));
   t.regex(result.stderr, /hostile-go: mode hang/, "the build's output is shown");
   await assertNothingLeft(t, prep, ['airlock.json']);
 });
@@ -115,7 +115,7 @@ integration('a build that eats memory is killed at memoryMiB and fails with exit
   const prep = await prepared();
   await setHostileMode(prep.module, 'memory', { sandbox: { memoryMiB: 256 } });
   const result = await airlock(['build', prep.module]);
-  assertCleanFailure(t, result, 3, new RegExp(`^airlock: error: go build of ${LABEL('linux/amd64')} ran out of memory \\(limit ${256 * 1024 * 1024} bytes\\) and was killed`));
+  assertCleanFailure(t, result, 3, new RegExp(`^airlock: error: go build of ${LABEL('linux/amd64')} ran out of memory: the sandbox's limit is 256 MiB \\(sandbox\\.memoryMiB\\) and the kernel killed it; raise sandbox\\.memoryMiB`));
   t.notRegex(result.stderr, /allocated \d+ MiB and was not killed/);
   await assertNothingLeft(t, prep, ['airlock.json']);
 });
@@ -155,13 +155,13 @@ integration('with two targets, one timing out: the other is still built, --repor
   await setHostileMode(prep.module, 'linux/amd64 hang\nlinux/arm64 ok', { sandbox: { timeoutSeconds: 10 } });
   const report = await reportFile();
   const result = await airlock(['build', prep.module, ...TWO_TARGETS, '--jobs', '1', '--report', report]);
-  assertCleanFailure(t, result, 3, new RegExp(`^airlock: error: go build of ${LABEL('linux/amd64')} timed out after 10s and was killed`));
+  assertCleanFailure(t, result, 3, new RegExp(`^airlock: error: go build of ${LABEL('linux/amd64')} timed out: it ran for the sandbox's limit of 10s \\(sandbox\\.timeoutSeconds\\) and was killed; raise sandbox\\.timeoutSeconds`));
   const written = await readReport(report);
   t.false(written.ok);
   t.is(written.exitCode, 3);
   const byTarget = Object.fromEntries(written.targets.map((target) => [target.target, target]));
   t.like(byTarget['linux/amd64'], { output: 'hostile_linux_amd64', state: 'failed', reason: 'timeout' });
-  t.regex(byTarget['linux/amd64']?.message ?? '', /timed out after 10s/);
+  t.regex(byTarget['linux/amd64']?.message ?? '', /timed out: it ran for the sandbox's limit of 10s \(sandbox\.timeoutSeconds\)/);
   t.like(byTarget['linux/arm64'], { output: 'hostile_linux_arm64', state: 'done' });
   t.regex(byTarget['linux/arm64']?.sha256 ?? '', /^[0-9a-f]{64}$/);
   await assertNothingLeft(t, prep, ['airlock.json']);

@@ -223,6 +223,7 @@ integration('doctor reports the engine, seccomp and the stored toolchains', asyn
   t.is(result.exitCode, 0, result.stdout + result.stderr);
   t.regex(result.stdout, /^ok\s+engine: (docker|podman) \S+ \(API [\d.]+\) on linux\/\w+/m);
   t.regex(result.stdout, /^ok\s+seccomp: supported/m);
+  t.regex(result.stdout, /^ok\s+scratch: each build's GOCACHE and work files are in a volume of its own on the engine's disk, held to 10240 MiB by default \(sandbox\.scratchMiB\): .*\(\d+ volumes measured in \d+ ms\)/m);
   t.regex(result.stdout, /^ok\s+toolchains: go1\.26\.8 linux\/amd64 \(pinned\), go1\.27\.3 linux\/amd64 \(pinned\)/m);
   const broken = await runAirlock(['doctor'], { env: { DOCKER_HOST: 'tcp://127.0.0.1:9', AIRLOCK_HOME: path.join(testHome, 'nonexistent') } });
   t.is(broken.exitCode, 5);
