@@ -54,7 +54,10 @@ export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
 
 const MIB = 1024 ** 2;
 
-/** The limits airlock.json may set, in its own units (see templates/airlock.schema.json for their bounds). */
+/**
+ * The limits airlock.json may set, in its own units (see templates/airlock.schema.json for their bounds). The
+ * config folder's SandboxLimits has the same fields: sandbox/ must not import config/, which sits above it.
+ */
 export interface SandboxLimitSettings {
   memoryMiB?: number;
   tmpfsMiB?: number;
