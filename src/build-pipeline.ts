@@ -27,6 +27,7 @@ import { LABEL_MANAGED, type SandboxPolicy, applySandboxLimits, defaultSandboxPo
 import { ResourceTracker } from './sandbox/resource-tracker.js';
 import { SandboxLimitError, SandboxWorker, type WorkerBuildRequest, type WorkerOpenRequest, runInFreshWorker } from './sandbox/worker.js';
 import { runScheduled } from './sandbox/job-scheduler.js';
+import { ScratchGuard } from './sandbox/scratch-guard.js';
 import { WorkerPool } from './sandbox/worker-pool.js';
 import type { FailureReason, JobState } from './report/events.js';
 import { digestSourceTree, listSourceTree } from './sandbox/source-tree.js';
@@ -254,9 +255,11 @@ export async function executeBuild(
   const imagesBuilt: string[] = [];
   let workers = 0;
   const openWorker = (version: string, name: string) => openWorkerRequest(engine, prepared, request, version, name, runId, sourceOptions);
+  // One guard for the run holds every worker's scratch to sandbox.scratchMiB (see scratch-guard.ts).
+  const guard = new ScratchGuard(engine);
   // With --check every build must start in a fresh container, so workers are not reused.
   const pool = new WorkerPool(
-    async (version: string) => SandboxWorker.open(engine, tracker, prepared.policy, await openWorker(version, `airlock-${runId}-w${workers++}`)),
+    async (version: string) => SandboxWorker.open(engine, tracker, prepared.policy, await openWorker(version, `airlock-${runId}-w${workers++}`), guard),
     { reuse: !request.check },
   );
   try {
@@ -293,7 +296,7 @@ export async function executeBuild(
           () => reporter.info(`waiting for another airlock process building the sandbox image ${prepare.image.tag}`),
         );
         if (ensured.built && !imagesBuilt.includes(ensured.tag)) imagesBuilt.push(ensured.tag);
-        const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress, release);
+        const artifact = await buildJob(engine, tracker, pool, openWorker, prepared, job, index, runId, staging, reporter, request, progress, release, guard);
         artifacts.push(artifact);
         progress('done', { sha256: artifact.sha256, size: artifact.size });
       } catch (error) {
@@ -465,6 +468,7 @@ async function openWorkerRequest(
   return {
     name,
     volume: name,
+    scratchVolume: `${name}-scratch`,
     image: image.tag,
     runId,
     toolchain: version,
@@ -500,6 +504,7 @@ async function buildJob(
   request: BuildRequest,
   progress: JobProgress,
   releaseSlot: () => void,
+  guard: ScratchGuard,
 ): Promise<BuiltArtifact> {
   const started = Date.now();
   const startedOn = new Date();
@@ -533,7 +538,7 @@ async function buildJob(
   if (request.check) {
     // The reproducibility check: the same job again in a fresh container must give the same bytes.
     const again = `${hostOutputPath}.check`;
-    await runInFreshWorker(engine, tracker, prepared.policy, await openWorker(job.toolchain, `airlock-${runId}-${index}-check`), { ...buildRequest, hostOutputPath: again, label: `${label} (check)` });
+    await runInFreshWorker(engine, tracker, prepared.policy, await openWorker(job.toolchain, `airlock-${runId}-${index}-check`), { ...buildRequest, hostOutputPath: again, label: `${label} (check)` }, guard);
     const second = await fs.readFile(again);
     await fs.remove(again);
     if (!second.equals(bytes)) {

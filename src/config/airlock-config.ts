@@ -9,8 +9,10 @@ export const CONFIG_FILE = 'airlock.json';
 export interface SandboxLimits {
   memoryMiB?: number;
   tmpfsMiB?: number;
+  scratchMiB?: number;
   cpus?: number;
   pids?: number;
+  nofile?: number;
   timeoutSeconds?: number;
   /** The largest binary a build may hand back, in MiB; it can only lower airlock's limit (1024 MiB). */
   maxOutputMiB?: number;

@@ -20,6 +20,15 @@ export function describeSchemaError(error: ErrorObject): string {
     const missing = (error.params as { missingProperty: string }).missingProperty;
     return `${field === '' ? '' : `${field}.`}${fieldName(missing)}: required field is missing`;
   }
+  if (error.keyword === 'type' && (error.params as { type?: string }).type === 'integer') {
+    return `${field === '' ? '(top level)' : field}: must be a whole number`;
+  }
+  if (error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum') {
+    // Say the floor in words a user acts on: the key and the smallest value accepted.
+    const { limit } = error.params as { limit: number };
+    const floor = error.keyword === 'minimum' ? `the smallest value accepted is ${limit}` : `it must be more than ${limit}`;
+    return `${field === '' ? '(top level)' : field}: too small: ${floor}`;
+  }
   return `${field === '' ? '(top level)' : field}: ${error.message ?? 'is invalid'}`;
 }
 

@@ -355,6 +355,17 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
+  async volumeSizes(): Promise<Map<string, number>> {
+    // GET /system/df: Docker and Podman's compatible API both report UsageData.Size per volume (-1: not measured).
+    const usage = (await engineCall('measure its volumes', () => this.docker.df())) as { Volumes?: Array<{ Name?: string; UsageData?: { Size?: number } | null }> | null };
+    const sizes = new Map<string, number>();
+    for (const volume of usage.Volumes ?? []) {
+      const size = volume.UsageData?.Size;
+      if (volume.Name !== undefined && typeof size === 'number' && size >= 0) sizes.set(volume.Name, size);
+    }
+    return sizes;
+  }
+
   async listVolumes(labels: Record<string, string>): Promise<string[]> {
     const result = await engineCall('list volumes', () => this.docker.listVolumes({ filters: labelFilters(labels) }));
     return (result.Volumes ?? []).map((volume) => volume.Name);

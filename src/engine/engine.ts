@@ -34,6 +34,11 @@ export interface ContainerEngine {
   removeContainer(containerId: string): Promise<void>;
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   listVolumes(labels: Record<string, string>): Promise<string[]>;
+  /**
+   * The bytes each local volume holds, as the engine measures them (its disk-usage report); volumes it could
+   * not measure are left out. Costs the engine a walk of its volumes: ask every few seconds, not per file.
+   */
+  volumeSizes(): Promise<Map<string, number>>;
   listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[] }>>;
   /** Removes an image; resolves false when the engine refuses because a container still uses it. */
   removeImage(id: string): Promise<boolean>;

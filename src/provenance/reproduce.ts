@@ -30,7 +30,7 @@ export interface RecordedBuild {
   moduleSource: string;
   modules: Array<{ path: string; version: string; sum?: string }>;
   seccomp: string;
-  limits: { memoryBytes?: number; pidsLimit?: number; tmpfsSizeBytes?: number; timeoutSeconds?: number };
+  limits: { memoryBytes?: number; pidsLimit?: number; tmpfsSizeBytes?: number; scratchBytes?: number; nofile?: number; timeoutSeconds?: number };
 }
 
 export interface ReproduceResult {
@@ -182,6 +182,8 @@ export async function readRecordedBuild(envelopeFile: string, publicKey: KeyObje
       ...(typeof policy.memoryBytes === 'number' ? { memoryBytes: policy.memoryBytes } : {}),
       ...(typeof policy.pidsLimit === 'number' ? { pidsLimit: policy.pidsLimit } : {}),
       ...(typeof policy.tmpfsSizeBytes === 'number' ? { tmpfsSizeBytes: policy.tmpfsSizeBytes } : {}),
+      ...(typeof policy.scratchBytes === 'number' ? { scratchBytes: policy.scratchBytes } : {}),
+      ...(typeof policy.nofile === 'number' ? { nofile: policy.nofile } : {}),
       ...(typeof policy.timeoutSeconds === 'number' ? { timeoutSeconds: policy.timeoutSeconds } : {}),
     },
   };

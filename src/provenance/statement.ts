@@ -136,7 +136,7 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
           cgo: false,
           moduleSource: input.modules.source,
           modulesVerifiedAgainstGoSum: input.modules.verified,
-          buildCache: input.buildCache ?? 'none: every build starts with an empty GOCACHE on a tmpfs',
+          buildCache: input.buildCache ?? 'none: every build starts with an empty GOCACHE in a scratch volume of its worker',
           sandbox: {
             image: input.sandbox.image,
             imageId: input.sandbox.imageId,

@@ -7,7 +7,17 @@ import { countOf } from './wording.js';
 export type JobState = 'queued' | 'preparing-image' | 'building' | 'verifying' | 'done' | 'failed' | 'skipped';
 
 /** Why a target failed, for the report and the CI system: more precise than the exit code. */
-export type FailureReason = 'build-failed' | 'timeout' | 'out-of-memory' | 'verification-failed' | 'engine' | 'interrupted' | 'skipped';
+export type FailureReason =
+  | 'build-failed'
+  | 'timeout'
+  | 'out-of-memory'
+  | 'disk-full'
+  | 'pids-limit'
+  | 'nofile-limit'
+  | 'verification-failed'
+  | 'engine'
+  | 'interrupted'
+  | 'skipped';
 
 export interface JobInfo {
   id: string;

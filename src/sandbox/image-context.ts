@@ -22,6 +22,8 @@ export function generatedContextFiles(spec: SandboxImageSpec): Array<ContextEntr
     { path: 'rootfs/etc/passwd', type: 'file', mode: 0o644, content: spec.passwd },
     { path: 'rootfs/etc/group', type: 'file', mode: 0o644, content: spec.group },
     { path: 'rootfs/tmp', type: 'directory', mode: 0o1777 },
+    // The scratch volume's mount point, root's; the build user's directories in it come with each worker.
+    { path: `rootfs${SandboxPaths.scratch}`, type: 'directory', mode: 0o755 },
     { path: 'rootfs/usr', type: 'directory', mode: 0o755 },
     { path: 'rootfs/usr/local', type: 'directory', mode: 0o755 },
     { path: 'work', type: 'directory', mode: 0o755 },

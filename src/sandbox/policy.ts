@@ -9,8 +9,14 @@ export interface SandboxPolicy {
   readOnlyRootFs: boolean;
   capDrop: string[];
   noNewPrivileges: boolean;
-  /** One tmpfs holds TMPDIR, HOME and GOCACHE; noexec because go build never runs what it builds. */
+  /** A small tmpfs holds TMPDIR and HOME; noexec because go build never runs what it builds. */
   tmpfsSizeBytes: number;
+  /**
+   * The most the go command may write into a build's scratch volume (GOCACHE and its work directory, on the
+   * engine's disk) and, with --cache, the most the persistent cache volume may hold; also the largest file any
+   * build process may write (RLIMIT_FSIZE). See scratch-guard.ts for how it is enforced.
+   */
+  scratchBytes: number;
   pidsLimit: number;
   memoryBytes: number;
   cpus: number;
@@ -35,6 +41,7 @@ export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
     capDrop: ['ALL'],
     noNewPrivileges: true,
     tmpfsSizeBytes: 1 * GIB,
+    scratchBytes: 10 * GIB,
     pidsLimit: 512,
     memoryBytes: 3 * GIB,
     cpus,
@@ -47,15 +54,25 @@ export function defaultSandboxPolicy(cpus: number): SandboxPolicy {
 
 const MIB = 1024 ** 2;
 
+/** The limits airlock.json may set, in its own units (see templates/airlock.schema.json for their bounds). */
+export interface SandboxLimitSettings {
+  memoryMiB?: number;
+  tmpfsMiB?: number;
+  scratchMiB?: number;
+  cpus?: number;
+  pids?: number;
+  nofile?: number;
+  timeoutSeconds?: number;
+}
+
 /** A policy with the limits a module's airlock.json sets; everything else stays fixed. */
-export function applySandboxLimits(
-  policy: SandboxPolicy,
-  limits: { memoryMiB?: number; tmpfsMiB?: number; cpus?: number; pids?: number; timeoutSeconds?: number },
-): SandboxPolicy {
+export function applySandboxLimits(policy: SandboxPolicy, limits: SandboxLimitSettings): SandboxPolicy {
   return {
     ...policy,
     ...(limits.memoryMiB !== undefined ? { memoryBytes: limits.memoryMiB * MIB } : {}),
     ...(limits.tmpfsMiB !== undefined ? { tmpfsSizeBytes: limits.tmpfsMiB * MIB } : {}),
+    ...(limits.scratchMiB !== undefined ? { scratchBytes: limits.scratchMiB * MIB } : {}),
+    ...(limits.nofile !== undefined ? { nofile: limits.nofile } : {}),
     ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
     ...(limits.pids !== undefined ? { pidsLimit: limits.pids } : {}),
     ...(limits.timeoutSeconds !== undefined ? { timeoutSeconds: limits.timeoutSeconds } : {}),
@@ -71,8 +88,14 @@ export const SandboxPaths = {
   moduleCache: '/work/gomodcache',
   /** Where a persistent build-cache volume is mounted when the build asks for one (--cache). */
   cache: '/cache',
+  /** Each worker's scratch volume, on the engine's disk: GOCACHE (without --cache) and the go command's work directory. */
+  scratch: '/scratch',
   tmp: '/tmp',
 } as const;
+
+/** The directories of the scratch volume the build user writes (the volume's root stays root's). */
+export const SCRATCH_GOCACHE = `${SandboxPaths.scratch}/gocache`;
+export const SCRATCH_TMP = `${SandboxPaths.scratch}/tmp`;
 
 export const LABEL_MANAGED = 'airlock.managed';
 export const LABEL_RUN = 'airlock.run';
@@ -86,7 +109,7 @@ export interface BuildCommandInput {
   vendored: boolean;
   /** The module's dependencies come from a module set, unpacked read-only at SandboxPaths.moduleCache. */
   moduleCache?: boolean;
-  /** GOCACHE lives in a persistent volume at SandboxPaths.cache instead of the container's tmpfs. */
+  /** GOCACHE lives in a persistent volume at SandboxPaths.cache instead of the worker's scratch volume. */
   persistentCache?: boolean;
   ldflags: string[];
   tags: string[];
@@ -106,7 +129,9 @@ export function goBuildEnvironment(input: BuildCommandInput): Record<string, str
     PATH: `${SandboxPaths.goroot}/bin`,
     HOME: `${SandboxPaths.tmp}/home`,
     TMPDIR: SandboxPaths.tmp,
-    GOCACHE: input.persistentCache ? SandboxPaths.cache : `${SandboxPaths.tmp}/gocache`,
+    // Gigabytes for a large program: on disk, in the scratch volume, never in the RAM-backed tmpfs.
+    GOCACHE: input.persistentCache ? SandboxPaths.cache : SCRATCH_GOCACHE,
+    GOTMPDIR: SCRATCH_TMP,
     GOPATH: `${SandboxPaths.tmp}/gopath`,
     GOENV: 'off',
     GOPROXY: 'off',
@@ -131,6 +156,8 @@ export interface WorkerContainerInput {
   runId: string;
   /** The work volume, at SandboxPaths.work: the source, then the outputs. */
   volume: string;
+  /** The scratch volume, at SandboxPaths.scratch: what the go command writes while it builds. */
+  scratchVolume: string;
   /** The toolchain version, for the label. */
   toolchain: string;
   /** The profile to send when the policy names one (see seccomp-choice.ts). */
@@ -151,6 +178,7 @@ export function workerContainerSpec(policy: SandboxPolicy, input: WorkerContaine
       name: input.name,
       image: input.image,
       volume: input.volume,
+      scratchVolume: input.scratchVolume,
       command: [`${SandboxPaths.goroot}/bin/gofmt`],
       env: { PATH: `${SandboxPaths.goroot}/bin` },
       labels: { [LABEL_MANAGED]: 'true', [LABEL_RUN]: input.runId, [LABEL_TOOLCHAIN]: input.toolchain },
@@ -183,6 +211,7 @@ export function sandboxContainerSpec(
     labels: Record<string, string>;
     seccomp?: SeccompSetting;
     cacheVolume?: string;
+    scratchVolume?: string;
   },
 ): ContainerSpec {
   if (policy.seccomp.kind !== 'engine-default' && input.seccomp === undefined) {
@@ -205,6 +234,7 @@ export function sandboxContainerSpec(
     tmpfs: [{ path: SandboxPaths.tmp, options: `rw,noexec,nosuid,nodev,size=${policy.tmpfsSizeBytes},mode=1777` }],
     volumes: [
       { name: input.volume, target: SandboxPaths.work, readOnly: false },
+      ...(input.scratchVolume ? [{ name: input.scratchVolume, target: SandboxPaths.scratch, readOnly: false }] : []),
       ...(input.cacheVolume ? [{ name: input.cacheVolume, target: SandboxPaths.cache, readOnly: false }] : []),
     ],
     pidsLimit: policy.pidsLimit,
@@ -213,6 +243,8 @@ export function sandboxContainerSpec(
     ulimits: [
       { name: 'nofile', soft: policy.nofile, hard: policy.nofile },
       { name: 'nproc', soft: policy.nproc, hard: policy.nproc },
+      // No file may outgrow the scratch limit, whatever the guard's polling would see (the kernel enforces it).
+      { name: 'fsize', soft: policy.scratchBytes, hard: policy.scratchBytes },
     ],
   };
 }

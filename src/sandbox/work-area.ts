@@ -1,6 +1,7 @@
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import tarStream, { type Pack } from 'tar-stream';
-import { SandboxPaths } from './policy.js';
+import { SCRATCH_GOCACHE, SCRATCH_TMP, SandboxPaths } from './policy.js';
 
 /**
  * The start of the tar put into the work volume before the build: the writable output directory, with the
@@ -18,4 +19,25 @@ export function outputDirectoryPack(owner: { uid: number; gid: number }): Pack {
     mtime: new Date(0),
   });
   return pack;
+}
+
+/**
+ * The build user's directories in a fresh scratch volume (its root stays root's): GOCACHE and the go command's
+ * work directory. Put in through the archive API so they exist alike on Docker, which would copy them from the
+ * image, and Podman, which does not always.
+ */
+export function scratchDirectoriesPack(owner: { uid: number; gid: number }): Readable {
+  const pack = tarStream.pack();
+  for (const directory of [SCRATCH_GOCACHE, SCRATCH_TMP]) {
+    pack.entry({
+      name: `${path.posix.relative(SandboxPaths.scratch, directory)}/`,
+      type: 'directory',
+      mode: 0o700,
+      uid: owner.uid,
+      gid: owner.gid,
+      mtime: new Date(0),
+    });
+  }
+  pack.finalize();
+  return pack as unknown as Readable;
 }

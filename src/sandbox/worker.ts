@@ -6,7 +6,9 @@ import { type BuildCommandInput, type SandboxPolicy, SandboxPaths, type WorkerCo
 import type { ResourceTracker } from './resource-tracker.js';
 import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
-import { outputDirectoryPack } from './work-area.js';
+import { type LimitDiagnosis, type SandboxLimit, diagnoseLimitFailure, scratchOverrunDiagnosis, timeoutDiagnosis } from './limit-failure.js';
+import type { ScratchGuard, ScratchOverrun } from './scratch-guard.js';
+import { outputDirectoryPack, scratchDirectoriesPack } from './work-area.js';
 import { type ReceivedOutput, receiveOutput } from './receive-output.js';
 
 export interface WorkerOpenRequest extends WorkerContainerInput {
@@ -23,14 +25,13 @@ export interface WorkerBuildRequest extends BuildCommandInput {
   label: string;
 }
 
-/** A build the sandbox killed for exceeding one of the policy's limits. */
+/** A build the sandbox stopped for exceeding one of the policy's limits. */
 export class SandboxLimitError extends BuildError {
-  constructor(
-    readonly limit: 'timeout' | 'out-of-memory',
-    message: string,
-    options: ConstructorParameters<typeof BuildError>[1],
-  ) {
-    super(message, options);
+  readonly limit: SandboxLimit;
+
+  constructor(diagnosis: LimitDiagnosis, details?: string) {
+    super(diagnosis.message, { hint: diagnosis.hint, ...(details ? { details } : {}) });
+    this.limit = diagnosis.limit;
   }
 }
 
@@ -47,6 +48,8 @@ export class SandboxLimitError extends BuildError {
 export class SandboxWorker {
   private broken = false;
   private closed = false;
+  /** Set when the scratch guard saw this worker's build write past sandbox.scratchMiB. */
+  private overrun: ScratchOverrun | undefined;
   /** Binaries still being copied out: closing waits for them. */
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -56,30 +59,39 @@ export class SandboxWorker {
     private readonly policy: SandboxPolicy,
     readonly name: string,
     private readonly volume: string,
+    private readonly scratchVolume: string,
+    private readonly cacheVolume: string | undefined,
     private readonly containerId: string,
     private readonly stdin: { release(): void },
+    private readonly guard: ScratchGuard | undefined,
   ) {}
 
-  /** Creates the volume and the container, puts the source in (one upload) and starts the container. */
-  static async open(engine: ContainerEngine, tracker: ResourceTracker, policy: SandboxPolicy, request: WorkerOpenRequest): Promise<SandboxWorker> {
+  /**
+   * Creates the volumes and the container, puts the source in (one upload) and starts the container. With a
+   * guard, every build's scratch (and the build cache volume, with --cache) is held to sandbox.scratchMiB.
+   */
+  static async open(engine: ContainerEngine, tracker: ResourceTracker, policy: SandboxPolicy, request: WorkerOpenRequest, guard?: ScratchGuard): Promise<SandboxWorker> {
     const spec = workerContainerSpec(policy, request);
-    await tracker.createVolume(request.volume, spec.labels);
     let containerId: string | undefined;
     let stdin: { release(): void } | undefined;
     try {
+      await tracker.createVolume(request.volume, spec.labels);
+      await tracker.createVolume(request.scratchVolume, spec.labels);
       containerId = await tracker.createContainer(spec);
       // One upload: the output directory's entry, then the source.
       await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions, outputDirectoryPack(policy)));
       if (request.moduleCacheArchive) await engine.putArchive(containerId, SandboxPaths.work, request.moduleCacheArchive());
+      await engine.putArchive(containerId, SandboxPaths.scratch, scratchDirectoriesPack(policy));
       // Attached before the start, so there is no moment when the worker could outlive airlock.
       stdin = await engine.holdStdin(containerId);
       await engine.start(containerId);
-      return new SandboxWorker(engine, tracker, policy, spec.name, request.volume, containerId, stdin);
+      return new SandboxWorker(engine, tracker, policy, spec.name, request.volume, request.scratchVolume, request.cacheVolume, containerId, stdin, guard);
     } catch (error) {
       stdin?.release();
       // A removal that fails leaves the resource tracked: the run's final clean-up retries and reports it.
       if (containerId !== undefined) await tracker.removeContainer(spec.name).catch(() => undefined);
       await tracker.removeVolume(request.volume).catch(() => undefined);
+      await tracker.removeVolume(request.scratchVolume).catch(() => undefined);
       throw error;
     }
   }
@@ -96,32 +108,38 @@ export class SandboxWorker {
     if (!this.usable) throw new Error(`sandbox worker ${this.name} is no longer usable`);
     const exec = buildExecRequest(this.policy, request);
     let result: ExecResult;
+    // Only removing the container stops a build: that is what the guard does when the scratch overruns.
+    const unwatch = this.guard?.watch([this.scratchVolume, ...(request.persistentCache && this.cacheVolume ? [this.cacheVolume] : [])], this.policy.scratchBytes, (overrun) => {
+      this.overrun = overrun;
+      this.broken = true;
+      void this.close();
+    });
     try {
       result = await this.engine.exec(this.containerId, exec, this.policy.timeoutSeconds * 1000);
     } catch (error) {
       this.broken = true;
+      if (this.overrun) throw this.scratchOverrunError(request.label);
       throw this.tracker.isClosed ? stoppedByCleanUp() : error;
+    } finally {
+      unwatch?.();
     }
     const logs = { stdout: result.stdout, stderr: result.stderr };
+    if (this.overrun) throw this.scratchOverrunError(request.label, logs.stderr);
     if (this.tracker.isClosed) {
       this.broken = true;
       throw stoppedByCleanUp();
     }
     if (result.timedOut) {
-      // Only removing the container stops the build.
       this.broken = true;
       await this.close();
-      throw new SandboxLimitError('timeout', `go build of ${request.label} timed out after ${this.policy.timeoutSeconds}s and was killed`, {
-        hint: 'raise the time limit if the build is legitimately slow',
-        details: logs.stderr,
-      });
+      throw new SandboxLimitError(timeoutDiagnosis(this.policy, request.label), logs.stderr);
     }
-    if (result.exitCode !== 0 && killedByMemoryLimit(result)) {
+    const limit = result.exitCode !== 0 ? diagnoseLimitFailure(result, this.policy, request.label) : undefined;
+    if (limit) {
+      // A worker that hit a limit may be in any state (a killed compiler's files, a full scratch): it goes.
       this.broken = true;
-      throw new SandboxLimitError('out-of-memory', `go build of ${request.label} ran out of memory (limit ${this.policy.memoryBytes} bytes) and was killed`, {
-        hint: 'raise the memory limit if the build legitimately needs more',
-        details: logs.stderr,
-      });
+      await this.close();
+      throw new SandboxLimitError(limit, logs.stderr);
     }
     if (result.exitCode !== 0) {
       if (!request.persistentCache) await this.emptyBuildCache(exec);
@@ -137,14 +155,18 @@ export class SandboxWorker {
     return { logs, output };
   }
 
-  /** Removes the container and its volume; safe to call twice. */
+  /** Removes the container and its volumes; safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.pending]);
     this.stdin.release();
     await this.tracker.removeContainer(this.name).catch(() => undefined);
-    await this.tracker.removeVolume(this.volume).catch(() => undefined);
+    await Promise.all([this.volume, this.scratchVolume].map((volume) => this.tracker.removeVolume(volume).catch(() => undefined)));
+  }
+
+  private scratchOverrunError(label: string, stderr?: string): SandboxLimitError {
+    return new SandboxLimitError(scratchOverrunDiagnosis(this.overrun!, label, this.cacheVolume), stderr);
   }
 
   /** The next build starts with an empty cache, as in a fresh container, and the tmpfs does not fill up. */
@@ -186,15 +208,6 @@ export class SandboxWorker {
   }
 }
 
-/**
- * In a sandbox with no capabilities, nothing but the kernel's OOM killer sends SIGKILL (airlock's own
- * timeout removes the container instead): the go command killed (exit 137), or reporting that a compiler
- * or linker it ran was.
- */
-export function killedByMemoryLimit(result: Pick<ExecResult, 'exitCode' | 'stderr'>): boolean {
-  return result.exitCode === 137 || /: signal: killed\s*$/m.test(result.stderr);
-}
-
 /** A build in a worker of its own, removed afterwards: for builds that must start in a fresh container. */
 export async function runInFreshWorker(
   engine: ContainerEngine,
@@ -202,8 +215,9 @@ export async function runInFreshWorker(
   policy: SandboxPolicy,
   open: WorkerOpenRequest,
   build: WorkerBuildRequest,
+  guard?: ScratchGuard,
 ): Promise<ContainerLogs> {
-  const worker = await SandboxWorker.open(engine, tracker, policy, open);
+  const worker = await SandboxWorker.open(engine, tracker, policy, open, guard);
   try {
     const { logs, output } = await worker.build(build);
     await output;

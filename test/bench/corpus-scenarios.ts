@@ -23,7 +23,6 @@ import {
   corpusModuleSet,
   corpusProgram,
   nativeBuild,
-  raiseLimitsIfAsked,
   requireCorpus,
   storedGoroots,
 } from '../helpers/corpus.js';
@@ -98,8 +97,6 @@ export async function corpusScenarios(options: { coldRuns: number; warmRuns: num
       vendor: { dir: vendored.dir, mode: 'vendor', extra: [] },
       mod: { dir: unvendored.dir, mode: 'mod', extra: ['--modules', path.join(scratch, 'modules.tar.gz')] },
     };
-    const raisedLimits = (await Promise.all([vendored.dir, unvendored.dir].map(raiseLimitsIfAsked))).every(Boolean);
-    if (raisedLimits) console.log('AIRLOCK_CORPUS_RAISE_LIMITS=1: airlock builds with an airlock.json raising the sandbox limits, not the defaults');
 
     const rows: ScenarioResult[] = [];
     const cold = async (kind: string, copy: Copy) => {
@@ -149,7 +146,6 @@ export async function corpusScenarios(options: { coldRuns: number; warmRuns: num
       leafFile: LEAF_FILE,
       coldRuns: options.coldRuns,
       warmRuns: options.warmRuns,
-      raisedLimits,
       modulePackSeconds: packSeconds,
       scenarios: rows,
     };

@@ -188,14 +188,3 @@ export async function nativeBuild(dir: string, options: NativeBuildOptions): Pro
   if (result.exitCode !== 0) throw new Error(`native go build of ${options.main} for ${options.target} (${options.mode}) failed: ${String(result.all)}`);
   return (performance.now() - started) / 1000;
 }
-
-/**
- * Temporary, until the default sandbox fits large programs: with AIRLOCK_CORPUS_RAISE_LIMITS=1 the copy gets
- * an airlock.json raising the sandbox's tmpfs and memory. Without it (the committed default) nothing is
- * written and the build uses airlock's defaults. Returns whether it raised them.
- */
-export async function raiseLimitsIfAsked(dir: string): Promise<boolean> {
-  if (process.env.AIRLOCK_CORPUS_RAISE_LIMITS !== '1') return false;
-  await fs.writeFile(path.join(dir, 'airlock.json'), `${JSON.stringify({ sandbox: { tmpfsMiB: 6144, memoryMiB: 10240 } })}\n`);
-  return true;
-}

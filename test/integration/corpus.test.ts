@@ -20,7 +20,6 @@ import {
   corpusModuleSet,
   corpusProgram,
   nativeBuild,
-  raiseLimitsIfAsked,
   storedGoroots,
 } from '../helpers/corpus-integration.js';
 
@@ -61,7 +60,6 @@ function storedGoroot(): Promise<string> {
 
 /** `airlock build` of a corpus copy with airlock's defaults; asserts success and that SHA256SUMS checks. */
 async function airlockBuild(t: ExecutionContext, dir: string, program: CorpusProgram, targets: readonly string[], extra: string[] = []): Promise<string> {
-  if (await raiseLimitsIfAsked(dir)) t.log('AIRLOCK_CORPUS_RAISE_LIMITS=1: built with an airlock.json raising the sandbox limits, not the defaults');
   const args = ['build', dir, '--go', TOOLCHAIN.replace(/^go/, ''), ...targets.flatMap((target) => ['--target', target]), ...extra];
   if (program.tags.length > 0) args.push('--tags', program.tags.join(','));
   const [result, took] = await seconds(() => runAirlock(args));

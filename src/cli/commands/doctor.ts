@@ -12,6 +12,7 @@ import { type ProbeResult, runProbesInSandbox } from '../../sandbox/run-probes.j
 import { ToolchainStore } from '../../toolchain/store.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
+import { defaultSandboxPolicy } from '../../sandbox/policy.js';
 import { createScratchDir } from '../../scratch-dir.js';
 
 interface Finding {
@@ -64,6 +65,45 @@ async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engin
   return { prepared, binary: path.join(out, 'dist', `probe_linux_${engineInfo.arch}`), cleanup: () => scratch.remove() };
 }
 
+/**
+ * The scratch limit is airlock's to enforce (no engine can size a plain volume): it needs the engine's report of
+ * volume sizes, which is asked here once, timed, as the guard asks it during builds.
+ */
+async function scratchFinding(engine: ContainerEngine, info: EngineInfo): Promise<Finding> {
+  const limitMiB = defaultSandboxPolicy(1).scratchBytes / 1024 ** 2;
+  let started = Date.now();
+  try {
+    let sizes: Map<string, number> | undefined;
+    // Docker measures for one caller at a time: a running build's guard may be asking at this moment.
+    for (let attempt = 1; sizes === undefined; attempt++) {
+      started = Date.now();
+      try {
+        sizes = await engine.volumeSizes();
+      } catch (error) {
+        if (attempt >= 5 || !/already running/.test((error as Error).message)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+    const took = Date.now() - started;
+    return {
+      ok: true,
+      subject: 'scratch',
+      text:
+        `each build's GOCACHE and work files are in a volume of its own on the engine's disk, held to ${limitMiB} MiB by default (sandbox.scratchMiB): ` +
+        `airlock asks ${info.kind} for its volume sizes every 5 s while builds run and removes a build that is over (${sizes.size} volumes measured in ${took} ms), ` +
+        'and no file may outgrow the limit (RLIMIT_FSIZE)',
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      subject: 'scratch',
+      text: `the engine does not report its volume sizes (${(error as Error).message}), so the scratch limit (sandbox.scratchMiB) cannot be enforced`,
+      hint: 'use an engine whose API answers GET /system/df (Docker 20.10 or later, Podman 4 or later)',
+      exitCode: ExitCode.engineUnavailable,
+    };
+  }
+}
+
 /** Builds the escape probes with airlock itself and runs them under the exact build policy. */
 async function runProbes(context: CommandContext, engine: ContainerEngine, info: EngineInfo, seccomp: string | undefined): Promise<ProbeResult[]> {
   const { prepared, binary, cleanup } = await buildProbe(context, info, engine, seccomp);
@@ -95,6 +135,7 @@ export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp
     engine = await connectEngine(context.env);
     info = await engine.info();
     findings.push(...engineFindings(info, engine.endpoint));
+    findings.push(await scratchFinding(engine, info));
   } catch (error) {
     if (!(error instanceof AirlockError)) throw error;
     findings.push({ ok: false, subject: 'engine', text: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode });

@@ -83,9 +83,13 @@ test('a bad element of a toolchains list is not reported as "toolchains: must be
 });
 
 test('sandbox limits out of range, of the wrong type or unknown are named with their path', (t) => {
-  t.is(problem(t, '{"sandbox": {"memoryMiB": 100}}'), `${LOCATION}: sandbox.memoryMiB: must be >= 256`);
-  t.is(problem(t, '{"sandbox": {"memoryMiB": 512.5}}'), `${LOCATION}: sandbox.memoryMiB: must be integer`);
-  t.is(problem(t, '{"sandbox": {"cpus": 0}}'), `${LOCATION}: sandbox.cpus: must be > 0`);
+  t.is(problem(t, '{"sandbox": {"memoryMiB": 100}}'), `${LOCATION}: sandbox.memoryMiB: too small: the smallest value accepted is 256`);
+  t.is(problem(t, '{"sandbox": {"memoryMiB": 512.5}}'), `${LOCATION}: sandbox.memoryMiB: must be a whole number`);
+  t.is(problem(t, '{"sandbox": {"cpus": 0}}'), `${LOCATION}: sandbox.cpus: too small: it must be more than 0`);
+  t.is(problem(t, '{"sandbox": {"pids": 4}}'), `${LOCATION}: sandbox.pids: too small: the smallest value accepted is 12`);
+  t.is(problem(t, '{"sandbox": {"nofile": 0}}'), `${LOCATION}: sandbox.nofile: too small: the smallest value accepted is 12`);
+  t.is(problem(t, '{"sandbox": {"scratchMiB": -5}}'), `${LOCATION}: sandbox.scratchMiB: too small: the smallest value accepted is 64`);
+  t.is(problem(t, '{"sandbox": {"scratchMiB": "10G"}}'), `${LOCATION}: sandbox.scratchMiB: must be a whole number`);
   t.is(problem(t, '{"sandbox": {"timeoutSeconds": 86401}}'), `${LOCATION}: sandbox.timeoutSeconds: must be <= 86400`);
   t.is(problem(t, '{"sandbox": {"memory": 4096}}'), `${LOCATION}: sandbox.memory: unknown field`);
   t.is(problem(t, '{"sandbox": "big"}'), `${LOCATION}: sandbox: must be object`);
@@ -168,7 +172,7 @@ test('schema errors name fields as dotted paths with [index], decoding ~1 and ~0
   t.deepEqual(problems({}), ['items: required field is missing']);
   t.deepEqual(problems({ items: [{ name: 'a' }, {}] }), ['items[1].name: required field is missing']);
   t.deepEqual(problems({ items: [{ name: 1 }] }), ['items[0].name: must be string']);
-  t.deepEqual(problems({ items: [], map: { 'a/b': 'x', 'c~d': 1.5 } }), ['map.a/b: must be integer', 'map.c~d: must be integer']);
+  t.deepEqual(problems({ items: [], map: { 'a/b': 'x', 'c~d': 1.5 } }), ['map.a/b: must be a whole number', 'map.c~d: must be a whole number']);
   t.deepEqual(problems({ items: [], nested: { deep: { x: 1 } } }), ['nested.deep.x: unknown field']);
   t.deepEqual(problems('x'), ['(top level): must be object']);
   t.true(validate({ items: [] }).ok);

@@ -10,6 +10,7 @@ const worker = (overrides: Partial<WorkerContainerInput> = {}): WorkerContainerI
   image: 'airlock-sandbox:go1.26.8-0123456789abcdef',
   runId: '0123abcd',
   volume: 'airlock-0123abcd-w0',
+  scratchVolume: 'airlock-0123abcd-w0-scratch',
   toolchain: 'go1.26.8',
   ...overrides,
 });
@@ -37,7 +38,7 @@ test('the container is locked down: read-only root, no capabilities, no privileg
   t.false(body.Tty);
 });
 
-test('the only writable places are a noexec tmpfs and the work volume', (t) => {
+test('the only writable places are a noexec tmpfs, the work volume and the scratch volume', (t) => {
   const body = toDockerCreateBody(spec(), 'docker');
   t.deepEqual(Object.keys(body.HostConfig.Tmpfs), ['/tmp']);
   const options = body.HostConfig.Tmpfs['/tmp']!.split(',');
@@ -45,7 +46,11 @@ test('the only writable places are a noexec tmpfs and the work volume', (t) => {
   t.true(options.includes('nosuid'));
   t.true(options.includes('nodev'));
   t.true(options.includes('size=1073741824'));
-  t.deepEqual(body.HostConfig.Mounts, [{ Type: 'volume', Source: 'airlock-0123abcd-w0', Target: '/work', ReadOnly: false }]);
+  // The scratch volume is on the engine's disk; Docker's API cannot mount a volume noexec (see README).
+  t.deepEqual(body.HostConfig.Mounts, [
+    { Type: 'volume', Source: 'airlock-0123abcd-w0', Target: '/work', ReadOnly: false },
+    { Type: 'volume', Source: 'airlock-0123abcd-w0-scratch', Target: '/scratch', ReadOnly: false },
+  ]);
 });
 
 test('memory swap equals memory, so there is no swap beyond the limit', (t) => {
@@ -63,6 +68,7 @@ test('limits reach the engine', (t) => {
   t.deepEqual(body.HostConfig.Ulimits, [
     { Name: 'nofile', Soft: 4096, Hard: 4096 },
     { Name: 'nproc', Soft: 16384, Hard: 16384 },
+    { Name: 'fsize', Soft: 10 * 1024 ** 3, Hard: 10 * 1024 ** 3 },
   ]);
 });
 
@@ -91,6 +97,7 @@ test('with --cache the worker mounts the persistent cache volume at /cache', (t)
   const body = toDockerCreateBody(spec({ cacheVolume: 'airlock-gocache-0123' }), 'docker');
   t.deepEqual(body.HostConfig.Mounts, [
     { Type: 'volume', Source: 'airlock-0123abcd-w0', Target: '/work', ReadOnly: false },
+    { Type: 'volume', Source: 'airlock-0123abcd-w0-scratch', Target: '/scratch', ReadOnly: false },
     { Type: 'volume', Source: 'airlock-gocache-0123', Target: '/cache', ReadOnly: false },
   ]);
 });

@@ -130,8 +130,9 @@ test('the run report keeps the last state of every target (golden)', (t) => {
 });
 
 test('a failed target is reported as what killed it', (t) => {
-  t.is(failureReason(new SandboxLimitError('timeout', 'timed out', {})), 'timeout');
-  t.is(failureReason(new SandboxLimitError('out-of-memory', 'oom', {})), 'out-of-memory');
+  for (const limit of ['timeout', 'out-of-memory', 'disk-full', 'pids-limit', 'nofile-limit'] as const) {
+    t.is(failureReason(new SandboxLimitError({ limit, message: `stopped by ${limit}`, hint: 'raise it' })), limit);
+  }
   t.is(failureReason(new BuildError('compile error')), 'build-failed');
   t.is(failureReason(new VerificationError('not static')), 'verification-failed');
   t.is(failureReason(new EngineError('gone')), 'engine');

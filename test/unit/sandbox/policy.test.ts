@@ -32,6 +32,7 @@ const container = (overrides: Partial<WorkerContainerInput> = {}): WorkerContain
   image: 'airlock-sandbox:go1.26.8-0123456789abcdef',
   runId: 'run1',
   volume: 'airlock-run1-w0',
+  scratchVolume: 'airlock-run1-w0-scratch',
   toolchain: 'go1.26.8',
   ...overrides,
 });
@@ -46,6 +47,7 @@ test('the default policy: unprivileged, offline, read-only, capped', (t) => {
     capDrop: ['ALL'],
     noNewPrivileges: true,
     tmpfsSizeBytes: GIB,
+    scratchBytes: 10 * GIB,
     pidsLimit: 512,
     memoryBytes: 3 * GIB,
     cpus: 4,
@@ -93,7 +95,8 @@ test('the build environment pins the toolchain, turns off the network and cgo, a
     PATH: '/usr/local/go/bin',
     HOME: '/tmp/home',
     TMPDIR: '/tmp',
-    GOCACHE: '/tmp/gocache',
+    GOCACHE: '/scratch/gocache',
+    GOTMPDIR: '/scratch/tmp',
     GOPATH: '/tmp/gopath',
     GOENV: 'off',
     GOPROXY: 'off',
@@ -111,9 +114,13 @@ test('GOFLAGS=-mod=vendor is set exactly when the module is vendored', (t) => {
   t.is(goBuildEnvironment(command({ vendored: false })).GOFLAGS, undefined);
 });
 
-test('every path the build writes is under the tmpfs or the work volume', (t) => {
+test('every path the build writes is under the tmpfs, the scratch volume or the work volume', (t) => {
   const env = goBuildEnvironment(command());
-  for (const key of ['HOME', 'TMPDIR', 'GOCACHE', 'GOPATH'] as const) t.true(env[key]!.startsWith(SandboxPaths.tmp), key);
+  for (const key of ['HOME', 'TMPDIR', 'GOPATH'] as const) t.true(env[key]!.startsWith(SandboxPaths.tmp), key);
+  // The gigabytes (build cache, the go command's work directory) go to the disk-backed scratch volume.
+  for (const key of ['GOCACHE', 'GOTMPDIR'] as const) t.true(env[key]!.startsWith(`${SandboxPaths.scratch}/`), key);
+  t.is(goBuildEnvironment(command({ persistentCache: true })).GOCACHE, SandboxPaths.cache, 'with --cache, the cache volume');
+  t.is(goBuildEnvironment(command({ persistentCache: true })).GOTMPDIR, `${SandboxPaths.scratch}/tmp`);
   const args = goBuildArguments(command());
   t.true(args[args.indexOf('-o') + 1]!.startsWith(`${SandboxPaths.output}/`));
   t.true(SandboxPaths.output.startsWith(`${SandboxPaths.work}/`));
@@ -147,13 +154,17 @@ test('workerContainerSpec carries the policy into the container', (t) => {
   t.true(spec.noNewPrivileges);
   t.is(spec.seccomp, undefined, 'the engine default seccomp profile');
   t.deepEqual(spec.tmpfs, [{ path: '/tmp', options: 'rw,noexec,nosuid,nodev,size=1073741824,mode=1777' }]);
-  t.deepEqual(spec.volumes, [{ name: 'airlock-run1-w0', target: '/work', readOnly: false }]);
+  t.deepEqual(spec.volumes, [
+    { name: 'airlock-run1-w0', target: '/work', readOnly: false },
+    { name: 'airlock-run1-w0-scratch', target: '/scratch', readOnly: false },
+  ]);
   t.is(spec.pidsLimit, 512);
   t.is(spec.memoryBytes, 3 * GIB);
   t.is(spec.nanoCpus, 2_500_000_000);
   t.deepEqual(spec.ulimits, [
     { name: 'nofile', soft: 4096, hard: 4096 },
     { name: 'nproc', soft: 16384, hard: 16384 },
+    { name: 'fsize', soft: 10 * GIB, hard: 10 * GIB },
   ]);
   t.deepEqual(spec.labels, {
     [LABEL_MANAGED]: 'true',
@@ -164,13 +175,14 @@ test('workerContainerSpec carries the policy into the container', (t) => {
 });
 
 test('workerContainerSpec follows a changed policy rather than fixed numbers', (t) => {
-  const policy = { ...defaultSandboxPolicy(1), uid: 1000, gid: 1001, tmpfsSizeBytes: 512, nofile: 64, nproc: 128, memoryBytes: 1024 };
+  const policy = { ...defaultSandboxPolicy(1), uid: 1000, gid: 1001, tmpfsSizeBytes: 512, nofile: 64, nproc: 128, memoryBytes: 1024, scratchBytes: 4096 };
   const spec = workerContainerSpec(policy, container());
   t.is(spec.user, '1000:1001');
   t.is(spec.tmpfs[0]?.options, 'rw,noexec,nosuid,nodev,size=512,mode=1777');
   t.deepEqual(spec.ulimits, [
     { name: 'nofile', soft: 64, hard: 64 },
     { name: 'nproc', soft: 128, hard: 128 },
+    { name: 'fsize', soft: 4096, hard: 4096 },
   ]);
   t.is(spec.memoryBytes, 1024);
   t.is(spec.nanoCpus, 1_000_000_000);
@@ -211,6 +223,8 @@ test('applySandboxLimits changes only the fields it is given', (t) => {
   t.deepEqual(applySandboxLimits(policy, { cpus: 2 }), { ...before, cpus: 2 });
   t.deepEqual(applySandboxLimits(policy, { pids: 1024 }), { ...before, pidsLimit: 1024 });
   t.deepEqual(applySandboxLimits(policy, { timeoutSeconds: 3600 }), { ...before, timeoutSeconds: 3600 });
+  t.deepEqual(applySandboxLimits(policy, { scratchMiB: 20480 }), { ...before, scratchBytes: 20 * GIB });
+  t.deepEqual(applySandboxLimits(policy, { nofile: 65536 }), { ...before, nofile: 65536 });
   t.deepEqual(policy, before, 'the policy passed in is not modified');
 });
 
@@ -241,4 +255,7 @@ test('the applied limits reach the container spec', (t) => {
   t.is(spec.tmpfs[0]?.options, `rw,noexec,nosuid,nodev,size=${256 * MIB},mode=1777`);
   t.is(spec.nanoCpus, 500_000_000);
   t.is(spec.pidsLimit, 100);
+  const scratch = workerContainerSpec(applySandboxLimits(defaultSandboxPolicy(4), { scratchMiB: 2048, nofile: 999 }), container());
+  t.deepEqual(scratch.ulimits.find((limit) => limit.name === 'fsize'), { name: 'fsize', soft: 2 * GIB, hard: 2 * GIB }, 'no file may outgrow the scratch limit');
+  t.deepEqual(scratch.ulimits.find((limit) => limit.name === 'nofile'), { name: 'nofile', soft: 999, hard: 999 });
 });

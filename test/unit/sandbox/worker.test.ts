@@ -11,9 +11,12 @@ import test, { type ExecutionContext } from 'ava';
 
 import type { ContainerEngine, ExecRequest, ExecResult } from '../../../src/engine/engine.js';
 import { BuildError, EngineError, ExitCode, InterruptedError, VerificationError } from '../../../src/errors.js';
-import { defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
+import { applySandboxLimits, defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
+import { ScratchGuard } from '../../../src/sandbox/scratch-guard.js';
+import { packageRoot } from '../../../src/package-root.js';
 import { ResourceTracker } from '../../../src/sandbox/resource-tracker.js';
-import { SandboxLimitError, SandboxWorker, killedByMemoryLimit, runInFreshWorker } from '../../../src/sandbox/worker.js';
+import { SandboxLimitError, SandboxWorker, runInFreshWorker } from '../../../src/sandbox/worker.js';
+import { killedByMemoryLimit } from '../../../src/sandbox/limit-failure.js';
 import { type TarEntryInput, makeTar } from '../../helpers/archives.js';
 import { tempDir } from '../../helpers/host-tools.js';
 
@@ -22,6 +25,10 @@ const LABEL = '. for linux/amd64 with go1.26.8';
 
 interface Script {
   exec?: Partial<ExecResult>;
+  /** The build runs until its container is removed, then the engine reports the container gone. */
+  execUntilRemoved?: boolean;
+  /** What the engine's disk-usage report says each volume holds. */
+  volumeSizes?: Record<string, number>;
   execError?: Error;
   archive?: TarEntryInput[];
   archiveError?: Error;
@@ -67,6 +74,10 @@ function scriptedEngine(script: Script) {
       execs.push(request);
       if (script.execError) throw script.execError;
       if (request.command[1] === 'clean') return { exitCode: 0, timedOut: false, stdout: '', stderr: '' };
+      if (script.execUntilRemoved) {
+        while (live.containers.has(_id)) await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new EngineError(`the container engine failed to report on a build in the sandbox: No such container: ${_id}`);
+      }
       return { exitCode: 0, timedOut: false, stdout: '', stderr: 'what go printed\n', ...script.exec };
     },
     getArchive: async (_id, containerPath) => {
@@ -74,6 +85,7 @@ function scriptedEngine(script: Script) {
       if (script.archiveError) throw script.archiveError;
       return Readable.from([await makeTar(script.archive ?? [])]);
     },
+    volumeSizes: async () => new Map(Object.entries(script.volumeSizes ?? {})),
     removeContainer: async (id) => {
       calls.push(`removeContainer ${id}`);
       live.containers.delete(id);
@@ -94,6 +106,7 @@ async function build(t: ExecutionContext, script: Script) {
   const open = {
     name: 'airlock-test-w0',
     volume: 'airlock-test-w0',
+    scratchVolume: 'airlock-test-w0-scratch',
     image: 'airlock-sandbox:test',
     runId: 'test',
     toolchain: 'go1.26.8',
@@ -173,7 +186,8 @@ test('a build killed at the time limit is a SandboxLimitError "timeout"; nothing
   t.is(error?.limit, 'timeout');
   t.true(error instanceof BuildError);
   t.is(error?.exitCode, ExitCode.buildFailed);
-  t.regex(error?.message ?? '', /^go build of \. for linux\/amd64 with go1\.26\.8 timed out after 900s and was killed$/);
+  t.is(error?.message, 'go build of . for linux/amd64 with go1.26.8 timed out: it ran for the sandbox\'s limit of 900s (sandbox.timeoutSeconds) and was killed');
+  t.regex(error?.hint ?? '', /raise sandbox\.timeoutSeconds/);
   t.is(error?.details, 'what go printed\n');
   t.false(result.calls.some((call) => call.startsWith('getArchive')));
   await assertCleanedUp(t, result);
@@ -183,7 +197,7 @@ test('a build killed at the memory limit is a SandboxLimitError "out-of-memory"'
   const result = await build(t, { exec: { exitCode: 137 } });
   const error = await t.throwsAsync(result.run, { instanceOf: SandboxLimitError });
   t.is(error?.limit, 'out-of-memory');
-  t.regex(error?.message ?? '', /ran out of memory \(limit 3221225472 bytes\) and was killed$/);
+  t.regex(error?.message ?? '', /ran out of memory: the sandbox's limit is 3072 MiB \(sandbox\.memoryMiB\)/);
   await assertCleanedUp(t, result);
 });
 
@@ -219,6 +233,7 @@ test('a worker takes several builds in one container: one create, one upload, on
   t.deepEqual(calls.filter((call) => /^(createContainer|putArchive|holdStdin|start|exec)/.test(call)), [
     'createContainer airlock-test-w0',
     'putArchive /work',
+    'putArchive /scratch',
     'holdStdin',
     'start',
     'exec build -trimpath',
@@ -277,4 +292,32 @@ test('a build ended by the run\'s clean-up (an interrupt removed its container) 
   t.is(error?.message, 'the run is being cleaned up; the build was stopped');
   t.is(error?.exitCode, ExitCode.interrupted);
   t.false(worker.usable);
+});
+
+test('a build whose scratch grows past sandbox.scratchMiB is stopped by the guard: disk-full, named, and nothing is left', async (t) => {
+  const result = await build(t, { archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
+  await result.run;
+  const { engine, live } = scriptedEngine({ execUntilRemoved: true, volumeSizes: { 'airlock-test-w0-scratch': 300 * 1024 ** 2, 'airlock-test-w0': 5 * 1024 ** 3 } });
+  const tracker = new ResourceTracker(engine);
+  const policy = applySandboxLimits(defaultSandboxPolicy(1), { scratchMiB: 256 });
+  const worker = await SandboxWorker.open(engine, tracker, policy, result.open, new ScratchGuard(engine, 10));
+  const error = await t.throwsAsync(worker.build(result.request), { instanceOf: SandboxLimitError });
+  t.is(error?.limit, 'disk-full');
+  t.is(error?.message, `go build of ${LABEL} was stopped: it wrote 300 MiB of scratch (build cache and work files), more than the sandbox's limit of 256 MiB (sandbox.scratchMiB)`);
+  t.regex(error?.hint ?? '', /raise sandbox\.scratchMiB/);
+  t.false(worker.usable);
+  await worker.close();
+  t.deepEqual([...live.containers], []);
+  t.deepEqual([...live.volumes], [], 'the work and the scratch volume are removed');
+  t.deepEqual(await tracker.removeAll(), []);
+});
+
+test('real go output of a build that hit the pids limit fails as pids-limit, and the worker is replaced', async (t) => {
+  const stderr = fs.readFile(path.join(packageRoot(), 'test', 'fixtures', 'limit-failures', 'pids-limit.go1.26.8.stderr'), 'utf8');
+  const result = await build(t, { exec: { exitCode: 1, stderr: await stderr } });
+  const error = await t.throwsAsync(result.run, { instanceOf: SandboxLimitError });
+  t.is(error?.limit, 'pids-limit');
+  t.regex(error?.message ?? '', /limit of 512 processes and threads \(sandbox\.pids\)/);
+  t.false(result.calls.includes('exec clean -cache'), 'a worker that hit a limit is removed, not cleaned for reuse');
+  await assertCleanedUp(t, result);
 });
