@@ -50,11 +50,15 @@ interface Copy {
 async function nativeBuilds(copy: Copy, goroot: string, targets: readonly string[], out: string, cacheFor: (target: string) => string): Promise<void> {
   await fs.mkdirp(out);
   const limit = pLimit(JOBS);
-  await Promise.all(
+  // Every build is let finish before a failure is reported, so that none is still writing when the scratch
+  // directory is removed.
+  const settled = await Promise.allSettled(
     targets.map((target) =>
       limit(() => nativeBuild(copy.dir, { goroot, target, main: program.main, tags: program.tags, mode: copy.mode, gocache: cacheFor(target), out: path.join(out, corpusBinaryName(program, target)) })),
     ),
   );
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function airlockBuild(copy: Copy, targets: readonly string[], out: string, extra: string[] = []): Promise<void> {
@@ -148,7 +152,8 @@ export async function corpusScenarios(options: { coldRuns: number; warmRuns: num
   } finally {
     for (const dir of removals) {
       await execa('chmod', ['-R', 'u+w', dir], { reject: false });
-      await fs.remove(dir);
+      // A failure to clean up is reported but never hides the error that got us here.
+      await fs.remove(dir).catch((error: unknown) => console.error(`could not remove ${dir}: ${String(error)}`));
     }
   }
 }
