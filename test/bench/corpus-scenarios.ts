@@ -112,12 +112,16 @@ export async function corpusScenarios(options: { coldRuns: number; warmRuns: num
       }
       rows.push(scenarioResult(kind, samples));
     };
-    await cold('cold-vendor', copies.vendor);
-    await cold('cold-modset', copies.mod);
+    if (options.coldRuns > 0) {
+      await cold('cold-vendor', copies.vendor);
+      await cold('cold-modset', copies.mod);
+    }
 
     // Warm caches for the vendored copy: native, the cold run's GOCACHE of each target (already holding this
-    // very build); airlock, a first --cache run, not measured.
+    // very build), or a first native build when the cold scenarios were left out; airlock, a first --cache
+    // run, not measured.
     const warmCache = (target: string) => path.join(scratch, `gocache-cold-vendor-0-${target.replace('/', '-')}`);
+    if (options.coldRuns === 0) await nativeBuilds(copies.vendor, goroot, WARM_TARGETS, path.join(scratch, 'warmup-native'), warmCache);
     await airlockBuild(copies.vendor, WARM_TARGETS, path.join(scratch, 'warmup-airlock'), ['--cache']);
     const warm = async (kind: string, change: (run: number) => Promise<void>) => {
       const samples = { native: [] as number[], airlock: [] as number[] };

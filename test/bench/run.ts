@@ -9,7 +9,7 @@
  *
  * Results are printed and written to test/bench/results/<time>-<commit>.json to compare versions.
  *   npm run bench [-- --runs N] [-- --only cli|corpus]
- * --runs N: runs of the cli scenarios and of the corpus's cold ones (default 1); the corpus's no-op and
+ * --warm-only: leave out the corpus's cold scenarios. --runs N: runs of the cli scenarios and of the corpus's cold ones (default 1); the corpus's no-op and
  * incremental scenarios, which take seconds, run max(N, 3) times.
  */
 import { execa } from 'execa';
@@ -33,12 +33,14 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a whole n
 const only = flag('--only');
 if (only !== undefined && !(SUITES as readonly string[]).includes(only)) throw new Error(`--only takes one of ${SUITES.join(', ')}, not ${only}`);
 const suites: readonly Suite[] = only === undefined ? SUITES : [only as Suite];
+// --warm-only: the corpus's no-op and incremental scenarios without its cold ones (minutes each on 2 cores).
+const warmOnly = process.argv.includes('--warm-only');
 
 async function main(): Promise<void> {
   await ensureToolchains();
   const results: Record<string, unknown> = {};
   if (suites.includes('cli')) Object.assign(results, await cliScenarios(runs));
-  if (suites.includes('corpus')) results.corpus = await corpusScenarios({ coldRuns: runs, warmRuns: Math.max(runs, 3) });
+  if (suites.includes('corpus')) results.corpus = await corpusScenarios({ coldRuns: warmOnly ? 0 : runs, warmRuns: Math.max(runs, 3) });
   const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, reject: false })).stdout || 'unknown';
   const resultsDir = path.join(repoRoot, 'test', 'bench', 'results');
   await fs.mkdirp(resultsDir);
