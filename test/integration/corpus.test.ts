@@ -104,8 +104,10 @@ const golangciLint = corpusEntry('golangci-lint');
 // (cold, minutes) and the module-set build compiles nothing again (the go command's action IDs do not depend
 // on -mod), which keeps a CI run within its time. The bytes never depend on the cache; the plain path, GOCACHE
 // in the scratch volume, is what the smaller programs below and the bench's cold scenarios build with.
-const cacheVolumesBefore = new Set(await gocacheVolumes());
+// Hooks are declared synchronously (ava's rule); the volumes there before are read by the first test that builds.
+let cacheVolumesBefore: Set<string> | undefined;
 test.after.always(async () => {
+  if (cacheVolumesBefore === undefined) return;
   for (const name of await gocacheVolumes()) if (!cacheVolumesBefore.has(name)) await new Docker().getVolume(name).remove().catch(() => undefined);
 });
 
@@ -120,6 +122,7 @@ corpusIntegration('golangci-lint, large, from vendor/ with the default sandbox: 
   const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: true });
   t.true(await fs.pathExists(path.join(dir, 'vendor', 'modules.txt')));
   t.false(await fs.pathExists(path.join(dir, 'airlock.json')), 'no airlock.json: the default sandbox');
+  cacheVolumesBefore ??= new Set(await gocacheVolumes());
   const dist = await airlockBuild(t, dir, golangciLint, ['linux/amd64'], ['--cache']);
   const binary = path.join(dist, corpusBinaryName(golangciLint, 'linux/amd64'));
   t.true((await fs.stat(binary)).size >= 50 * MiB, `${binary} is ${(await fs.stat(binary)).size} bytes`);
@@ -140,6 +143,7 @@ corpusIntegration('golangci-lint from a module set, without vendor/: equals a na
   t.log(`airlock modules pack of golangci-lint (offline, from the corpus cache): ${packed.toFixed(1)} s, ${((await fs.stat(set)).size / MiB).toFixed(0)} MiB`);
   const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: false });
   t.false(await fs.pathExists(path.join(dir, 'vendor')));
+  cacheVolumesBefore ??= new Set(await gocacheVolumes());
   const dist = await airlockBuild(t, dir, golangciLint, ['linux/amd64'], ['--modules', set, '--cache']);
   const binary = path.join(dist, corpusBinaryName(golangciLint, 'linux/amd64'));
   t.true((await fs.stat(binary)).size >= 50 * MiB);
