@@ -157,9 +157,9 @@ integration('--ldflags "-s -w" takes its value as go build does, and builds the 
   const module = await copyModule('examples/hello');
   const apart = path.join(path.dirname(module), 'apart');
   const joined = path.join(path.dirname(module), 'joined');
-  const first = await runAirlock(['build', '--ldflags', '-s -w', module, '--out', apart, '--quiet']);
+  const first = await runAirlock(['build', '--ldflags', '-s -w', module, '--out', apart, '--quiet', '--cache']);
   t.is(first.exitCode, 0, first.stderr);
-  const second = await runAirlock(['build', module, '--ldflags=-s -w', '--out', joined, '--quiet']);
+  const second = await runAirlock(['build', module, '--ldflags=-s -w', '--out', joined, '--quiet', '--cache']);
   t.is(second.exitCode, 0, second.stderr);
   const binary = 'hello_linux_amd64';
   t.true((await fs.readFile(path.join(apart, binary))).equals(await fs.readFile(path.join(joined, binary))));

@@ -30,7 +30,8 @@ integration('toolchains ">=1.26" and four targets: the plan and the build give t
   ]);
   t.is(plan.jobs.length, 8);
 
-  const build = await runAirlock(['build', module]);
+  // --cache: the matrix is the point here, not a cold compile of 8 targets (CI time).
+  const build = await runAirlock(['build', module, '--cache']);
   t.is(build.exitCode, 0, build.stderr);
   const dist = path.join(module, 'dist');
   t.deepEqual((await fs.readdir(dist)).sort(), ['go1.26.8', 'go1.27.3']);
@@ -54,14 +55,14 @@ integration('toolchains ">=1.26" and four targets: the plan and the build give t
 integration('a module whose go.mod says go 1.27 is never built with go1.26.8', async (t) => {
   await ensureToolchains();
   const module = await copyModule('test/fixtures/modules/needs-go127');
-  const result = await runAirlock(['build', module, '--go', '>=1.26', '--target', 'linux/amd64']);
+  const result = await runAirlock(['build', module, '--cache', '--go', '>=1.26', '--target', 'linux/amd64']);
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stderr, /go1\.26\.8 is not used: go\.mod requires go 1\.27 or later/);
   t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'modern_linux_amd64', 'modern_linux_amd64.intoto.jsonl']);
   const info = readGoBuildInfo(await fs.readFile(path.join(module, 'dist', 'modern_linux_amd64')));
   t.is(info?.goVersion, 'go1.27.3');
 
-  const forced = await runAirlock(['build', module, '--go', '1.26.8', '--out', path.join(path.dirname(module), 'forced')]);
+  const forced = await runAirlock(['build', module, '--cache', '--go', '1.26.8', '--out', path.join(path.dirname(module), 'forced')]);
   assertCleanFailure(t, forced, 2, /the module requires go 1\.27 or later, and the selected toolchains \(go1\.26\.8\) are all older/);
   t.false(await fs.pathExists(path.join(path.dirname(module), 'forced')));
 });

@@ -52,17 +52,18 @@ integration('an --out holding a SHA256SUMS of its own and other files is refused
 integration('a file added to an airlock output directory stops the next build, which leaves the directory as it was', async (t) => {
   await ensureToolchains();
   const module = await copyModule('examples/hello');
-  const first = await runAirlock(['build', module, '--target', 'linux/amd64']);
+  // --cache: the output directory is the point, not the compile (CI time).
+  const first = await runAirlock(['build', module, '--cache', '--target', 'linux/amd64']);
   t.is(first.exitCode, 0, first.stderr);
   const dist = path.join(module, 'dist');
   await fs.writeFile(path.join(dist, 'NOTES.md'), 'notes\n');
   const before = await snapshotTree(dist);
-  const second = await runAirlock(['build', module, '--target', 'linux/amd64']);
+  const second = await runAirlock(['build', module, '--cache', '--target', 'linux/amd64']);
   await assertRefusedOutput(t, second, /the output directory .*\/dist holds files airlock did not write: NOTES\.md; move them out/);
   t.deepEqual(await snapshotTree(dist), before);
   // Without the added file it is airlock's again, and replaced.
   await fs.rm(path.join(dist, 'NOTES.md'));
-  const third = await runAirlock(['build', module, '--target', 'linux/amd64']);
+  const third = await runAirlock(['build', module, '--cache', '--target', 'linux/amd64']);
   t.is(third.exitCode, 0, third.stderr);
 });
 

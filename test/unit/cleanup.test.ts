@@ -1,7 +1,8 @@
 import test from 'ava';
 import { onInterrupt, runInterruptCleanup } from '../../src/cleanup.js';
 
-test('interrupt tasks: the `first` ones, then the rest newest first; each runs once, and a failure stops none', async (t) => {
+// Serial: the interrupt tasks are one process-wide list, as in the CLI.
+test.serial('interrupt tasks: the `first` ones, then the rest newest first; each runs once, and a failure stops none', async (t) => {
   const ran: string[] = [];
   onInterrupt(async () => void ran.push('containers'));
   onInterrupt(async () => {
@@ -15,4 +16,28 @@ test('interrupt tasks: the `first` ones, then the rest newest first; each runs o
   t.deepEqual(ran, ['view', 'staging', 'containers']);
   await runInterruptCleanup();
   t.is(ran.length, 3);
+});
+
+test.serial('a removal registered while the clean-up runs (the signal came between a mkdtemp and its registration) runs, and is waited for', async (t) => {
+  const ran: string[] = [];
+  let lateDone = false;
+  onInterrupt(async () => {
+    ran.push('early');
+    // What a continuation queued behind the signal does: it registers the removal of what it just made.
+    setImmediate(() =>
+      onInterrupt(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        ran.push('late');
+        lateDone = true;
+      }),
+    );
+  });
+  await runInterruptCleanup();
+  t.true(lateDone, 'the clean-up waited for the late task');
+  t.deepEqual(ran, ['early', 'late']);
+  const after: string[] = [];
+  onInterrupt(async () => void after.push('next run'));
+  t.deepEqual(after, [], 'once the clean-up is over, tasks wait for the next interrupt again');
+  await runInterruptCleanup();
+  t.deepEqual(after, ['next run']);
 });
