@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { runInterruptCleanup } from '../cleanup.js';
 import { ExitCode, InputError } from '../errors.js';
-import { airlockVersion } from '../package-root.js';
+import { airlockVersion } from '../util/package-root.js';
 import { type BuildArguments, buildOptions, runBuildCommand } from './commands/build.js';
 import { runDoctor } from './commands/doctor.js';
 import { runKeygen } from './commands/keygen.js';

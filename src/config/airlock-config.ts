@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, oneLine } from '../errors.js';
-import { packageRoot } from '../package-root.js';
-import { type Validator, compileSchema } from './schema-validation.js';
+import { packageRoot } from '../util/package-root.js';
+import { type Validator, compileSchema } from '../util/schema-validation.js';
 
 export const CONFIG_FILE = 'airlock.json';
 

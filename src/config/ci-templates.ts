@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../util/package-root.js';
 import { CONFIG_FILE } from './airlock-config.js';
 
 export const CI_SYSTEMS = ['github', 'gitlab'] as const;

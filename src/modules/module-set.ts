@@ -3,11 +3,11 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extractTar } from '../artifacts/tar-extract.js';
+import { extractTar } from '../archive/tar-extract.js';
 import { InputError, oneLine } from '../errors.js';
 import { isModulePath } from './module-path.js';
 import { isModuleVersion } from './modules-txt.js';
-import { createScratchDir } from '../scratch-dir.js';
+import { createScratchDir } from '../util/scratch-dir.js';
 
 export const MODULE_SET_SCHEMA = 'airlock.dev/modules/v1';
 export const MODULE_SET_MANIFEST = 'airlock-modules.json';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../artifacts/zip-entries.js';
+import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../archive/zip-entries.js';
 import { InputError, oneLine } from '../errors.js';
 import { type FileDigest, hash1 } from '../toolchain/toolchain-tree.js';
 

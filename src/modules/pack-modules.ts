@@ -11,7 +11,7 @@ import { unescapeModulePath } from './module-path.js';
 import { readGoModule } from './read-module.js';
 import { listFiles } from './list-files.js';
 import { onInterrupt } from '../cleanup.js';
-import { createScratchDir } from '../scratch-dir.js';
+import { createScratchDir } from '../util/scratch-dir.js';
 
 export interface PackResult {
   file: string;

@@ -1,6 +1,6 @@
-import { SHARD_MANIFEST_FILE } from '../artifacts/output-directory.js';
+import { SHARD_MANIFEST_FILE } from '../release/output-directory.js';
 import { InputError } from '../errors.js';
-import { canonicalJson, sha256Hex } from '../provenance/canonical-json.js';
+import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
 import type { BuildPlan, PlanJob } from './build-plan.js';
 import { countOf } from '../report/wording.js';
 

@@ -1,7 +1,7 @@
 import fs from 'fs-extra';
 import path from 'node:path';
 import type { PlanJob } from '../plan/build-plan.js';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
 import { IN_TOTO_PAYLOAD_TYPE, type Signer, serializeEnvelope, signEnvelope } from './dsse.js';
 import { buildCycloneDxSbom } from './sbom.js';
 import { type ProvenanceInput, buildProvenanceStatement } from './statement.js';

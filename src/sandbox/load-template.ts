@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../util/package-root.js';
 import type { SandboxTemplate } from './image-spec.js';
 
 export async function loadSandboxTemplate(directory = path.join(packageRoot(), 'templates', 'sandbox')): Promise<SandboxTemplate> {

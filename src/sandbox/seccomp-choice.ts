@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, oneLine } from '../errors.js';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../util/package-root.js';
 
 /** Which seccomp profile a sandbox uses; the digest goes into the policy, and so into every provenance. */
 export interface SeccompChoice {

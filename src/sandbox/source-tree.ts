@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import tarFs from 'tar-fs';
 import type { Pack } from 'tar-stream';
-import { isAirlockOutputDirectory } from '../artifacts/output-directory.js';
+import { isAirlockOutputDirectory } from '../release/output-directory.js';
 import { InputError } from '../errors.js';
 import { SandboxPaths } from './policy.js';
 

@@ -3,17 +3,17 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extractTar } from '../artifacts/tar-extract.js';
-import { quoteEntryName } from '../artifacts/zip-entries.js';
+import { extractTar } from '../archive/tar-extract.js';
+import { quoteEntryName } from '../archive/zip-entries.js';
 import { InputError, oneLine } from '../errors.js';
 import type { PlatformPins, ToolchainMatrix } from './matrix.js';
-import { extractToolchainModuleZip } from './module-zip.js';
+import { extractToolchainModuleZip } from './toolchain-module-zip.js';
 import { PORT_LIST_FILE, parsePortList } from './ports.js';
 import { type ToolchainTree, readToolchainTree, sha256File } from './read-tree.js';
 import type { StoredToolchain, ToolchainRecord, ToolchainStore } from './store.js';
 import { canonicalFileMode, isCanonicalToolchainPath, toolchainModuleVersion } from './toolchain-tree.js';
 import { type ToolchainEvidence, verifyAgainstMatrix } from './verify-pins.js';
-import { createScratchDir } from '../scratch-dir.js';
+import { createScratchDir } from '../util/scratch-dir.js';
 
 export type ToolchainSource =
   | { kind: 'goroot'; path: string }

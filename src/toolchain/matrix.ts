@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { compileSchema } from '../config/schema-validation.js';
+import { compileSchema } from '../util/schema-validation.js';
 import { InputError, oneLine } from '../errors.js';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../util/package-root.js';
 
 export interface PlatformPins {
   platform: string;

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-import { packageRoot } from '../../src/package-root.js';
+import { packageRoot } from '../../src/util/package-root.js';
 import { execFileAsync, tempDir } from './host-tools.js';
 
 export const CLI_EXAMPLE = path.join(packageRoot(), 'examples/cli');

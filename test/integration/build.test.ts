@@ -2,8 +2,8 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import { checkStaticExecutable } from '../../src/artifacts/static-check.js';
-import { readGoBuildInfo, buildSetting } from '../../src/artifacts/go-buildinfo.js';
+import { checkStaticExecutable } from '../../src/binary/static-check.js';
+import { readGoBuildInfo, buildSetting } from '../../src/binary/go-buildinfo.js';
 import {
   assertCleanFailure,
   copyModule,

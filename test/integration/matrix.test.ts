@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { buildSetting, readGoBuildInfo } from '../../src/artifacts/go-buildinfo.js';
+import { buildSetting, readGoBuildInfo } from '../../src/binary/go-buildinfo.js';
 import { assertCleanFailure, copyModule, ensureToolchains, integration, runAirlock } from '../helpers/airlock-cli.js';
 
 interface PlanJson {

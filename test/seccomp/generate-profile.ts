@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { packageRoot } from '../../src/package-root.js';
+import { packageRoot } from '../../src/util/package-root.js';
 import { STRICT_PROFILE_FILE } from '../../src/sandbox/seccomp-choice.js';
 import {
   SECCOMP_MEASUREMENT_FILE,
@@ -14,7 +14,7 @@ import {
   buildSeccompProfile,
   parseSeccompMeasurement,
   renderSeccompProfile,
-} from '../../src/sandbox/seccomp-profile.js';
+} from './seccomp-profile.js';
 
 const directory = path.join(packageRoot(), 'templates', 'seccomp');
 const measurementFile = path.join(directory, SECCOMP_MEASUREMENT_FILE);

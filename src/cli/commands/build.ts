@@ -1,12 +1,12 @@
 import os from 'node:os';
 import fs from 'fs-extra';
 import { AirlockError, ExitCode, InputError } from '../../errors.js';
-import { airlockVersion } from '../../package-root.js';
+import { airlockVersion } from '../../util/package-root.js';
 import type { TimedEvent } from '../../report/events.js';
 import { buildRunReport, recordEvents } from '../../report/run-report.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { type AttestationOptions, type BuildRequest, type PreparedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import { type AttestationOptions, type BuildRequest, type PreparedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { executeBuild, prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import { executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import type { ContainerEngine, EngineInfo } from '../../engine/engine.js';
 import { AirlockError, ExitCode } from '../../errors.js';
-import { packageRoot } from '../../package-root.js';
+import { packageRoot } from '../../util/package-root.js';
 import { silentReporter } from '../../report/reporter.js';
 import { formatTable } from '../../report/summary.js';
 import { SandboxImages } from '../../sandbox/ensure-image.js';
@@ -13,7 +13,7 @@ import { ToolchainStore } from '../../toolchain/store.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
 import { defaultSandboxPolicy } from '../../sandbox/policy.js';
-import { createScratchDir } from '../../scratch-dir.js';
+import { createScratchDir } from '../../util/scratch-dir.js';
 
 interface Finding {
   ok: boolean;

@@ -9,7 +9,7 @@ import { sandboxImageSpec } from '../../sandbox/image-spec.js';
 import { loadSandboxTemplate } from '../../sandbox/load-template.js';
 import { defaultSandboxPolicy } from '../../sandbox/policy.js';
 import { ToolchainStore } from '../../toolchain/store.js';
-import { canonicalJson, sha256Hex } from '../../provenance/canonical-json.js';
+import { canonicalJson, sha256Hex } from '../../util/canonical-json.js';
 import { loadSeccompChoice, strictProfilePath } from '../../sandbox/seccomp-choice.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../output-file.js';

@@ -4,7 +4,7 @@ import { CI_NEXT_STEPS, type CiSystem, type PlannedFile, loadCiTemplates, planIn
 import { type StarterConfig, renderStarterConfig, starterConfig } from '../../config/starter-config.js';
 import { InputError } from '../../errors.js';
 import { findMainPackages, readGoModule } from '../../modules/read-module.js';
-import { packageRoot } from '../../package-root.js';
+import { packageRoot } from '../../util/package-root.js';
 import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from '../../toolchain/matrix.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 

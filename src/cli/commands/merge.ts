@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { mergeRelease } from '../../artifacts/merge-release.js';
+import { mergeRelease } from '../../workflows/merge-release.js';
 import { loadPublicKey } from '../../provenance/keys.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import { formatTable } from '../../report/summary.js';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { prepareBuild, releasePreparedBuild } from '../../build-pipeline.js';
+import { prepareBuild, releasePreparedBuild } from '../../workflows/build.js';
 import { formatTable } from '../../report/summary.js';
 import { hostPlatform } from '../../plan/host-platform.js';
 import { type PlanFormat, githubMatrix, gitlabMatrix, summariseShards } from '../../plan/ci-matrix.js';

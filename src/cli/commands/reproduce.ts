@@ -2,7 +2,7 @@ import path from 'node:path';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
-import { type ReproduceResult, readRecordedBuild, reproduceArtifact } from '../../provenance/reproduce.js';
+import { type ReproduceResult, readRecordedBuild, reproduceArtifact } from '../../workflows/reproduce.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
-import { describeFile, describeVerified, verifyRelease } from '../../provenance/verify-release.js';
+import { describeFile, describeVerified, verifyRelease } from '../../workflows/verify-release.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { findRepositoryRoot, initModule, writeNewFiles } from '../../../src/cli/commands/init.js';
 import { readAirlockConfig } from '../../../src/config/airlock-config.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { tempDir } from '../../helpers/host-tools.js';
 
 const MATRIX = path.join(packageRoot(), 'toolchains', 'go.json');

@@ -5,7 +5,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 
 import { CONFIG_FILE, parseAirlockConfig, readAirlockConfig } from '../../../src/config/airlock-config.js';
-import { compileSchema, describeSchemaError } from '../../../src/config/schema-validation.js';
+import { compileSchema, describeSchemaError } from '../../../src/util/schema-validation.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/host-tools.js';
 

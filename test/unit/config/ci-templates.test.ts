@@ -16,7 +16,7 @@ import { CI_FILES, CI_SYSTEMS, type CiTemplate, loadCiTemplates, moduleDirInRepo
 import { type PlanToolchainInput, resolvePlan } from '../../../src/plan/build-plan.js';
 import { githubMatrix, gitlabMatrix } from '../../../src/plan/ci-matrix.js';
 import { parseTarget } from '../../../src/plan/targets.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 
 type Yaml = Record<string, any>;
 

@@ -11,7 +11,7 @@ import { parseAirlockConfig } from '../../../src/config/airlock-config.js';
 import { STARTER_TARGETS, renderStarterConfig, starterConfig } from '../../../src/config/starter-config.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
 import { findMainPackages, readGoModule } from '../../../src/modules/read-module.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { loadToolchainMatrix, matrixVersions } from '../../../src/toolchain/matrix.js';
 
 const MATRIX = matrixVersions(loadToolchainMatrix(path.join(packageRoot(), 'toolchains', 'go.json')));

@@ -6,7 +6,7 @@ import test from 'ava';
 import * as fc from 'fast-check';
 
 import { GoModSyntaxError, parseGoMod } from '../../../src/modules/go-mod.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { hostGoroot } from '../../helpers/host-tools.js';
 import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 

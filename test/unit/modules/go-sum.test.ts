@@ -6,7 +6,7 @@ import test from 'ava';
 import * as fc from 'fast-check';
 
 import { type GoSumEntry, GoSumSyntaxError, lookupSum, parseGoSum } from '../../../src/modules/go-sum.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { go, hostGoroot, run, goEnv } from '../../helpers/host-tools.js';
 import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 

@@ -7,7 +7,7 @@ import * as fc from 'fast-check';
 import { parseGoMod } from '../../../src/modules/go-mod.js';
 import { compareModuleVersions, type ModulesTxt, ModulesTxtSyntaxError, parseModulesTxt } from '../../../src/modules/modules-txt.js';
 import { checkVendorConsistency } from '../../../src/modules/vendor-consistency.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { go, goEnv, hostGoroot, run } from '../../helpers/host-tools.js';
 import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 

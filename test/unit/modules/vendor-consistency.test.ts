@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 import { parseGoMod } from '../../../src/modules/go-mod.js';
 import { parseModulesTxt } from '../../../src/modules/modules-txt.js';
 import { checkVendorConsistency, describeVendorProblems, type VendorProblem } from '../../../src/modules/vendor-consistency.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { goEnv, run, type RunResult, tempDir } from '../../helpers/host-tools.js';
 
 const EXAMPLE = path.join(packageRoot(), 'examples/cli');

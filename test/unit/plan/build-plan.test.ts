@@ -4,7 +4,7 @@ import test from 'ava';
 
 import { ExitCode, InputError } from '../../../src/errors.js';
 import { findMainPackages, readGoModule } from '../../../src/modules/read-module.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import {
   PLAN_SCHEMA,
   type PlanInput,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import test from 'ava';
 import * as fc from 'fast-check';
 
-import { formatSha256Sums, parseSha256Sums } from '../../../src/artifacts/checksums.js';
+import { formatSha256Sums, parseSha256Sums } from '../../../src/release/checksums.js';
 import { VerificationError } from '../../../src/errors.js';
 import { applyTextMutations, arbitraryText, parsesOrFailsCleanly, textMutationArbitrary } from '../../helpers/robustness.js';
 

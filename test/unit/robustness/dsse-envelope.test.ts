@@ -12,15 +12,15 @@ import path from 'node:path';
 import test from 'ava';
 import * as fc from 'fast-check';
 
-import { formatSha256Sums } from '../../../src/artifacts/checksums.js';
-import { CHECKSUMS_FILE } from '../../../src/artifacts/output-directory.js';
+import { formatSha256Sums } from '../../../src/release/checksums.js';
+import { CHECKSUMS_FILE } from '../../../src/release/output-directory.js';
 import { VerificationError } from '../../../src/errors.js';
 import { ENVELOPE_SUFFIX } from '../../../src/provenance/attest.js';
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, serializeEnvelope, signEnvelope, verifyEnvelopeSignature } from '../../../src/provenance/dsse.js';
-import { readRecordedBuild } from '../../../src/provenance/reproduce.js';
+import { readRecordedBuild } from '../../../src/workflows/reproduce.js';
 import { KeySigner } from '../../../src/provenance/signers.js';
 import { type ProvenanceInput, buildProvenanceStatement } from '../../../src/provenance/statement.js';
-import { verifyRelease } from '../../../src/provenance/verify-release.js';
+import { verifyRelease } from '../../../src/workflows/verify-release.js';
 import { tempDir } from '../../helpers/host-tools.js';
 import {
   applyTextMutations,

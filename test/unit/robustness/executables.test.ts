@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import test from 'ava';
 import * as fc from 'fast-check';
 
-import { describeBinaryDifference } from '../../../src/artifacts/binary-difference.js';
-import { inspectElfLinkage } from '../../../src/artifacts/elf-linkage.js';
-import { detectExecutableFormat, parseExecutable } from '../../../src/artifacts/executable-format.js';
-import { parseModInfo, readGoBuildInfo } from '../../../src/artifacts/go-buildinfo.js';
-import { checkStaticExecutable } from '../../../src/artifacts/static-check.js';
+import { describeBinaryDifference } from '../../../src/binary/binary-difference.js';
+import { inspectElfLinkage } from '../../../src/binary/elf-linkage.js';
+import { detectExecutableFormat, parseExecutable } from '../../../src/binary/executable-format.js';
+import { parseModInfo, readGoBuildInfo } from '../../../src/binary/go-buildinfo.js';
+import { checkStaticExecutable } from '../../../src/binary/static-check.js';
 import { VerificationError } from '../../../src/errors.js';
 import { type GoFixtureName, goBinary } from '../../helpers/go-binaries.js';
 import { arbitraryText, byteMutationArbitrary, mutateBytes, offsetsOf, parsesOrFailsCleanly } from '../../helpers/robustness.js';

@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 
 import { GoModSyntaxError, parseGoMod } from '../../../src/modules/go-mod.js';
 import { readGoModule } from '../../../src/modules/read-module.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { tempDir } from '../../helpers/host-tools.js';
 import {
   applyTextMutations,

@@ -8,8 +8,8 @@ import { gzipSync } from 'node:zlib';
 
 import test, { type ExecutionContext } from 'ava';
 
-import { parseSha256Sums } from '../../../src/artifacts/checksums.js';
-import { checkStaticExecutable } from '../../../src/artifacts/static-check.js';
+import { parseSha256Sums } from '../../../src/release/checksums.js';
+import { checkStaticExecutable } from '../../../src/binary/static-check.js';
 import { renderError } from '../../../src/cli/error-output.js';
 import { parseAirlockConfig } from '../../../src/config/airlock-config.js';
 import { AirlockError } from '../../../src/errors.js';
@@ -18,7 +18,7 @@ import { readModuleZip } from '../../../src/modules/module-zip.js';
 import { readGoModule } from '../../../src/modules/read-module.js';
 import { readGoSum, readModulesTxt } from '../../../src/modules/resolve-module-inputs.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseEnvelopeLines, serializeEnvelope, signEnvelope } from '../../../src/provenance/dsse.js';
-import { readRecordedBuild } from '../../../src/provenance/reproduce.js';
+import { readRecordedBuild } from '../../../src/workflows/reproduce.js';
 import { computePins } from '../../../src/toolchain/import-toolchain.js';
 import { parseToolchainMatrix } from '../../../src/toolchain/matrix.js';
 import { makeTar, makeZip } from '../../helpers/archives.js';

@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 
 import { ModulesTxtSyntaxError, parseModulesTxt } from '../../../src/modules/modules-txt.js';
 import { readModulesTxt } from '../../../src/modules/resolve-module-inputs.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { tempDir } from '../../helpers/host-tools.js';
 import {
   applyTextMutations,

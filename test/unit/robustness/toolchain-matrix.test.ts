@@ -10,7 +10,7 @@ import * as fc from 'fast-check';
 
 import { InputError } from '../../../src/errors.js';
 import { loadToolchainMatrix, parseToolchainMatrix } from '../../../src/toolchain/matrix.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { tempDir } from '../../helpers/host-tools.js';
 import {
   applyTextMutations,

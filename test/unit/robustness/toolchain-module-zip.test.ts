@@ -12,7 +12,7 @@ import test from 'ava';
 import * as fc from 'fast-check';
 
 import { computePins } from '../../../src/toolchain/import-toolchain.js';
-import { extractToolchainModuleZip } from '../../../src/toolchain/module-zip.js';
+import { extractToolchainModuleZip } from '../../../src/toolchain/toolchain-module-zip.js';
 import { parsePortList } from '../../../src/toolchain/ports.js';
 import { makeZip } from '../../helpers/archives.js';
 import { hostZosarch } from '../../helpers/host-tools.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import test, { type ExecutionContext } from 'ava';
 
-import { checkStaticExecutable } from '../../../src/artifacts/static-check.js';
+import { checkStaticExecutable } from '../../../src/binary/static-check.js';
 import { importToolchain } from '../../../src/toolchain/import-toolchain.js';
 import { defaultMatrixPath, loadToolchainMatrix } from '../../../src/toolchain/matrix.js';
 import { ToolchainStore } from '../../../src/toolchain/store.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import test from 'ava';
 
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { diagnoseLimitFailure, scratchOverrunDiagnosis, timeoutDiagnosis } from '../../../src/sandbox/limit-failure.js';
 import { applySandboxLimits, defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
 import { explainGoBuildFailure } from '../../../src/sandbox/build-failure.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { STRICT_PROFILE_FILE } from '../../../src/sandbox/seccomp-choice.js';
 import {
   CLONE_NAMESPACE_MASK,
@@ -18,7 +18,7 @@ import {
   deniedSyscalls,
   parseSeccompMeasurement,
   renderSeccompProfile,
-} from '../../../src/sandbox/seccomp-profile.js';
+} from '../../seccomp/seccomp-profile.js';
 
 const directory = path.join(packageRoot(), 'templates', 'seccomp');
 const committedText = fs.readFileSync(path.join(directory, STRICT_PROFILE_FILE), 'utf8');

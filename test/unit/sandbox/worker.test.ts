@@ -13,7 +13,7 @@ import type { ContainerEngine, ExecRequest, ExecResult } from '../../../src/engi
 import { BuildError, EngineError, ExitCode, InterruptedError, VerificationError } from '../../../src/errors.js';
 import { applySandboxLimits, defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
 import { ScratchGuard } from '../../../src/sandbox/scratch-guard.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { ResourceTracker } from '../../../src/sandbox/resource-tracker.js';
 import { SandboxLimitError, SandboxWorker, runInFreshWorker } from '../../../src/sandbox/worker.js';
 import { killedByMemoryLimit } from '../../../src/sandbox/limit-failure.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 
 import { ExitCode, InputError } from '../../../src/errors.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import {
   type ToolchainMatrix,
   defaultMatrixPath,

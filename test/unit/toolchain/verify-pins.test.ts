@@ -3,7 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 
 import { ExitCode, VerificationError } from '../../../src/errors.js';
-import { packageRoot } from '../../../src/package-root.js';
+import { packageRoot } from '../../../src/util/package-root.js';
 import { findPins, loadToolchainMatrix, parseToolchainMatrix } from '../../../src/toolchain/matrix.js';
 import { type ToolchainEvidence, verifyAgainstMatrix } from '../../../src/toolchain/verify-pins.js';
 

@@ -10,7 +10,7 @@ import {
   foreignInChecksumGroup,
   inspectOutputDirectory,
   isAirlockOutputDirectory,
-} from '../../../src/artifacts/output-directory.js';
+} from '../../../src/release/output-directory.js';
 import { ExitCode, InputError, InterruptedError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/host-tools.js';
 import { writeAirlockGroup, writeAirlockMatrix, writeAirlockShard } from '../../helpers/output-layouts.js';
@@ -324,7 +324,7 @@ test('discard removes the staging directory and everything in it, and leaves the
   await t.notThrowsAsync(staging.discard(), 'discarding twice is harmless');
 });
 
-// Regression test for a fixed bug (src/artifacts/output-directory.ts): the guard compares paths as written (path.resolve), not as they
+// Regression test for a fixed bug (src/release/output-directory.ts): the guard compares paths as written (path.resolve), not as they
 // are on disk (realpath). When the module is reached through a symbolic link and --out names its real
 // directory, the guard does not fire; if the module happens to hold a file named SHA256SUMS, publish then
 // renames the module directory away and deletes it.

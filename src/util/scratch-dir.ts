@@ -1,7 +1,7 @@
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import { onInterrupt } from './cleanup.js';
+import { onInterrupt } from '../cleanup.js';
 
 export interface ScratchDir {
   path: string;

@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { buildSetting, parseModInfo, unquoteGoString } from '../../../src/artifacts/go-buildinfo.js';
+import { buildSetting, parseModInfo, unquoteGoString } from '../../../src/binary/go-buildinfo.js';
 import { VerificationError } from '../../../src/errors.js';
 
 // Pairs of strconv.Quote(s) and s, produced by Go 1.26.

@@ -3,7 +3,7 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../artifacts/zip-entries.js';
+import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../archive/zip-entries.js';
 import { InputError, oneLine } from '../errors.js';
 import { type FileDigest, type ToolchainIdentity, fromModuleFileName, hash1 } from './toolchain-tree.js';
 

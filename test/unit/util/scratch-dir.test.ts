@@ -1,7 +1,7 @@
 import test from 'ava';
 import fs from 'fs-extra';
-import { runInterruptCleanup } from '../../src/cleanup.js';
-import { createScratchDir } from '../../src/scratch-dir.js';
+import { runInterruptCleanup } from '../../../src/cleanup.js';
+import { createScratchDir } from '../../../src/util/scratch-dir.js';
 
 test('a scratch directory is removed by remove(), and then no longer by the interrupt clean-up', async (t) => {
   const scratch = await createScratchDir('airlock-test-scratch');

@@ -2,16 +2,16 @@ import fs from 'node:fs/promises';
 
 import test, { type ExecutionContext } from 'ava';
 
-import { inspectElfLinkage } from '../../../src/artifacts/elf-linkage.js';
+import { inspectElfLinkage } from '../../../src/binary/elf-linkage.js';
 import {
   detectExecutableFormat,
   parseElf,
   parseExecutable,
   parseMachO,
   parsePe,
-} from '../../../src/artifacts/executable-format.js';
-import { buildSetting, readGoBuildInfo } from '../../../src/artifacts/go-buildinfo.js';
-import { checkStaticExecutable } from '../../../src/artifacts/static-check.js';
+} from '../../../src/binary/executable-format.js';
+import { buildSetting, readGoBuildInfo } from '../../../src/binary/go-buildinfo.js';
+import { checkStaticExecutable } from '../../../src/binary/static-check.js';
 import { VerificationError } from '../../../src/errors.js';
 import {
   FIXTURE_DEPENDENCY,

@@ -12,13 +12,13 @@ import { InputError, VerificationError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE, formatShard } from '../plan/shards.js';
 import type { Signer } from '../provenance/dsse.js';
 import { signDetached, verifyDetached } from '../provenance/signers.js';
-import { type ReleaseVerification, verifyRelease } from '../provenance/verify-release.js';
+import { type ReleaseVerification, verifyRelease } from './verify-release.js';
 import type { Reporter } from '../report/reporter.js';
 import { sha256File } from '../toolchain/read-tree.js';
-import { formatSha256Sums } from './checksums.js';
-import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from './merge-plan.js';
-import { CHECKSUMS_FILE, OutputStaging, realPathOf } from './output-directory.js';
-import { listReleaseTree } from './list-release-tree.js';
+import { formatSha256Sums } from '../release/checksums.js';
+import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from '../release/merge-plan.js';
+import { CHECKSUMS_FILE, OutputStaging, realPathOf } from '../release/output-directory.js';
+import { listReleaseTree } from '../release/list-release-tree.js';
 
 export interface MergeRequest {
   /** The shards' output directories, as the user named them. */

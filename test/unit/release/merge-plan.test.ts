@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 
-import { formatSha256Sums } from '../../../src/artifacts/checksums.js';
-import { type MergePlan, type ShardListing, parseShardManifest, planMerge } from '../../../src/artifacts/merge-plan.js';
-import { CHECKSUMS_FILE } from '../../../src/artifacts/output-directory.js';
+import { formatSha256Sums } from '../../../src/release/checksums.js';
+import { type MergePlan, type ShardListing, parseShardManifest, planMerge } from '../../../src/release/merge-plan.js';
+import { CHECKSUMS_FILE } from '../../../src/release/output-directory.js';
 import { AirlockError, ExitCode, InputError, VerificationError } from '../../../src/errors.js';
 import { type BuildPlan, type PlanToolchainInput, checksumGroups, resolvePlan } from '../../../src/plan/build-plan.js';
 import { SHARD_MANIFEST_FILE, type ShardManifest, selectShard } from '../../../src/plan/shards.js';

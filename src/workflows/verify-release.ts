@@ -1,18 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../artifacts/output-directory.js';
-import { parseSha256Sums } from '../artifacts/checksums.js';
-import { buildSetting, readGoBuildInfo } from '../artifacts/go-buildinfo.js';
-import { checkStaticExecutable } from '../artifacts/static-check.js';
+import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../release/output-directory.js';
+import { parseSha256Sums } from '../release/checksums.js';
+import { buildSetting, readGoBuildInfo } from '../binary/go-buildinfo.js';
+import { checkStaticExecutable } from '../binary/static-check.js';
 import { AirlockError, InputError, oneLine } from '../errors.js';
 import { sha256File } from '../toolchain/read-tree.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from './attest.js';
-import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
-import { isJsonObject, jsonText } from './json-fields.js';
-import { verifyDetached } from './signers.js';
-import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
-import { listReleaseTree } from '../artifacts/list-release-tree.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../provenance/attest.js';
+import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from '../provenance/dsse.js';
+import { isJsonObject, jsonText } from '../provenance/json-fields.js';
+import { verifyDetached } from '../provenance/signers.js';
+import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
+import { listReleaseTree } from '../release/list-release-tree.js';
 
 /** A check that could not be made (a signature without --key) is neither passed nor failed. */
 export type CheckState = 'passed' | 'failed' | 'not-checked';

@@ -8,8 +8,8 @@ import path from 'node:path';
 
 import test from 'ava';
 
-import { formatSha256Sums } from '../../../src/artifacts/checksums.js';
-import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../../../src/artifacts/output-directory.js';
+import { formatSha256Sums } from '../../../src/release/checksums.js';
+import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../../../src/release/output-directory.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../../../src/provenance/attest.js';
 import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../../src/provenance/dsse.js';
@@ -21,7 +21,7 @@ import {
   describeVerified,
   releaseFiles,
   verifyRelease,
-} from '../../../src/provenance/verify-release.js';
+} from '../../../src/workflows/verify-release.js';
 import { tempDir } from '../../helpers/host-tools.js';
 
 const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import test from 'ava';
 
-import { type ChecksumEntry, formatSha256Sums, parseSha256Sums } from '../../../src/artifacts/checksums.js';
+import { type ChecksumEntry, formatSha256Sums, parseSha256Sums } from '../../../src/release/checksums.js';
 import { run, tempDir } from '../../helpers/host-tools.js';
 
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

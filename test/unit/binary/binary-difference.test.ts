@@ -1,6 +1,6 @@
 import test from 'ava';
-import { describeBinaryDifference } from '../../../src/artifacts/binary-difference.js';
-import { parseExecutable } from '../../../src/artifacts/executable-format.js';
+import { describeBinaryDifference } from '../../../src/binary/binary-difference.js';
+import { parseExecutable } from '../../../src/binary/executable-format.js';
 import { goBinary } from '../../helpers/go-binaries.js';
 
 function flipInSection(bytes: Buffer, section: string): Buffer {

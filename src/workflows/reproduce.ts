@@ -1,18 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { describeBinaryDifference } from '../artifacts/binary-difference.js';
-import { type BuildRequest, executeBuild, prepareBuild, releasePreparedBuild } from '../build-pipeline.js';
+import { describeBinaryDifference } from '../binary/binary-difference.js';
+import { type BuildRequest, executeBuild, prepareBuild, releasePreparedBuild } from './build.js';
 import type { ContainerEngine } from '../engine/engine.js';
 import { AirlockError, InputError, VerificationError, oneLine } from '../errors.js';
 import { readGoModule } from '../modules/read-module.js';
 import type { Reporter } from '../report/reporter.js';
 import { digestSourceTree, listSourceTree } from '../sandbox/source-tree.js';
 import { sha256File } from '../toolchain/read-tree.js';
-import { isJsonObject, jsonText } from './json-fields.js';
-import { type DsseEnvelope, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from './dsse.js';
-import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from './statement.js';
-import { createScratchDir } from '../scratch-dir.js';
+import { isJsonObject, jsonText } from '../provenance/json-fields.js';
+import { type DsseEnvelope, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from '../provenance/dsse.js';
+import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
+import { createScratchDir } from '../util/scratch-dir.js';
 
 /** What a provenance statement records that a rebuild must match. */
 export interface RecordedBuild {

@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import test from 'ava';
-import { buildCacheVolume, sourceExcludes } from '../../../src/build-pipeline.js';
+import { buildCacheVolume, sourceExcludes } from '../../../src/workflows/build.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
-import { compareReproduction, describeSourceChanges, readRecordedBuild } from '../../../src/provenance/reproduce.js';
+import { compareReproduction, describeSourceChanges, readRecordedBuild } from '../../../src/workflows/reproduce.js';
 import { tempDir } from '../../helpers/host-tools.js';
 
 test('describeSourceChanges names changed, new and missing files, sorted', (t) => {
