@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../archive/zip-entries.js';
 import { InputError, oneLine } from '../errors.js';
-import { type FileDigest, hash1 } from '../toolchain/toolchain-tree.js';
+import { type FileDigest, hash1 } from './dirhash.js';
 
 /** The Go module system's limit on a module zip's uncompressed size. */
 const MAX_MODULE_BYTES = 500 * 1024 * 1024;

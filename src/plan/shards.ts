@@ -1,12 +1,13 @@
-import { SHARD_MANIFEST_FILE } from '../release/output-directory.js';
 import { InputError } from '../errors.js';
-import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/hash.js';
 import type { BuildPlan, PlanJob } from './build-plan.js';
 import { countOf } from '../report/wording.js';
 
+/** Written by `airlock build --shard` into its output directory; read by `airlock merge`. */
+export const SHARD_MANIFEST_FILE = 'airlock-shard.json';
+/** Names the shard manifest's format, so `airlock merge` can check it has every shard of one plan. */
 export const SHARD_SCHEMA = 'airlock.dev/shard/v1';
-/** Written into a shard's output directory so `airlock merge` can check it has every shard of one plan. */
-export { SHARD_MANIFEST_FILE };
 /** GitHub refuses a matrix of more than 256 jobs; GitLab's parallel:matrix allows 200. */
 export const MAX_SHARDS = 200;
 

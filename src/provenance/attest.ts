@@ -1,13 +1,12 @@
 import fs from 'fs-extra';
 import path from 'node:path';
 import type { PlanJob } from '../plan/build-plan.js';
-import { canonicalJson, sha256Hex } from '../util/canonical-json.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../release/layout.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/hash.js';
 import { IN_TOTO_PAYLOAD_TYPE, type Signer, serializeEnvelope, signEnvelope } from './dsse.js';
 import { buildCycloneDxSbom } from './sbom.js';
 import { type ProvenanceInput, buildProvenanceStatement } from './statement.js';
-
-export const ENVELOPE_SUFFIX = '.intoto.jsonl';
-export const SBOM_SUFFIX = '.cdx.json';
 
 export interface AttestationRequest {
   /** Where the artifact lies, and its path relative to the output directory. */

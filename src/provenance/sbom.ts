@@ -1,4 +1,4 @@
-import { sha256Hex } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/hash.js';
 
 export interface SbomInput {
   artifact: { name: string; sha256: string };

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { h1ToHex } from '../util/canonical-json.js';
+import { h1ToHex } from '../util/hash.js';
 import { goPurl } from './sbom.js';
 
 /** The in-toto / SLSA identifiers airlock emits; see docs/buildtype.md. */

@@ -6,9 +6,9 @@
 import path from 'node:path';
 import { type AirlockErrorOptions, InputError, VerificationError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE, SHARD_SCHEMA, type ShardManifest, formatShard } from '../plan/shards.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../provenance/attest.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from './layout.js';
 import { type ChecksumEntry, parseSha256Sums } from './checksums.js';
-import { CHECKSUMS_FILE, SIGNATURE_SUFFIX } from './output-directory.js';
+import { CHECKSUMS_FILE, SIGNATURE_SUFFIX } from './layout.js';
 
 export { SIGNATURE_SUFFIX };
 

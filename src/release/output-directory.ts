@@ -2,14 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { InputError, InterruptedError, oneLine } from '../errors.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../provenance/attest.js';
+import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
+import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, SBOM_SUFFIX, SIGNATURE_SUFFIX } from './layout.js';
 import { parseSha256Sums } from './checksums.js';
 
-export const CHECKSUMS_FILE = 'SHA256SUMS';
-/** The detached signature written beside SHA256SUMS with --sign-key. */
-export const SIGNATURE_SUFFIX = '.sig';
-/** Written by `airlock build --shard`; kept here so every stage agrees on what an output directory is. */
-export const SHARD_MANIFEST_FILE = 'airlock-shard.json';
 const TOOLCHAIN_DIRECTORY = /^go\d+\.\d+(\.\d+)?([a-z]+\d+)?$/;
 /** A SHA256SUMS is a few lines per binary; anything far larger is not one airlock wrote. */
 const MAX_CHECKSUMS_BYTES = 16 * 1024 * 1024;

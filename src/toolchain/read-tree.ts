@@ -1,16 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, oneLine } from '../errors.js';
-import {
-  type FileDigest,
-  type ToolchainIdentity,
-  hash1,
-  isCanonicalToolchainPath,
-  toModuleFileName,
-  toolchainModulePrefix,
-} from './toolchain-tree.js';
+import { type ToolchainIdentity, isCanonicalToolchainPath, toModuleFileName, toolchainModulePrefix } from './toolchain-tree.js';
+import { type FileDigest, hash1 } from '../modules/dirhash.js';
+import { sha256File } from '../util/hash.js';
 
 export interface ToolchainTreeFile {
   /** GOROOT-relative, forward slashes, go.mod spelled as the go command uses it. */
@@ -27,11 +20,6 @@ export interface ToolchainTree {
   digest: string;
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Reads VERSION and pkg/tool/<goos>_<goarch> to learn which toolchain a GOROOT holds. */
 export async function readToolchainIdentity(root: string): Promise<ToolchainIdentity> {

@@ -5,7 +5,8 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { forEachZipEntry, quoteEntryName, relativeEntryName } from '../archive/zip-entries.js';
 import { InputError, oneLine } from '../errors.js';
-import { type FileDigest, type ToolchainIdentity, fromModuleFileName, hash1 } from './toolchain-tree.js';
+import { type ToolchainIdentity, fromModuleFileName } from './toolchain-tree.js';
+import { type FileDigest, hash1 } from '../modules/dirhash.js';
 
 /** The Go module system's limit on a module zip's uncompressed size. */
 const MAX_MODULE_BYTES = 500 * 1024 * 1024;

@@ -14,10 +14,11 @@ import type { Signer } from '../provenance/dsse.js';
 import { signDetached, verifyDetached } from '../provenance/signers.js';
 import { type ReleaseVerification, verifyRelease } from './verify-release.js';
 import type { Reporter } from '../report/reporter.js';
-import { sha256File } from '../toolchain/read-tree.js';
+import { sha256File } from '../util/hash.js';
 import { formatSha256Sums } from '../release/checksums.js';
 import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from '../release/merge-plan.js';
-import { CHECKSUMS_FILE, OutputStaging, realPathOf } from '../release/output-directory.js';
+import { OutputStaging, realPathOf } from '../release/output-directory.js';
+import { CHECKSUMS_FILE } from '../release/layout.js';
 import { listReleaseTree } from '../release/list-release-tree.js';
 
 export interface MergeRequest {

@@ -8,7 +8,7 @@ import { AirlockError, InputError, VerificationError, oneLine } from '../errors.
 import { readGoModule } from '../modules/read-module.js';
 import type { Reporter } from '../report/reporter.js';
 import { digestSourceTree, listSourceTree } from '../sandbox/source-tree.js';
-import { sha256File } from '../toolchain/read-tree.js';
+import { sha256File } from '../util/hash.js';
 import { isJsonObject, jsonText } from '../provenance/json-fields.js';
 import { type DsseEnvelope, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from '../provenance/dsse.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';

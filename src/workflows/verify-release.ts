@@ -1,13 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../release/output-directory.js';
+import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
+import { CHECKSUMS_FILE } from '../release/layout.js';
 import { parseSha256Sums } from '../release/checksums.js';
 import { buildSetting, readGoBuildInfo } from '../binary/go-buildinfo.js';
 import { checkStaticExecutable } from '../binary/static-check.js';
 import { AirlockError, InputError, oneLine } from '../errors.js';
-import { sha256File } from '../toolchain/read-tree.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../provenance/attest.js';
+import { sha256File } from '../util/hash.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../release/layout.js';
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from '../provenance/dsse.js';
 import { isJsonObject, jsonText } from '../provenance/json-fields.js';
 import { verifyDetached } from '../provenance/signers.js';

@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 
-import { canonicalJson, sha256Hex } from '../../../src/util/canonical-json.js';
+import { canonicalJson } from '../../../src/util/canonical-json.js';
+import { sha256Hex } from '../../../src/util/hash.js';
 import { type ProvenanceInput, type ResourceDescriptor, buildProvenanceStatement } from '../../../src/provenance/statement.js';
 import { CLI_GO_SUM, CLI_ZIP_MODULES } from '../../helpers/cli-module-set.js';
 

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 
 import { formatSha256Sums } from '../../../src/release/checksums.js';
 import { type MergePlan, type ShardListing, parseShardManifest, planMerge } from '../../../src/release/merge-plan.js';
-import { CHECKSUMS_FILE } from '../../../src/release/output-directory.js';
+import { CHECKSUMS_FILE } from '../../../src/release/layout.js';
 import { AirlockError, ExitCode, InputError, VerificationError } from '../../../src/errors.js';
 import { type BuildPlan, type PlanToolchainInput, checksumGroups, resolvePlan } from '../../../src/plan/build-plan.js';
 import { SHARD_MANIFEST_FILE, type ShardManifest, selectShard } from '../../../src/plan/shards.js';

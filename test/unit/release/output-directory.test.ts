@@ -3,14 +3,8 @@ import path from 'node:path';
 
 import test, { type ExecutionContext } from 'ava';
 
-import {
-  CHECKSUMS_FILE,
-  OutputStaging,
-  describeForeign,
-  foreignInChecksumGroup,
-  inspectOutputDirectory,
-  isAirlockOutputDirectory,
-} from '../../../src/release/output-directory.js';
+import { OutputStaging, describeForeign, foreignInChecksumGroup, inspectOutputDirectory, isAirlockOutputDirectory } from '../../../src/release/output-directory.js';
+import { CHECKSUMS_FILE } from '../../../src/release/layout.js';
 import { ExitCode, InputError, InterruptedError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/host-tools.js';
 import { writeAirlockGroup, writeAirlockMatrix, writeAirlockShard } from '../../helpers/output-layouts.js';

@@ -13,9 +13,9 @@ import test from 'ava';
 import * as fc from 'fast-check';
 
 import { formatSha256Sums } from '../../../src/release/checksums.js';
-import { CHECKSUMS_FILE } from '../../../src/release/output-directory.js';
+import { CHECKSUMS_FILE } from '../../../src/release/layout.js';
 import { VerificationError } from '../../../src/errors.js';
-import { ENVELOPE_SUFFIX } from '../../../src/provenance/attest.js';
+import { ENVELOPE_SUFFIX } from '../../../src/release/layout.js';
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, serializeEnvelope, signEnvelope, verifyEnvelopeSignature } from '../../../src/provenance/dsse.js';
 import { readRecordedBuild } from '../../../src/workflows/reproduce.js';
 import { KeySigner } from '../../../src/provenance/signers.js';

@@ -6,16 +6,8 @@ import path from 'node:path';
 
 import test from 'ava';
 
-import {
-  type FileDigest,
-  canonicalFileMode,
-  fromModuleFileName,
-  hash1,
-  isCanonicalToolchainPath,
-  toModuleFileName,
-  toolchainModulePrefix,
-  toolchainModuleVersion,
-} from '../../../src/toolchain/toolchain-tree.js';
+import { canonicalFileMode, fromModuleFileName, isCanonicalToolchainPath, toModuleFileName, toolchainModulePrefix, toolchainModuleVersion } from '../../../src/toolchain/toolchain-tree.js';
+import { type FileDigest, hash1 } from '../../../src/modules/dirhash.js';
 import { goEnv, mapLimit, run, tempDir } from '../../helpers/host-tools.js';
 
 const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

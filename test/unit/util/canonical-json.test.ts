@@ -8,7 +8,8 @@ import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import * as fc from 'fast-check';
 
-import { canonicalJson, h1ToHex, sha256Hex } from '../../../src/util/canonical-json.js';
+import { canonicalJson } from '../../../src/util/canonical-json.js';
+import { h1ToHex, sha256Hex } from '../../../src/util/hash.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -14,7 +14,7 @@ import { execa } from 'execa';
 
 import { formatSha256Sums } from '../../../src/release/checksums.js';
 import { mergeRelease } from '../../../src/workflows/merge-release.js';
-import { CHECKSUMS_FILE } from '../../../src/release/output-directory.js';
+import { CHECKSUMS_FILE } from '../../../src/release/layout.js';
 import { ExitCode, InputError, VerificationError } from '../../../src/errors.js';
 import { type BuildPlan, resolvePlan } from '../../../src/plan/build-plan.js';
 import { SHARD_MANIFEST_FILE, selectShard } from '../../../src/plan/shards.js';
@@ -25,7 +25,7 @@ import { PASSPHRASE_ENV, generateKeyPair, loadPrivateKey, loadPublicKey, writeKe
 import { KeySigner, signDetached, verifyDetached } from '../../../src/provenance/signers.js';
 import { verifyRelease } from '../../../src/workflows/verify-release.js';
 import type { Reporter } from '../../../src/report/reporter.js';
-import { sha256File } from '../../../src/toolchain/read-tree.js';
+import { sha256File } from '../../../src/util/hash.js';
 import { FIXTURE_MODULE, type GoFixtureName, goBinary, hostGoVersion } from '../../helpers/go-binaries.js';
 import { tempDir } from '../../helpers/host-tools.js';
 

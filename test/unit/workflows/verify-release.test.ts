@@ -9,9 +9,10 @@ import path from 'node:path';
 import test from 'ava';
 
 import { formatSha256Sums } from '../../../src/release/checksums.js';
-import { CHECKSUMS_FILE, SHARD_MANIFEST_FILE } from '../../../src/release/output-directory.js';
+import { SHARD_MANIFEST_FILE } from '../../../src/plan/shards.js';
+import { CHECKSUMS_FILE } from '../../../src/release/layout.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../../../src/provenance/attest.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../../../src/release/layout.js';
 import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../../src/provenance/dsse.js';
 import { KeySigner, signDetached } from '../../../src/provenance/signers.js';
 import {

@@ -1,0 +1,11 @@
+/**
+ * The names of the files of a release, in one place so that build, verify, merge and the output directory
+ * check agree on what a release directory holds.
+ */
+export const CHECKSUMS_FILE = 'SHA256SUMS';
+/** The detached signature written beside SHA256SUMS with --sign-key. */
+export const SIGNATURE_SUFFIX = '.sig';
+/** The DSSE envelope of the provenance statement, beside each binary. */
+export const ENVELOPE_SUFFIX = '.intoto.jsonl';
+/** The CycloneDX SBOM beside each binary, with --sbom. */
+export const SBOM_SUFFIX = '.cdx.json';
