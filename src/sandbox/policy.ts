@@ -152,6 +152,19 @@ export function goBuildEnvironment(input: BuildCommandInput): Record<string, str
   return env;
 }
 
+/**
+ * The go command one job runs: its arguments (after `go`) and its whole environment. Resolved once per job;
+ * the sandbox runs exactly this and the provenance records exactly this, so the two cannot disagree.
+ */
+export interface GoBuildCommand {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export function goBuildCommand(input: BuildCommandInput): GoBuildCommand {
+  return { args: goBuildArguments(input), env: goBuildEnvironment(input) };
+}
+
 /** A sandbox worker: one container of a toolchain's image in which that toolchain's builds run, one at a time. */
 export interface WorkerContainerInput {
   name: string;
@@ -193,10 +206,10 @@ export function workerContainerSpec(policy: SandboxPolicy, input: WorkerContaine
 }
 
 /** One go build in a worker: the command and environment the provenance records, as the policy's user. */
-export function buildExecRequest(policy: SandboxPolicy, input: BuildCommandInput): ExecRequest {
+export function buildExecRequest(policy: SandboxPolicy, command: GoBuildCommand): ExecRequest {
   return {
-    command: [`${SandboxPaths.goroot}/bin/go`, ...goBuildArguments(input)],
-    env: goBuildEnvironment(input),
+    command: [`${SandboxPaths.goroot}/bin/go`, ...command.args],
+    env: { ...command.env },
     user: `${policy.uid}:${policy.gid}`,
     workingDir: SandboxPaths.source,
   };

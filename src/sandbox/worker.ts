@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import path from 'node:path';
 import type { ContainerEngine, ContainerLogs, ExecRequest, ExecResult } from '../engine/engine.js';
 import { BuildError, EngineError, InterruptedError, VerificationError } from '../errors.js';
-import { type BuildCommandInput, type SandboxPolicy, SandboxPaths, type WorkerContainerInput, buildExecRequest, workerContainerSpec } from './policy.js';
+import { type GoBuildCommand, type SandboxPolicy, SandboxPaths, type WorkerContainerInput, buildExecRequest, workerContainerSpec } from './policy.js';
 import type { ResourceTracker } from './resource-tracker.js';
 import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
@@ -18,7 +18,13 @@ export interface WorkerOpenRequest extends WorkerContainerInput {
   moduleCacheArchive?: () => Readable;
 }
 
-export interface WorkerBuildRequest extends BuildCommandInput {
+export interface WorkerBuildRequest {
+  /** The go command to run, as resolved for the job (and recorded in its provenance). */
+  command: GoBuildCommand;
+  /** The binary's name in the sandbox's output directory (the command's -o). */
+  outputName: string;
+  /** GOCACHE is the persistent cache volume: it is watched with the scratch and not emptied after the build. */
+  persistentCache?: boolean;
   /** Where the binary is written on the host; its directory must exist. */
   hostOutputPath: string;
   maxOutputBytes: number;
@@ -106,7 +112,7 @@ export class SandboxWorker {
    */
   async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<ReceivedOutput> }> {
     if (!this.usable) throw new Error(`sandbox worker ${this.name} is no longer usable`);
-    const exec = buildExecRequest(this.policy, request);
+    const exec = buildExecRequest(this.policy, request.command);
     let result: ExecResult;
     // Only removing the container stops a build: that is what the guard does when the scratch overruns.
     const unwatch = this.guard?.watch([this.scratchVolume, ...(request.persistentCache && this.cacheVolume ? [this.cacheVolume] : [])], this.policy.scratchBytes, (overrun) => {

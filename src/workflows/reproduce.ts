@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { describeBinaryDifference } from '../binary/binary-difference.js';
-import { type BuildRequest, executeBuild, prepareBuild, releasePreparedBuild } from './build.js';
+import { type BuildRequest, type EngineFacts, executeBuild, prepareBuild, releasePreparedBuild } from './build/index.js';
 import type { ContainerEngine } from '../engine/engine.js';
 import { AirlockError, InputError, VerificationError, oneLine } from '../errors.js';
 import { readGoModule } from '../modules/read-module.js';
@@ -243,7 +243,7 @@ export interface ReproduceOptions {
  */
 export async function reproduceArtifact(
   engine: ContainerEngine,
-  enginePlatform: string,
+  engineFacts: EngineFacts,
   recorded: RecordedBuild,
   options: ReproduceOptions,
   reporter: Reporter,
@@ -279,9 +279,11 @@ export async function reproduceArtifact(
     sourceExclude: exclude,
     ...(options.modulesFile !== undefined ? { modulesFile: options.modulesFile } : {}),
     ...(options.seccomp !== undefined ? { seccomp: options.seccomp } : recorded.seccomp === 'engine-default' ? { seccomp: 'engine-default' } : {}),
+    // The rebuild runs under the recorded limits, whatever airlock.json says today.
+    recordedLimits: recorded.limits,
   };
   try {
-    const prepared = await prepareBuild(request, enginePlatform);
+    const prepared = await prepareBuild(request, engineFacts);
     try {
       const toolchain = [...prepared.toolchains.values()][0]!.toolchain;
       if (toolchain.treeDigest !== recorded.toolchainH1) {
@@ -306,8 +308,7 @@ export async function reproduceArtifact(
       if (recorded.seccomp !== 'engine-default' && !recorded.seccomp.includes(prepared.policy.seccomp.digest ?? 'none')) {
         reporter.warn(`${recorded.artifact.name}: the recorded seccomp profile (${recorded.seccomp}) differs from this one (${prepared.policy.seccomp.digest}); the bytes do not depend on it`);
       }
-      Object.assign(prepared.policy, recorded.limits);
-      await executeBuild(engine, prepared, request, reporter);
+      await executeBuild(engine, prepared, reporter);
     } finally {
       await releasePreparedBuild(prepared);
     }

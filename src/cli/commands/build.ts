@@ -6,7 +6,7 @@ import type { TimedEvent } from '../../report/events.js';
 import { buildRunReport, recordEvents } from '../../report/run-report.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { type AttestationOptions, type BuildRequest, type PreparedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build.js';
+import { type AttestationOptions, type BuildRequest, type ResolvedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';
@@ -158,10 +158,10 @@ async function runBuild(args: BuildArguments, context: CommandContext): Promise<
   );
   const engine = await connectEngine(context.env);
   const info = await engine.info();
-  const prepared = await prepareBuild(request, `${info.os}/${info.arch}`);
+  const prepared = await prepareBuild(request, info);
   try {
-    await assertBuildOutput(prepared, request);
-    return await buildPrepared(context, engine, prepared, request, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false }, args.json === true);
+    await assertBuildOutput(prepared);
+    return await buildPrepared(context, engine, prepared, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false }, args.json === true);
   } finally {
     await releasePreparedBuild(prepared);
   }
@@ -170,8 +170,7 @@ async function runBuild(args: BuildArguments, context: CommandContext): Promise<
 async function buildPrepared(
   context: CommandContext,
   engine: ContainerEngine,
-  prepared: PreparedBuild,
-  request: BuildRequest,
+  prepared: ResolvedBuild,
   attestation: AttestationOptions,
   json: boolean,
 ): Promise<string> {
@@ -180,9 +179,9 @@ async function buildPrepared(
   const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
   context.reporter.info(
     `${countOf(prepared.plan.jobs.length, 'build')} of ${prepared.plan.module.path} with ${versions}` +
-      ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${request.jobs} at once`,
+      ` (${prepared.module.hasVendor ? 'vendored modules' : 'no vendor/'}), up to ${prepared.run.jobs} at once`,
   );
-  const outcome = await executeBuild(engine, prepared, request, context.reporter, attestation);
+  const outcome = await executeBuild(engine, prepared, context.reporter, attestation);
   context.reporter.close();
   // With --json, stdout carries only events: the artifacts are in the `done` events and the result.
   if (!json) context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);

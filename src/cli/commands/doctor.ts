@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build.js';
+import { executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import type { ContainerEngine, EngineInfo } from '../../engine/engine.js';
 import { AirlockError, ExitCode } from '../../errors.js';
@@ -56,9 +56,9 @@ async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engin
     airlockHome: context.airlockHome,
     ...(seccomp !== undefined ? { seccomp } : {}),
   };
-  const prepared = await prepareBuild(request, `${engineInfo.os}/${engineInfo.arch}`);
+  const prepared = await prepareBuild(request, engineInfo);
   try {
-    await executeBuild(engine, prepared, request, silentReporter);
+    await executeBuild(engine, prepared, silentReporter);
   } finally {
     await releasePreparedBuild(prepared);
   }

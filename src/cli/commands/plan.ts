@@ -1,7 +1,7 @@
 import os from 'node:os';
-import { prepareBuild, releasePreparedBuild } from '../../workflows/build.js';
+import { prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { formatTable } from '../../report/summary.js';
-import { hostPlatform } from '../../plan/host-platform.js';
+import { localEnginePlatform } from '../../plan/host-platform.js';
 import { type PlanFormat, githubMatrix, gitlabMatrix, summariseShards } from '../../plan/ci-matrix.js';
 import { validateShardCount } from '../../plan/shards.js';
 import { type BuildArguments, toBuildRequest } from './build.js';
@@ -18,7 +18,8 @@ export async function runPlanCommand(args: PlanArguments): Promise<void> {
   const format: PlanFormat = args.format ?? (args.json ? 'json' : 'table');
   const shards = args.shards === undefined ? undefined : validateShardCount(args.shards);
   const request = toBuildRequest(args, context);
-  const prepared = await prepareBuild(request, hostPlatform(os.platform(), os.arch()));
+  // The engine's platform, as `build` resolves for, without needing an engine to plan (a CI plan job has none).
+  const prepared = await prepareBuild(request, localEnginePlatform(os.arch()));
   await releasePreparedBuild(prepared);
   const { plan } = prepared;
   switch (format) {

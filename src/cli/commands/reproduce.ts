@@ -22,7 +22,7 @@ export async function runReproduce(
     results.push(
       await reproduceArtifact(
         engine,
-        `${info.os}/${info.arch}`,
+        info,
         record,
         {
           sourceDir: path.resolve(args.source),

@@ -3,7 +3,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { createLogUpdate } from 'log-update';
 
-import { failureReason } from '../../../src/workflows/build.js';
+import { failureReason } from '../../../src/workflows/build/index.js';
 import { BuildError, EngineError, InputError, InterruptedError, VerificationError } from '../../../src/errors.js';
 import { type BuildEvent, formatPlainEvent, stamp, stripControlCharacters } from '../../../src/report/events.js';
 import { renderLiveView } from '../../../src/report/live-view.js';

@@ -12,6 +12,7 @@ import {
   buildExecRequest,
   defaultSandboxPolicy,
   goBuildArguments,
+  goBuildCommand,
   goBuildEnvironment,
   workerContainerSpec,
 } from '../../../src/sandbox/policy.js';
@@ -129,7 +130,7 @@ test('every path the build writes is under the tmpfs, the scratch volume or the 
 
 test('buildExecRequest runs the sandbox go with the recorded arguments and environment, as the policy\'s user', (t) => {
   const policy = { ...defaultSandboxPolicy(2), uid: 1000, gid: 1001 };
-  const request = buildExecRequest(policy, command({ ldflags: ['-s', '-w', '-X main.version=v1.0.0'] }));
+  const request = buildExecRequest(policy, goBuildCommand(command({ ldflags: ['-s', '-w', '-X main.version=v1.0.0'] })));
   t.deepEqual(request, {
     command: ['/usr/local/go/bin/go', ...goBuildArguments(command({ ldflags: ['-s', '-w', '-X main.version=v1.0.0'] }))],
     env: goBuildEnvironment(command()),

@@ -11,7 +11,7 @@ import test, { type ExecutionContext } from 'ava';
 
 import type { ContainerEngine, ExecRequest, ExecResult } from '../../../src/engine/engine.js';
 import { BuildError, EngineError, ExitCode, InterruptedError, VerificationError } from '../../../src/errors.js';
-import { applySandboxLimits, defaultSandboxPolicy } from '../../../src/sandbox/policy.js';
+import { applySandboxLimits, defaultSandboxPolicy, goBuildCommand } from '../../../src/sandbox/policy.js';
 import { ScratchGuard } from '../../../src/sandbox/scratch-guard.js';
 import { packageRoot } from '../../../src/util/package-root.js';
 import { ResourceTracker } from '../../../src/sandbox/resource-tracker.js';
@@ -114,13 +114,8 @@ async function build(t: ExecutionContext, script: Script) {
     sourceOptions: { exclude: [] },
   };
   const request = {
-    goos: 'linux',
-    goarch: 'amd64',
-    mainPackage: '.',
+    command: goBuildCommand({ goos: 'linux', goarch: 'amd64', mainPackage: '.', outputName: NAME, vendored: false, ldflags: [], tags: [] }),
     outputName: NAME,
-    vendored: false,
-    ldflags: [],
-    tags: [],
     hostOutputPath: path.join(staging, NAME),
     maxOutputBytes: 1024,
     label: LABEL,
@@ -225,7 +220,7 @@ test('a worker takes several builds in one container: one create, one upload, on
   const tracker = new ResourceTracker(engine);
   const worker = await SandboxWorker.open(engine, tracker, result.policy, result.open);
   for (const goarch of ['amd64', 'arm64']) {
-    const built = await worker.build({ ...result.request, goarch });
+    const built = await worker.build({ ...result.request, command: goBuildCommand({ goos: 'linux', goarch, mainPackage: '.', outputName: NAME, vendored: false, ldflags: [], tags: [] }) });
     await built.output;
     t.is(built.logs.stderr, 'what go printed\n');
   }
@@ -257,7 +252,11 @@ test('with a persistent cache the cache is kept between builds', async (t) => {
   await result.run;
   const { engine, calls } = scriptedEngine({ archive: [{ name: NAME, data: 'a binary', mode: 0o755 }] });
   const worker = await SandboxWorker.open(engine, new ResourceTracker(engine), result.policy, { ...result.open, cacheVolume: 'airlock-gocache-test' });
-  const built = await worker.build({ ...result.request, persistentCache: true });
+  const built = await worker.build({
+    ...result.request,
+    command: goBuildCommand({ goos: 'linux', goarch: 'amd64', mainPackage: '.', outputName: NAME, vendored: false, persistentCache: true, ldflags: [], tags: [] }),
+    persistentCache: true,
+  });
   await built.output;
   t.deepEqual(calls.filter((call) => call.startsWith('exec')), ['exec build -trimpath']);
   await worker.close();

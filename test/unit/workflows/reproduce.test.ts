@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import test from 'ava';
-import { buildCacheVolume, sourceExcludes } from '../../../src/workflows/build.js';
+import { buildCacheVolume, sourceExcludes } from '../../../src/workflows/build/index.js';
 import { ExitCode, InputError } from '../../../src/errors.js';
 import { compareReproduction, describeSourceChanges, readRecordedBuild } from '../../../src/workflows/reproduce.js';
 import { tempDir } from '../../helpers/host-tools.js';
