@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { onInterrupt } from '../../cleanup.js';
+import type { ContainerEngine } from '../../engine/engine.js';
+import type { AirlockError } from '../../errors.js';
+import type { GitFacts } from '../../provenance/git-source.js';
+import type { OutputStaging } from '../../release/output-directory.js';
+import type { Reporter } from '../../report/reporter.js';
+import type { ArtifactSummary } from '../../report/summary.js';
+import { SandboxImages } from '../../sandbox/ensure-image.js';
+import { ResourceTracker } from '../../sandbox/resource-tracker.js';
+import { ScratchGuard } from '../../sandbox/scratch-guard.js';
+import type { SourceDigest } from '../../sandbox/source-tree.js';
+import type { SandboxWorker } from '../../sandbox/worker.js';
+import { WorkerPool } from '../../sandbox/worker-pool.js';
+import type { AttestationOptions } from './request.js';
+import type { BuildJob, ResolvedBuild } from './resolve.js';
+import { openWorker } from './worker-request.js';
+
+/** A binary built, checked and staged, with the job record it was built from. */
+export interface BuiltArtifact extends ArtifactSummary {
+  job: BuildJob;
+  startedOn: Date;
+  finishedOn: Date;
+}
+
+/** What the source stage learned: the tree sent to the sandbox, its digest, and the git facts around it. */
+export interface SourceFacts {
+  digest: SourceDigest;
+  git: GitFacts | undefined;
+}
+
+/**
+ * One run of a resolved build: the engine resources it holds and what its stages have produced so far. The
+ * stages fill it in order (docs/architecture.md); `closeBuildRun` releases everything, whatever happened.
+ */
+export interface BuildRun {
+  readonly build: ResolvedBuild;
+  readonly engine: ContainerEngine;
+  readonly reporter: Reporter;
+  readonly attestation: AttestationOptions;
+  /** Names this run's containers and volumes. */
+  readonly runId: string;
+  readonly tracker: ResourceTracker;
+  readonly images: SandboxImages;
+  /** Holds every worker's scratch to sandbox.scratchMiB (see scratch-guard.ts). */
+  readonly guard: ScratchGuard;
+  readonly pool: WorkerPool<SandboxWorker>;
+  source?: SourceFacts;
+  staging?: OutputStaging;
+  readonly artifacts: BuiltArtifact[];
+  readonly imagesBuilt: string[];
+  /** SBOMs written by the attest stage, by output path: SHA256SUMS lists them too. */
+  readonly sboms: Map<string, { name: string; sha256: string }>;
+  failures: AirlockError[];
+  /** Removes the interrupt clean-up registered for this run. */
+  readonly forgetInterrupt: () => void;
+}
+
+export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, reporter: Reporter, attestation: AttestationOptions): BuildRun {
+  const tracker = new ResourceTracker(engine);
+  const guard = new ScratchGuard(engine);
+  const runId = randomBytes(6).toString('hex');
+  let workers = 0;
+  const run: BuildRun = {
+    build,
+    engine,
+    reporter,
+    attestation,
+    runId,
+    tracker,
+    images: new SandboxImages(engine, path.join(build.run.airlockHome, 'locks')),
+    guard,
+    // With --check every build must start in a fresh container, so workers are not reused.
+    pool: new WorkerPool((version: string) => openWorker(run, version, `airlock-${runId}-w${workers++}`), { reuse: !build.run.check }),
+    artifacts: [],
+    imagesBuilt: [],
+    sboms: new Map(),
+    failures: [],
+    // Staged outputs go first: they are local and quick, while the engine may be the thing that stopped answering.
+    forgetInterrupt: onInterrupt(async () => {
+      await run.staging?.discard();
+      await tracker.removeAll();
+    }),
+  };
+  return run;
+}
+
+/** Discards what was not published, closes the workers and removes every container and volume of the run. */
+export async function closeBuildRun(run: BuildRun): Promise<void> {
+  await run.staging?.discard();
+  await run.pool.closeAll().catch(() => undefined);
+  const left = await run.tracker.removeAll();
+  if (left.length > 0) run.reporter.warn(`could not remove ${left.join(', ')}: run \`airlock prune\` when the engine answers again`);
+  run.forgetInterrupt();
+}

@@ -1,0 +1,21 @@
+import { readGitFacts } from '../../../provenance/git-source.js';
+import { OutputStaging } from '../../../release/output-directory.js';
+import { digestSourceTree, listSourceTree } from '../../../sandbox/source-tree.js';
+import type { BuildStage } from '../stage.js';
+
+/**
+ * Lists and digests the source the sandbox will get (never an airlock output directory), reads the git facts
+ * for the provenance, then opens the staging directory. In that order: staging is created in the module's
+ * directory tree only once the source listing is done.
+ */
+export const readSource: BuildStage = {
+  name: 'read the source',
+  async run(run) {
+    const { module, run: settings } = run.build;
+    const source = await listSourceTree(module.dir, { exclude: [...settings.sourceExclude] });
+    for (const output of source.outputs) run.reporter.info(`not sending ${output}/ to the sandbox: an airlock output directory`);
+    const [digest, git] = await Promise.all([digestSourceTree(module.dir, source.entries), readGitFacts(module.dir)]);
+    run.source = { digest, git };
+    run.staging = await OutputStaging.create(settings.outDir, module.dir);
+  },
+};
