@@ -6,7 +6,7 @@ import type { ModuleInputs } from '../../modules/resolve-module-inputs.js';
 import { type BuildPlan, type PlanJob, resolvePlan } from '../../plan/build-plan.js';
 import { resolveBuildToolchains } from '../../plan/resolve-toolchains.js';
 import { type ShardManifest, formatShard, selectShard } from '../../plan/shards.js';
-import { dedupeTargets, parseTarget } from '../../plan/targets.js';
+import { type Target, dedupeTargets, parseTarget } from '../../plan/targets.js';
 import { type SandboxImageSpec, sandboxImageSpec } from '../../sandbox/image-spec.js';
 import { type GoBuildCommand, type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildCommand } from '../../sandbox/policy.js';
 import type { StoredToolchain } from '../../toolchain/store.js';
@@ -81,6 +81,7 @@ function asList(value: string | string[] | undefined): string[] {
  */
 export function resolveBuild(inputs: BuildInputs, request: BuildRequest): ResolvedBuild {
   const { module, config, moduleInputs } = inputs;
+  // Targets first: a mistyped target is named before anything about toolchains.
   const targetSpecs = request.targets.length > 0 ? request.targets : (config.targets ?? [DEFAULT_TARGET]);
   const targets = dedupeTargets(targetSpecs.map(parseTarget));
   const resolution = resolveBuildToolchains(inputs.storedToolchains, {
@@ -89,16 +90,52 @@ export function resolveBuild(inputs: BuildInputs, request: BuildRequest): Resolv
     ...(module.goMod.go !== undefined ? { goLine: module.goMod.go } : {}),
     enginePlatform: `${inputs.engine.os}/${inputs.engine.arch}`,
   });
-  const policy: SandboxPolicy = {
-    ...applySandboxLimits(defaultSandboxPolicy(inputs.cpus), config.sandbox ?? {}),
-    ...request.recordedLimits,
-    seccomp: inputs.seccomp.choice,
-  };
+  const policy = resolvePolicy(inputs, request);
   const toolchains = new Map<string, ResolvedToolchain>();
   for (const toolchain of resolution.toolchains) {
     toolchains.set(toolchain.version, { toolchain, image: sandboxImageSpec(inputs.template, toolchain, policy) });
   }
-  const fullPlan: BuildPlan = {
+  const fullPlan = resolveFullPlan(inputs, request, targets, toolchains);
+  const notes = [...resolution.notes, ...toolchainNotes(module, toolchains)];
+  const { plan, shard } = selectPlanShard(fullPlan, request, toolchains, notes);
+  const run = resolveRunSettings(module, request);
+  const jobs = plan.jobs.map((job) => resolveJob(job, plan, inputs, toolchains.get(job.toolchain)!, run.persistentCache));
+  const resolved: ResolvedBuild = {
+    module,
+    config,
+    plan,
+    jobs,
+    toolchains,
+    policy,
+    seccomp: inputs.seccomp.profile ? { profileJson: inputs.seccomp.profile.json, serverPath: inputs.seccomp.profile.path } : undefined,
+    moduleInputs,
+    notes,
+    ...(shard ? { shard } : {}),
+    engine: inputs.engine,
+    run,
+  };
+  // The module, its inputs and the stored toolchains are the gatherer's; what was decided here is frozen.
+  deepFreeze(plan);
+  deepFreeze(jobs);
+  deepFreeze(policy);
+  deepFreeze(notes);
+  deepFreeze(run);
+  return Object.freeze(resolved);
+}
+
+/** The default policy for the machine's CPUs, with airlock.json's limits, then the recorded ones, and the seccomp choice. */
+function resolvePolicy(inputs: BuildInputs, request: BuildRequest): SandboxPolicy {
+  return {
+    ...applySandboxLimits(defaultSandboxPolicy(inputs.cpus), inputs.config.sandbox ?? {}),
+    ...request.recordedLimits,
+    seccomp: inputs.seccomp.choice,
+  };
+}
+
+/** The whole plan (every shard), with where its modules come from. */
+function resolveFullPlan(inputs: BuildInputs, request: BuildRequest, targets: Target[], toolchains: ReadonlyMap<string, ResolvedToolchain>): BuildPlan {
+  const { module, config, moduleInputs } = inputs;
+  return {
     ...resolvePlan({
       module: {
         path: module.goMod.module,
@@ -118,7 +155,11 @@ export function resolveBuild(inputs: BuildInputs, request: BuildRequest): Resolv
     }),
     modules: { source: moduleInputs.source, verified: moduleInputs.verified, list: moduleInputs.modules },
   };
-  const notes = [...resolution.notes];
+}
+
+/** What the user should know about the toolchains: go.mod's toolchain line is not obeyed, and which are unpinned. */
+function toolchainNotes(module: GoModule, toolchains: ReadonlyMap<string, ResolvedToolchain>): string[] {
+  const notes: string[] = [];
   if (module.goMod.toolchain !== undefined) {
     notes.push(`go.mod names toolchain ${module.goMod.toolchain}; airlock builds with the pinned toolchains of the plan (GOTOOLCHAIN=local)`);
   }
@@ -127,73 +168,61 @@ export function resolveBuild(inputs: BuildInputs, request: BuildRequest): Resolv
       notes.push(`${toolchain.version} was stored on trust-on-first-use: it is not pinned in the toolchain matrix`);
     }
   }
-  let plan = fullPlan;
-  let shard: ShardManifest | undefined;
-  if (request.shard !== undefined) {
-    const selected = selectShard(fullPlan, request.shard);
-    plan = selected.plan;
-    shard = selected.manifest;
-    // A shard needs the images of its own toolchains only.
-    const used = new Set(plan.jobs.map((job) => job.toolchain));
-    for (const version of [...toolchains.keys()]) if (!used.has(version)) toolchains.delete(version);
-    notes.push(`shard ${formatShard(request.shard)}: ${plan.jobs.length} of the plan's ${fullPlan.jobs.length} builds`);
-  }
+  return notes;
+}
+
+/** With --shard, the shard's part of the plan, keeping only the toolchains it uses (their images are all it needs). */
+function selectPlanShard(
+  fullPlan: BuildPlan,
+  request: BuildRequest,
+  toolchains: Map<string, ResolvedToolchain>,
+  notes: string[],
+): { plan: BuildPlan; shard?: ShardManifest } {
+  if (request.shard === undefined) return { plan: fullPlan };
+  const selected = selectShard(fullPlan, request.shard);
+  const used = new Set(selected.plan.jobs.map((job) => job.toolchain));
+  for (const version of [...toolchains.keys()]) if (!used.has(version)) toolchains.delete(version);
+  notes.push(`shard ${formatShard(request.shard)}: ${selected.plan.jobs.length} of the plan's ${fullPlan.jobs.length} builds`);
+  return { plan: selected.plan, shard: selected.manifest };
+}
+
+function resolveRunSettings(module: GoModule, request: BuildRequest): RunSettings {
   const outDir = path.resolve(module.dir, request.out ?? 'dist');
-  const persistentCache = request.cache === true;
-  // airlock.json may lower the limit on what comes out of the sandbox (sandbox.maxOutputMiB), never raise it.
-  const maxOutputBytes = Math.min(MAX_OUTPUT_BYTES, (config.sandbox?.maxOutputMiB ?? Infinity) * 1024 ** 2);
-  const jobs = plan.jobs.map((job): BuildJob => {
-    const { toolchain, image } = toolchains.get(job.toolchain)!;
-    const outputName = path.posix.basename(job.output);
-    return {
-      ...job,
-      image: image.tag,
-      command: goBuildCommand({
-        goos: job.goos,
-        goarch: job.goarch,
-        mainPackage: job.package,
-        outputName,
-        vendored: module.hasVendor,
-        moduleCache: moduleInputs.source === 'module-set',
-        persistentCache,
-        ldflags: plan.flags.ldflags,
-        tags: plan.flags.tags,
-      }),
-      outputName,
-      label: `${job.package} for ${job.target} with ${job.toolchain}`,
-      ...(persistentCache ? { cacheVolume: buildCacheVolume(toolchain.treeDigest, plan.module.path) } : {}),
-      maxOutputBytes,
-    };
-  });
-  const resolved: ResolvedBuild = {
-    module,
-    config,
-    plan,
-    jobs,
-    toolchains,
-    policy,
-    seccomp: inputs.seccomp.profile ? { profileJson: inputs.seccomp.profile.json, serverPath: inputs.seccomp.profile.path } : undefined,
-    moduleInputs,
-    notes,
-    ...(shard ? { shard } : {}),
-    engine: inputs.engine,
-    run: {
-      jobs: request.jobs,
-      check: request.check === true,
-      failFast: request.failFast === true,
-      persistentCache,
-      ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
-      airlockHome: request.airlockHome,
-      outDir,
-      sourceExclude: [outDir, ...(request.sourceExclude ?? [])],
-    },
+  return {
+    jobs: request.jobs,
+    check: request.check === true,
+    failFast: request.failFast === true,
+    persistentCache: request.cache === true,
+    ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
+    airlockHome: request.airlockHome,
+    outDir,
+    sourceExclude: [outDir, ...(request.sourceExclude ?? [])],
   };
-  // The module, its inputs and the stored toolchains are the gatherer's; what was decided here is frozen.
-  deepFreeze(plan);
-  deepFreeze(jobs);
-  deepFreeze(policy);
-  deepFreeze(notes);
-  return Object.freeze(resolved);
+}
+
+/** One job of the plan with its image, go command, output name, cache volume and output limit. */
+function resolveJob(job: PlanJob, plan: BuildPlan, inputs: BuildInputs, { toolchain, image }: ResolvedToolchain, persistentCache: boolean): BuildJob {
+  const outputName = path.posix.basename(job.output);
+  return {
+    ...job,
+    image: image.tag,
+    command: goBuildCommand({
+      goos: job.goos,
+      goarch: job.goarch,
+      mainPackage: job.package,
+      outputName,
+      vendored: inputs.module.hasVendor,
+      moduleCache: inputs.moduleInputs.source === 'module-set',
+      persistentCache,
+      ldflags: plan.flags.ldflags,
+      tags: plan.flags.tags,
+    }),
+    outputName,
+    label: `${job.package} for ${job.target} with ${job.toolchain}`,
+    ...(persistentCache ? { cacheVolume: buildCacheVolume(toolchain.treeDigest, plan.module.path) } : {}),
+    // airlock.json may lower the limit on what comes out of the sandbox (sandbox.maxOutputMiB), never raise it.
+    maxOutputBytes: Math.min(MAX_OUTPUT_BYTES, (inputs.config.sandbox?.maxOutputMiB ?? Infinity) * 1024 ** 2),
+  };
 }
 
 /**
