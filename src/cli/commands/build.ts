@@ -190,3 +190,27 @@ async function buildPrepared(
   context.reporter.info(`wrote ${countOf(outcome.artifacts.length, 'binary', 'binaries')}, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
   return outcome.outDir;
 }
+
+/** `airlock build`: its flags and arguments, typed by yargs, and its handler. */
+export function buildCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'build [dir]',
+      'build a Go module for each target in hermetic containers',
+      (y) =>
+        buildOptions(y)
+          .option('out', { type: 'string', describe: 'output directory (default: dist/ in the module)' })
+          .option('sign-key', { type: 'string', describe: 'sign every envelope and SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })
+          .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
+          .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' })
+          .option('sbom', { type: 'boolean', default: false, describe: 'also write a CycloneDX SBOM per artifact' })
+          .option('check', { type: 'boolean', default: false, describe: 'build every target twice in fresh containers and fail if the two differ' })
+          .option('cache', { type: 'boolean', default: false, describe: 'keep GOCACHE in a persistent volume per module, toolchain and target (faster rebuilds)' })
+          .option('jobs', { type: 'string', describe: 'containers to run at once (default: number of CPUs)' })
+          .option('shard', { type: 'string', describe: 'build only shard I/N of the plan (see `airlock plan --shards N`), for `airlock merge`' })
+          .option('fail-fast', { type: 'boolean', default: false, describe: 'start no more targets once one has failed' })
+          .option('json', { type: 'boolean', default: false, describe: 'print progress as JSON events, one per line, on stdout (docs/json-events.md)' })
+          .option('report', { type: 'string', describe: 'write a JSON report of the run to this file, for the CI system to archive' }),
+      async (args) => runBuildCommand(args),
+    );
+}

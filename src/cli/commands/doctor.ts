@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import path from 'node:path';
 import { executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { connectEngine } from '../../engine/docker-engine.js';
@@ -172,4 +173,21 @@ export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp
     return ExitCode.verificationFailed;
   }
   return ExitCode.ok;
+}
+
+/** `airlock doctor`: its flags and arguments, typed by yargs, and its handler. */
+export function doctorCommand<T extends GlobalOptions>(cli: Argv<T>, setExitCode: (code: number) => void): Argv<T> {
+  return cli
+    .command(
+      'doctor',
+      'check the engine and the toolchain store; --probe also runs the escape probes in the sandbox',
+      (y) =>
+        y
+          .option('probe', { type: 'boolean', default: false, describe: 'build and run the escape-probe suite under the exact build policy' })
+          .option('seccomp', { type: 'string', describe: 'with --probe: a seccomp profile file, or engine-default, to compare' })
+          .option('json', { type: 'boolean', default: false, describe: 'with --probe: print the probe results as JSON' }),
+      async (args) => {
+        setExitCode(await runDoctor(args));
+      },
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,4 +65,37 @@ export async function runGenerateSeccomp(args: GlobalOptions & { out: string; fo
   const loaded = await loadSeccompChoice(undefined);
   await writeFileAtomically(out, await fs.readFile(strictProfilePath()));
   context.reporter.info(`wrote ${out} (${loaded.choice.digest})`);
+}
+
+/** `airlock generate`: its flags and arguments, typed by yargs, and its handler. */
+export function generateCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command('generate', 'write generated files for review', (y) =>
+      y
+        .command(
+          'dockerfile',
+          "write the sandbox image's Dockerfile and build-context listing",
+          (c) =>
+            c
+              .option('out', { type: 'string', demandOption: true, describe: 'directory to write into' })
+              .option('go', { type: 'string', array: true, describe: 'Go version (default: the newest stored)' }),
+          async (args) => runGenerateDockerfile(args),
+        )
+        .command(
+          'policy',
+          'print the sandbox policy as canonical JSON, with its digest',
+          (c) => c.option('seccomp', { type: 'string', describe: 'a seccomp profile file, or engine-default' }),
+          async (args) => runGeneratePolicy(args),
+        )
+        .command(
+          'seccomp',
+          "write airlock's seccomp profile to a file",
+          (c) =>
+            c
+              .option('out', { type: 'string', demandOption: true, describe: 'file to write' })
+              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' }),
+          async (args) => runGenerateSeccomp(args),
+        )
+        .demandCommand(1, 'name what to generate: dockerfile, policy or seccomp'),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CI_NEXT_STEPS, type CiSystem, type PlannedFile, loadCiTemplates, planInitFiles } from '../../config/ci-templates.js';
@@ -131,4 +132,19 @@ export async function runInit(args: GlobalOptions & { dir: string; ci?: CiSystem
     }
     context.reporter.info(CI_NEXT_STEPS[args.ci]);
   }
+}
+
+/** `airlock init`: its flags and arguments, typed by yargs, and its handler. */
+export function initCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'init [dir]',
+      "write a starter airlock.json (the module's main packages) and, with --ci, a sharded release pipeline",
+      (y) =>
+        y
+          .positional('dir', { type: 'string', default: '.', describe: 'the Go module (the directory holding go.mod)' })
+          .option('ci', { choices: ['github', 'gitlab'] as const, describe: 'also write this CI system\'s release pipeline at the repository root' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite files that already exist' }),
+      async (args) => runInit(args),
+    );
 }

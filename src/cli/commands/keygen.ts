@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import { PASSPHRASE_ENV, publicKeyFingerprint, loadPublicKey, writeKeyPair } from '../../provenance/keys.js';
@@ -11,4 +12,18 @@ export async function runKeygen(args: GlobalOptions & { key: string; pub: string
   }
   await writeKeyPair(path.resolve(args.key), path.resolve(args.pub), passphrase);
   context.reporter.info(`wrote the private key ${args.key} (encrypted, mode 0600) and the public key ${args.pub} (sha256 ${publicKeyFingerprint(loadPublicKey(path.resolve(args.pub)))})`);
+}
+
+/** `airlock keygen`: its flags and arguments, typed by yargs, and its handler. */
+export function keygenCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'keygen',
+      `write an ECDSA P-256 key pair for signing (the private key encrypted with $AIRLOCK_KEY_PASSPHRASE)`,
+      (y) =>
+        y
+          .option('key', { type: 'string', default: 'airlock.key', describe: 'private key file to write' })
+          .option('pub', { type: 'string', default: 'airlock.pub', describe: 'public key file to write' }),
+      async (args) => runKeygen(args),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import path from 'node:path';
 import { mergeRelease } from '../../workflows/merge-release.js';
 import { loadPublicKey } from '../../provenance/keys.js';
@@ -46,4 +47,22 @@ export async function runMerge(args: MergeArguments): Promise<void> {
     `merged ${countOf(plan.count, 'shard')}: ${countOf(binaries, 'binary', 'binaries')}, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
       `${outcome.signed ? ' (signed)' : ''} to ${outcome.outDir}`,
   );
+}
+
+/** `airlock merge`: its flags and arguments, typed by yargs, and its handler. */
+export function mergeCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'merge <dirs..>',
+      'combine the output directories of `airlock build --shard I/N` into one release, re-verifying every shard',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the output directory of every shard' })
+          .option('out', { type: 'string', demandOption: true, describe: 'the directory to write the merged release to' })
+          .option('key', { type: 'string', describe: 'the public key (PEM) the shards were signed with, to check their signatures' })
+          .option('sign-key', { type: 'string', describe: 'sign the merged SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })
+          .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
+          .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' }),
+      async (args) => runMerge(args),
+    );
 }

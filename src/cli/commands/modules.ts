@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import path from 'node:path';
 import { VerificationError } from '../../errors.js';
 import { packModuleSet } from '../../modules/pack-modules.js';
@@ -55,4 +56,32 @@ export async function runModulesVerify(args: GlobalOptions & { dir: string; modu
   } finally {
     await set?.close();
   }
+}
+
+/** `airlock modules`: its flags and arguments, typed by yargs, and its handler. */
+export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command('modules', 'pack, and prove against go.sum, the modules a build depends on', (y) =>
+      y
+        .command(
+          'pack [dir]',
+          'on a connected machine: pack every module the build of DIR needs into one file',
+          (c) =>
+            c
+              .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
+              .option('out', { type: 'string', demandOption: true, describe: 'the module set file to write (.tar.gz)' })
+              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' }),
+          async (args) => runModulesPack(args),
+        )
+        .command(
+          'verify [dir]',
+          'prove every module (and every vendored file) against go.sum',
+          (c) =>
+            c
+              .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
+              .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`' }),
+          async (args) => runModulesVerify(args),
+        )
+        .demandCommand(1, 'name a modules subcommand: pack or verify'),
+    );
 }

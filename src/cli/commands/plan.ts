@@ -1,11 +1,12 @@
+import type { Argv } from 'yargs';
 import os from 'node:os';
 import { prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { formatTable } from '../../report/summary.js';
 import { localEnginePlatform } from '../../plan/host-platform.js';
-import { type PlanFormat, githubMatrix, gitlabMatrix, summariseShards } from '../../plan/ci-matrix.js';
+import { PLAN_FORMATS, type PlanFormat, githubMatrix, gitlabMatrix, summariseShards } from '../../plan/ci-matrix.js';
 import { validateShardCount } from '../../plan/shards.js';
-import { type BuildArguments, toBuildRequest } from './build.js';
-import { commandContext } from '../context.js';
+import { type BuildArguments, buildOptions, toBuildRequest } from './build.js';
+import { type GlobalOptions, commandContext } from '../context.js';
 
 export interface PlanArguments extends BuildArguments {
   json: boolean;
@@ -45,4 +46,19 @@ export async function runPlanCommand(args: PlanArguments): Promise<void> {
       }
     }
   }
+}
+
+/** `airlock plan`: its flags and arguments, typed by yargs, and its handler. */
+export function planCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'plan [dir]',
+      'print the build matrix without building',
+      (y) =>
+        buildOptions(y)
+          .option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON (same as --format json)' })
+          .option('format', { choices: PLAN_FORMATS, describe: 'table (default), json, or a CI matrix: github (strategy.matrix) or gitlab (parallel:matrix)' })
+          .option('shards', { type: 'number', describe: 'group the builds into N shards, one CI job each (`airlock build --shard I/N`)' }),
+      async (args) => runPlanCommand(args),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { pruneAirlockResources } from '../../sandbox/prune.js';
 import { type GlobalOptions, commandContext } from '../context.js';
@@ -13,4 +14,12 @@ export async function runPrune(args: GlobalOptions): Promise<void> {
     ...report.inUse.map((what) => `kept ${what}: in use`),
   ];
   context.stdout.write(lines.length > 0 ? `${lines.join('\n')}\n` : 'nothing to remove\n');
+}
+
+/** `airlock prune`: its flags and arguments, typed by yargs, and its handler. */
+export function pruneCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command('prune', 'remove every container, volume (build caches included) and image airlock created that is not in use', (y) => y, async (args) =>
+      runPrune(args),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import path from 'node:path';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { VerificationError } from '../../errors.js';
@@ -48,4 +49,22 @@ export async function runReproduce(
     });
   }
   context.reporter.info(`all ${results.length} artifacts reproduced bit for bit`);
+}
+
+/** `airlock reproduce`: its flags and arguments, typed by yargs, and its handler. */
+export function reproduceCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'reproduce <envelopes..>',
+      'rebuild what provenance envelopes record and compare the bytes',
+      (y) =>
+        y
+          .positional('envelopes', { type: 'string', array: true, demandOption: true, describe: '.intoto.jsonl files of a release' })
+          .option('source', { type: 'string', demandOption: true, describe: 'the source the release was built from' })
+          .option('modules', { type: 'string', describe: 'the module set, when the release was built from one' })
+          .option('key', { type: 'string', describe: 'check the envelopes against this public key first' })
+          .option('seccomp', { type: 'string', describe: 'the seccomp profile, when the release used a site profile' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),
+      async (args) => runReproduce(args),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import { InputError, VerificationError } from '../../errors.js';
 import { formatTable } from '../../report/summary.js';
 import { classifyToolchainSource, computePins, importToolchain } from '../../toolchain/import-toolchain.js';
@@ -88,4 +89,41 @@ export async function runToolchainRemove(args: GlobalOptions & { release: string
     await store.remove(toolchain.id);
     context.reporter.info(`removed ${toolchain.id}`);
   }
+}
+
+/** `airlock toolchain`: its flags and arguments, typed by yargs, and its handler. */
+export function toolchainCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command('toolchain', 'manage the Go toolchains airlock builds with', (y) =>
+      y
+        .command(
+          'import [file]',
+          'verify a Go toolchain against the matrix and store it (an official archive, a module zip or a GOROOT)',
+          (c) =>
+            c
+              .positional('file', { type: 'string', describe: 'goX.Y.Z.<os>-<arch>.tar.gz or a golang.org/toolchain module zip' })
+              .option('goroot', { type: 'string', describe: 'a local Go installation (`go env GOROOT`)' })
+              .option('trust-on-first-use', { type: 'boolean', default: false, describe: 'accept a toolchain the matrix does not know (recorded as such)' }),
+          async (args) => runToolchainImport(args),
+        )
+        .command(
+          'pin [file]',
+          'print the matrix pins of a toolchain you trust, to add it to toolchains/',
+          (c) =>
+            c
+              .positional('file', { type: 'string', describe: 'goX.Y.Z.<os>-<arch>.tar.gz or a golang.org/toolchain module zip' })
+              .option('goroot', { type: 'string', describe: 'a local Go installation' }),
+          async (args) => runToolchainPin(args),
+        )
+        .command('verify', 're-check every stored toolchain against its record and the matrix', (y) => y, async (args) =>
+          runToolchainVerify(args),
+        )
+        .command('list', 'show the stored toolchains', (c) => c.option('json', { type: 'boolean', default: false }), async (args) =>
+          runToolchainList(args),
+        )
+        .command('remove <release>', 'remove a stored toolchain', (c) => c.positional('release', { type: 'string', demandOption: true, describe: 'e.g. go1.26.8' }), async (args) =>
+          runToolchainRemove(args),
+        )
+        .demandCommand(1, 'name a toolchain subcommand: import, pin, verify, list or remove'),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 import path from 'node:path';
 import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
@@ -28,4 +29,19 @@ export async function runVerify(args: GlobalOptions & { dir: string; key?: strin
     });
   }
   context.reporter.info(describeVerified(result));
+}
+
+/** `airlock verify`: its flags and arguments, typed by yargs, and its handler. */
+export function verifyCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
+  return cli
+    .command(
+      'verify <dir>',
+      'verify a release: checksums, signatures, provenance and what each binary records about itself',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
+          .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
+      async (args) => runVerify(args),
+    );
 }
