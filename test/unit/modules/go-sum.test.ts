@@ -3,13 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import test from 'ava';
-import * as fc from 'fast-check';
 
 import { type GoSumEntry, GoSumSyntaxError, lookupSum, parseGoSum } from '../../../src/modules/go-sum.js';
 import { packageRoot } from '../../../src/package-root.js';
 import { go, hostGoroot, run, goEnv } from '../../helpers/host-tools.js';
 import { readIfPresent, registerNeeding } from '../../helpers/needs-input.js';
-import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 
 const EXAMPLE_GO_SUM = path.join(packageRoot(), 'examples/cli/go.sum');
 
@@ -184,39 +182,4 @@ for (const { name, text, line, message } of MALFORMED) {
   });
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Property tests: no input makes the parser fail with anything but a GoSumSyntaxError naming a real line.
-
-const mutationArb = mutationArbitrary(['', ' ', '\t', '\r', '\n', '/', '=', '+', '.', '-', 'v', '0', 'h', ':']);
-
-function onlySyntaxErrors(text: string): boolean {
-  try {
-    for (const entry of parseGoSum(text)) {
-      if (!/^h\d+:/.test(entry.hash) || entry.path === '' || entry.version === '') return false;
-    }
-    return true;
-  } catch (error) {
-    if (!(error instanceof GoSumSyntaxError)) throw error;
-    return error.line >= 1 && error.line <= text.split('\n').length;
-  }
-}
-
-const TOKENS = ['example.com/m', 'a.b/c/v2', ' ', '\t', '\n', '\r\n', 'v1.2.3', 'v0.0.0-2019-abc', '/go.mod', '+incompatible', 'h1:', H('Q'), 'h2:', '=', '/', '-', '.', '0', 'v'];
-
-test('property: random text only ever fails with GoSumSyntaxError', (t) => {
-  fc.assert(fc.property(fc.string({ maxLength: 200, unit: 'binary' }), onlySyntaxErrors), { numRuns: 300 });
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...TOKENS), { maxLength: 40 }), (tokens) => onlySyntaxErrors(tokens.join(''))),
-    { numRuns: 500 },
-  );
-  t.pass();
-});
-
-test('property: mutations of the real go.sum only ever fail with GoSumSyntaxError', async (t) => {
-  const text = await fs.readFile(EXAMPLE_GO_SUM, 'utf8');
-  fc.assert(
-    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (mutations) => onlySyntaxErrors(mutateLines(text, mutations))),
-    { numRuns: 500 },
-  );
-  t.pass();
-});
+// Property tests of parseGoSum (random text, mutations of real files): test/unit/robustness/go-sum.test.ts.

@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import test, { type ExecutionContext } from 'ava';
-import * as fc from 'fast-check';
 
 import { parseGoMod } from '../../../src/modules/go-mod.js';
 import { compareModuleVersions, type ModulesTxt, ModulesTxtSyntaxError, parseModulesTxt } from '../../../src/modules/modules-txt.js';
@@ -10,7 +9,6 @@ import { checkVendorConsistency } from '../../../src/modules/vendor-consistency.
 import { packageRoot } from '../../../src/package-root.js';
 import { go, goEnv, hostGoroot, run } from '../../helpers/host-tools.js';
 import { directoryExists, registerNeeding } from '../../helpers/needs-input.js';
-import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
 
 const EXAMPLE = path.join(packageRoot(), 'examples/cli');
 
@@ -247,42 +245,4 @@ for (const { name, text, line, message } of MALFORMED) {
   });
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Property tests: no input makes the parser fail with anything but a ModulesTxtSyntaxError naming a real line.
-
-const mutationArb = mutationArbitrary(['', ' ', '\t', '\r', '\n', '#', ';', '/', '=', '>', '.', 'v', '0', '+', '-']);
-
-function onlySyntaxErrors(text: string): boolean {
-  try {
-    const parsed = parseModulesTxt(text);
-    return parsed.modules.every((module) => module.path !== '' && module.version.startsWith('v'));
-  } catch (error) {
-    if (!(error instanceof ModulesTxtSyntaxError)) throw error;
-    return error.line >= 1 && error.line <= text.split('\n').length;
-  }
-}
-
-const TOKENS = ['# ', '## ', '#', 'example.com/a', 'example.com/a/pkg', ' ', '\t', '\n', '\r\n', 'v1.0.0', ' v1.2.3-rc.1', ' => ', '=>', '../dir', 'explicit', '; ', ';', 'go ', '1.21', '1.21.0', 'workspace', '.', '/'];
-
-test('property: random text only ever fails with ModulesTxtSyntaxError', (t) => {
-  fc.assert(fc.property(fc.string({ maxLength: 200, unit: 'binary' }), onlySyntaxErrors), { numRuns: 300 });
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...TOKENS), { maxLength: 60 }), (tokens) => onlySyntaxErrors(tokens.join(''))),
-    { numRuns: 800 },
-  );
-  t.pass();
-});
-
-test('property: mutations of real modules.txt files only ever fail with ModulesTxtSyntaxError', async (t) => {
-  const texts = [
-    await fs.readFile(path.join(EXAMPLE, 'vendor/modules.txt'), 'utf8'),
-    await fs.readFile(path.join(await hostGoroot(), 'src/cmd/vendor/modules.txt'), 'utf8'),
-    // Replacements and a workspace header, which the real files lack.
-    '## workspace\n# example.com/a v1.0.0 => example.com/fork v1.0.1\n## explicit; go 1.22\nexample.com/a\n# example.com/b v0.3.0 => ../b\n## go 1.20\nexample.com/b/pkg\n# example.com/a => example.com/fork v1.0.1\n# example.com/u v1.2.3 => ./u\n',
-  ];
-  fc.assert(
-    fc.property(fc.constantFrom(...texts), fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (text, mutations) => onlySyntaxErrors(mutateLines(text, mutations))),
-    { numRuns: 600 },
-  );
-  t.pass();
-});
+// Property tests of parseModulesTxt (random text, mutations of real files): test/unit/robustness/modules-txt.test.ts.
