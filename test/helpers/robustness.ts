@@ -5,6 +5,8 @@
  * The contract: a parser returns normally, or throws an AirlockError whose message is one line. Anything else
  * (a TypeError, a RangeError, a SyntaxError, an error from zlib, yauzl or the file system) would reach the
  * CLI as an internal error, so the properties rethrow it and fast-check reports the smallest input doing it.
+ *
+ * robustness-macros.ts holds the tests every text format repeats, as ava macros.
  */
 import * as fc from 'fast-check';
 
@@ -48,24 +50,6 @@ export async function parsesOrFailsCleanlyAsync(parse: () => Promise<unknown>): 
     return true;
   } catch (error) {
     requireCleanFailure(error);
-    return false;
-  }
-}
-
-/**
- * For parsers that throw their own syntax error (go.mod, go.sum, modules.txt: the file readers wrap it in an
- * InputError): true when PARSE returned, false when it threw an instance of ERROR_CLASS with a one-line message.
- */
-export function parsesOrThrows(parse: () => unknown, errorClass: new (...args: never[]) => Error): boolean {
-  try {
-    parse();
-    return true;
-  } catch (error) {
-    if (!(error instanceof errorClass)) {
-      const description = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      throw new Error(`not a ${errorClass.name}: ${description}`, { cause: error });
-    }
-    if (!isOneLine(error.message)) throw new Error(`message spans lines: ${JSON.stringify(error.message)}`, { cause: error });
     return false;
   }
 }

@@ -3,12 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 import test from 'ava';
-import * as fc from 'fast-check';
 
 import { type GoSumEntry, GoSumSyntaxError, lookupSum, parseGoSum } from '../../../src/modules/go-sum.js';
 import { packageRoot } from '../../../src/util/package-root.js';
 import { go, hostGoroot, run, goEnv } from '../../helpers/host-tools.js';
-import { mutateLines, mutationArbitrary } from '../../helpers/text-mutations.js';
+import { readIfPresent, registerNeeding } from '../../helpers/needs-input.js';
 
 const EXAMPLE_GO_SUM = path.join(packageRoot(), 'examples/cli/go.sum');
 
@@ -17,8 +16,9 @@ function formatEntry(entry: GoSumEntry): string {
   return `${entry.path} ${entry.version}${entry.goMod ? '/go.mod' : ''} ${entry.hash}`;
 }
 
+/** Every file named NAME under DIR (which must exist: a directory that cannot be read is an error, not an empty one). */
 async function findFiles(dir: string, name: string, found: string[] = []): Promise<string[]> {
-  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) await findFiles(full, name, found);
     else if (entry.isFile() && entry.name === name) found.push(full);
@@ -38,6 +38,24 @@ function goModHash(content: Buffer): string {
 }
 
 const H = (char: string): string => `h1:${char.repeat(43)}=`;
+
+/** What the module cache holds against each entry of examples/cli/go.sum: a go.mod's bytes, or the .ziphash beside a zip. */
+async function cachedForExample(): Promise<{ downloads: string; cached: Array<{ entry: GoSumEntry; bytes: Buffer }>; total: number }> {
+  const entries = parseGoSum(await fs.readFile(EXAMPLE_GO_SUM, 'utf8'));
+  const downloads = path.join((await go(['env', 'GOMODCACHE'])).trim(), 'cache', 'download');
+  const cached: Array<{ entry: GoSumEntry; bytes: Buffer }> = [];
+  for (const entry of entries) {
+    const base = path.join(downloads, escapeForCache(entry.path), '@v', escapeForCache(entry.version));
+    const bytes = await readIfPresent(entry.goMod ? `${base}.mod` : `${base}.ziphash`);
+    if (bytes !== undefined) cached.push({ entry, bytes });
+  }
+  return { downloads, cached, total: entries.length };
+}
+
+// The cache may be cold on a fresh machine: then there is nothing to compare against, and the test says so
+// by being skipped (or failing under CI=true) instead of passing. (Read before the first test is declared:
+// ava refuses declarations once tests have started.)
+const EXAMPLE_CACHE = await cachedForExample();
 
 // ---------------------------------------------------------------------------------------------------------
 // The example module's go.sum.
@@ -61,27 +79,18 @@ test('examples/cli/go.sum parses into its 14 entries, and writes back byte for b
   t.is(lookupSum(entries, 'github.com/spf13/cobra', 'v1.10.1', false), undefined);
 });
 
-test('examples/cli/go.sum agrees with the module cache: zip hashes and go.mod hashes the go command recorded', async (t) => {
-  const entries = parseGoSum(await fs.readFile(EXAMPLE_GO_SUM, 'utf8'));
-  const downloads = path.join((await go(['env', 'GOMODCACHE'])).trim(), 'cache', 'download');
-  let compared = 0;
-  for (const entry of entries) {
-    const base = path.join(downloads, escapeForCache(entry.path), '@v', escapeForCache(entry.version));
-    if (entry.goMod) {
-      const mod = await fs.readFile(`${base}.mod`).catch(() => undefined);
-      if (mod === undefined) continue;
-      t.is(goModHash(mod), entry.hash, `${entry.path} ${entry.version}/go.mod`);
-    } else {
-      const ziphash = await fs.readFile(`${base}.ziphash`, 'utf8').catch(() => undefined);
-      if (ziphash === undefined) continue;
-      t.is(ziphash.trim(), entry.hash, `${entry.path} ${entry.version}`);
-    }
-    compared++;
-  }
-  // The cache may be cold on a fresh machine; then there is nothing to compare against.
-  t.log(`${compared} of ${entries.length} entries compared with the module cache`);
-  t.pass();
-});
+registerNeeding(
+  EXAMPLE_CACHE.cached.length > 0 ? undefined : `the module cache ${EXAMPLE_CACHE.downloads} holds none of the ${EXAMPLE_CACHE.total} entries (go mod download in examples/cli fills it)`,
+  'examples/cli/go.sum agrees with the module cache: zip hashes and go.mod hashes the go command recorded',
+  (title) =>
+    test(title, (t) => {
+      for (const { entry, bytes } of EXAMPLE_CACHE.cached) {
+        if (entry.goMod) t.is(goModHash(bytes), entry.hash, `${entry.path} ${entry.version}/go.mod`);
+        else t.is(bytes.toString('utf8').trim(), entry.hash, `${entry.path} ${entry.version}`);
+      }
+      t.log(`${EXAMPLE_CACHE.cached.length} of ${EXAMPLE_CACHE.total} entries compared with the module cache`);
+    }),
+);
 
 // ---------------------------------------------------------------------------------------------------------
 // The Go distribution's own go.sum files.
@@ -173,39 +182,4 @@ for (const { name, text, line, message } of MALFORMED) {
   });
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Property tests: no input makes the parser fail with anything but a GoSumSyntaxError naming a real line.
-
-const mutationArb = mutationArbitrary(['', ' ', '\t', '\r', '\n', '/', '=', '+', '.', '-', 'v', '0', 'h', ':']);
-
-function onlySyntaxErrors(text: string): boolean {
-  try {
-    for (const entry of parseGoSum(text)) {
-      if (!/^h\d+:/.test(entry.hash) || entry.path === '' || entry.version === '') return false;
-    }
-    return true;
-  } catch (error) {
-    if (!(error instanceof GoSumSyntaxError)) throw error;
-    return error.line >= 1 && error.line <= text.split('\n').length;
-  }
-}
-
-const TOKENS = ['example.com/m', 'a.b/c/v2', ' ', '\t', '\n', '\r\n', 'v1.2.3', 'v0.0.0-2019-abc', '/go.mod', '+incompatible', 'h1:', H('Q'), 'h2:', '=', '/', '-', '.', '0', 'v'];
-
-test('property: random text only ever fails with GoSumSyntaxError', (t) => {
-  fc.assert(fc.property(fc.string({ maxLength: 200, unit: 'binary' }), onlySyntaxErrors), { numRuns: 300 });
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...TOKENS), { maxLength: 40 }), (tokens) => onlySyntaxErrors(tokens.join(''))),
-    { numRuns: 500 },
-  );
-  t.pass();
-});
-
-test('property: mutations of the real go.sum only ever fail with GoSumSyntaxError', async (t) => {
-  const text = await fs.readFile(EXAMPLE_GO_SUM, 'utf8');
-  fc.assert(
-    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 6 }), (mutations) => onlySyntaxErrors(mutateLines(text, mutations))),
-    { numRuns: 500 },
-  );
-  t.pass();
-});
+// Property tests of parseGoSum (random text, mutations of real files): test/unit/robustness/go-sum.test.ts.

@@ -9,6 +9,7 @@ import { downloadCachePath, escapeModulePath, extractedModuleDir, unescapeModule
 import { CLI_GO_SUM, extractCliModuleSet } from '../../helpers/cli-module-set.js';
 import { goDownloadFromFileProxy } from '../../helpers/go-module-proxy.js';
 import { execFileAsync } from '../../helpers/host-tools.js';
+import { assertProperty } from '../../helpers/properties.js';
 
 const PATH_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./-'.split('');
 const modulePathLike = fc.string({ unit: fc.constantFrom(...PATH_CHARS), maxLength: 40 });
@@ -30,33 +31,33 @@ test('unescapeModulePath undoes the examples', (t) => {
 });
 
 test('property: unescape(escape(p)) is p, and escape leaves no upper-case letter', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(modulePathLike, (p) => {
       const escaped = escapeModulePath(p);
       return unescapeModulePath(escaped) === p && !/[A-Z]/.test(escaped) && escaped.length === p.length + (p.match(/[A-Z]/g)?.length ?? 0);
     }),
   );
-  t.pass();
 });
 
 test('property: paths differing only in case escape differently (the point of the escaping)', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(modulePathLike, (p) => {
       const upper = p.toUpperCase();
       return (p === upper) === (escapeModulePath(p) === escapeModulePath(upper)) && escapeModulePath(p).toLowerCase() === escapeModulePath(p);
     }),
   );
-  t.pass();
 });
 
 test('property: escape(unescape(e)) is e for every escaped form', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(modulePathLike, (p) => {
       const escaped = escapeModulePath(p);
       return escapeModulePath(unescapeModulePath(escaped)) === escaped;
     }),
   );
-  t.pass();
 });
 
 test('downloadCachePath escapes both the path and the version', (t) => {

@@ -8,6 +8,7 @@ import { type BuildPlan, type PlanToolchainInput, resolvePlan } from '../../../s
 import { githubMatrix, gitlabMatrix } from '../../../src/plan/ci-matrix.js';
 import { MAX_SHARDS, SHARD_SCHEMA, parseShardSpec, planDigest, selectShard, splitPlan } from '../../../src/plan/shards.js';
 import { parseTarget } from '../../../src/plan/targets.js';
+import { assertProperty } from '../../helpers/properties.js';
 
 const PORTS = ['linux/amd64', 'linux/arm64', 'linux/386', 'linux/riscv64', 'darwin/arm64', 'darwin/amd64', 'windows/amd64', 'windows/arm64', 'freebsd/amd64'];
 
@@ -39,7 +40,8 @@ const planShape = fc.record({
 });
 
 test('every plan entry lands in exactly one shard, in plan order, and shard sizes differ by at most one', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(planShape, fc.integer({ min: 1, max: 100 }), (shape, wanted) => {
       const whole = plan(shape.toolchains, shape.mains, shape.targets);
       const count = Math.min(wanted, whole.jobs.length);
@@ -55,11 +57,11 @@ test('every plan entry lands in exactly one shard, in plan order, and shard size
     }),
     { numRuns: 300 },
   );
-  t.pass();
 });
 
 test('the same plan always splits the same way, and selectShard agrees with splitPlan', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(planShape, fc.integer({ min: 1, max: 12 }), (shape, wanted) => {
       const first = plan(shape.toolchains, shape.mains, shape.targets);
       const second = plan(shape.toolchains, shape.mains, shape.targets);
@@ -76,7 +78,6 @@ test('the same plan always splits the same way, and selectShard agrees with spli
     }),
     { numRuns: 200 },
   );
-  t.pass();
 });
 
 test('a 2 x 6 matrix in 4 shards keeps each toolchain together where it can', (t) => {

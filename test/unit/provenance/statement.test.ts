@@ -7,26 +7,26 @@ import test from 'ava';
 import { canonicalJson } from '../../../src/util/canonical-json.js';
 import { sha256Hex } from '../../../src/util/hash.js';
 import { type ProvenanceInput, type ResourceDescriptor, buildProvenanceStatement } from '../../../src/provenance/statement.js';
+import { type BuildCommandInput, defaultSandboxPolicy, goBuildArguments, goBuildEnvironment } from '../../../src/sandbox/policy.js';
 import { CLI_GO_SUM, CLI_ZIP_MODULES } from '../../helpers/cli-module-set.js';
 
 const TOOLCHAIN_H1 = 'h1:r0ub+FnqzZxoWm/dSUOI9DcIqYWn/mNYGFJcv7PyBzs=';
 
-// The container policy airlock uses by default (defaultSandboxPolicy(4)), copied so that the golden
-// statement changes only when statement.ts does.
-const POLICY = {
-  uid: 65534,
-  gid: 65534,
-  network: 'none',
-  readOnlyRootFs: true,
-  capDrop: ['ALL'],
-  noNewPrivileges: true,
-  tmpfsSizeBytes: 1073741824,
-  pidsLimit: 512,
-  memoryBytes: 3221225472,
-  cpus: 4,
-  nofile: 4096,
-  timeoutSeconds: 900,
-  seccomp: 'engine-default',
+// The container policy airlock uses by default, on 4 CPUs: the real one, so that the fixture cannot drift
+// from it (a copy had: it lacked nproc and scratchBytes, and its seccomp was a string). A change of the
+// defaults changes the golden statement and the digest below, as it changes every provenance airlock writes.
+const POLICY = defaultSandboxPolicy(4);
+
+// The go command and environment a vendored build of ./cmd/cli for linux/amd64 runs with, from the functions
+// the build runs it with.
+const COMMAND_INPUT: BuildCommandInput = {
+  goos: 'linux',
+  goarch: 'amd64',
+  mainPackage: './cmd/cli',
+  outputName: 'cli',
+  vendored: true,
+  ldflags: ['-s', '-w'],
+  tags: [],
 };
 
 /** The zip h1 of each vendored module, copied from examples/cli/go.sum (a test below checks the copy). */
@@ -57,30 +57,16 @@ function realisticInput(overrides: Partial<ProvenanceInput> = {}): ProvenanceInp
       verification: { status: 'pinned', checks: [`module zip h1 ${TOOLCHAIN_H1}`, `tree digest ${TOOLCHAIN_H1}`] },
       moduleVersion: 'v0.0.1-go1.27.3.linux-amd64',
     },
-    command: ['go', 'build', '-trimpath', '-buildvcs=false', '-ldflags=-buildid= -s -w', '-o', '/work/out/cli', './cmd/cli'],
-    environment: {
-      PATH: '/usr/local/go/bin',
-      HOME: '/tmp/home',
-      TMPDIR: '/tmp',
-      GOCACHE: '/tmp/gocache',
-      GOPATH: '/tmp/gopath',
-      GOENV: 'off',
-      GOPROXY: 'off',
-      GOSUMDB: 'off',
-      GOTOOLCHAIN: 'local',
-      CGO_ENABLED: '0',
-      GOOS: 'linux',
-      GOARCH: 'amd64',
-      GOFLAGS: '-mod=vendor',
-    },
+    command: ['go', ...goBuildArguments(COMMAND_INPUT)],
+    environment: goBuildEnvironment(COMMAND_INPUT),
     sandbox: {
       image: 'airlock-sandbox:go1.27.3-5b0e2c9d41f7a386',
       imageId: 'sha256:9d3f7c21b0a84e6f5d2c1b0a9e8f7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5',
       policy: POLICY,
       // sha256Hex(canonicalJson(POLICY)), checked below.
-      policyDigest: 'sha256:6e04a1dc32760d80d4d210491f2be7c8b384254764d23c09aeb4d00aacbf5014',
-      seccomp: 'engine-default',
-      network: 'none',
+      policyDigest: 'sha256:1c0d2312c8fb72d6f02e0f0713849ec1382f52fcb7360396fb989cf31f0e2b44',
+      seccomp: POLICY.seccomp.name,
+      network: POLICY.network,
     },
     modules: { source: 'vendor', verified: true, list: MODULES },
     builderVersion: { airlock: '0.1.0', engine: 'docker 28.3.2' },

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 
 import test from 'ava';
-import * as fc from 'fast-check';
 
-import { formatSha256Sums, parseSha256Sums } from '../../../src/release/checksums.js';
+import { type ChecksumEntry, formatSha256Sums, parseSha256Sums } from '../../../src/release/checksums.js';
 import { VerificationError } from '../../../src/errors.js';
-import { applyTextMutations, arbitraryText, parsesOrFailsCleanly, textMutationArbitrary } from '../../helpers/robustness.js';
+import { type TextFormat, cleanFailureOf, mutationsParseOrFailAllowably, randomTextParsesOrFailsAllowably, realInputsParse, textMutationsOf } from '../../helpers/robustness-macros.js';
+import { arbitraryText } from '../../helpers/robustness.js';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex');
 const REAL = formatSha256Sums(
@@ -24,29 +24,24 @@ const TOKENS = [digest('a'), ' ', '  ', ' *', 'tool', '/', '..', '\n', '\r\n', '
 
 const escapes = (name: string) => name.startsWith('/') || name.split('/').includes('..');
 
-test('property: random text gives entries inside the directory, or a one-line VerificationError', (t) => {
-  fc.assert(
-    fc.property(arbitraryText(TOKENS), (text) => {
-      parsesOrFailsCleanly(() => {
-        for (const entry of parseSha256Sums(text)) if (escapes(entry.name)) throw new Error(`accepted ${entry.name}`);
-      });
-    }),
-    { numRuns: 500 },
-  );
-  t.pass();
-});
+const SHA256SUMS: TextFormat<ChecksumEntry[]> = {
+  name: 'SHA256SUMS',
+  inputs: 'a real SHA256SUMS',
+  failure: 'a one-line VerificationError',
+  parse: parseSha256Sums,
+  failsAllowably: cleanFailureOf(VerificationError),
+  checkResult(entries) {
+    for (const entry of entries) if (escapes(entry.name)) throw new Error(`accepted ${entry.name}`);
+  },
+};
 
-test('property: mutations of a real SHA256SUMS give entries inside the directory, or a one-line VerificationError', (t) => {
-  fc.assert(
-    fc.property(fc.array(textMutationArbitrary(LINES), { minLength: 1, maxLength: 6 }), (mutations) => {
-      parsesOrFailsCleanly(() => {
-        for (const entry of parseSha256Sums(applyTextMutations(REAL, mutations))) if (escapes(entry.name)) throw new Error(`accepted ${entry.name}`);
-      });
-    }),
-    { numRuns: 500 },
-  );
-  t.pass();
-});
+test(realInputsParse, SHA256SUMS, [REAL]);
+test('property: random text gives entries inside the directory, or a one-line VerificationError', randomTextParsesOrFailsAllowably, SHA256SUMS, [
+  { texts: arbitraryText(TOKENS), numRuns: 500 },
+]);
+test('property: mutations of a real SHA256SUMS give entries inside the directory, or a one-line VerificationError', mutationsParseOrFailAllowably, SHA256SUMS, [
+  { texts: textMutationsOf([REAL], LINES, 6), numRuns: 500 },
+]);
 
 test('a name leading out of the directory is refused: verify would otherwise hash any file, or read /dev/zero forever', (t) => {
   for (const name of ['../../etc/passwd', '/dev/zero', 'a/../../b', '..']) {

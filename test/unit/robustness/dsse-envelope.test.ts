@@ -22,6 +22,7 @@ import { KeySigner } from '../../../src/provenance/signers.js';
 import { type ProvenanceInput, buildProvenanceStatement } from '../../../src/provenance/statement.js';
 import { verifyRelease } from '../../../src/workflows/verify-release.js';
 import { tempDir } from '../../helpers/host-tools.js';
+import { assertAsyncProperty, assertProperty } from '../../helpers/properties.js';
 import {
   applyTextMutations,
   jsonMutationArbitrary,
@@ -75,7 +76,8 @@ test('the real envelope decodes, verifies, and is read back (the mutations below
 });
 
 test('property: damaged envelope lines parse, decode and verify, or fail with a one-line VerificationError', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(fc.array(textMutationArbitrary(), { minLength: 1, maxLength: 5 }), (mutations) => {
       parsesOrFailsCleanly(() => {
         for (const envelope of parseEnvelopeLines(applyTextMutations(REAL_LINE, mutations), 'dist/tool.intoto.jsonl')) {
@@ -87,31 +89,30 @@ test('property: damaged envelope lines parse, decode and verify, or fail with a 
     }),
     { numRuns: 400 },
   );
-  t.pass();
 });
 
 test('property: readRecordedBuild of a signed envelope with a damaged statement fails only with a one-line VerificationError', async (t) => {
   const file = path.join(await tempDir(t), `${ARTIFACT}${ENVELOPE_SUFFIX}`);
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(payloadArbitrary, fc.boolean(), async (payload, withKey) => {
       await fs.writeFile(file, await envelopeLine(payload));
       await parsesOrFailsCleanlyAsync(() => readRecordedBuild(file, withKey ? keys.publicKey : undefined));
     }),
     { numRuns: 300 },
   );
-  t.pass();
 });
 
 test('property: readRecordedBuild of a damaged envelope file fails only with a one-line AirlockError (InputError when it is no envelope at all)', async (t) => {
   const file = path.join(await tempDir(t), `${ARTIFACT}${ENVELOPE_SUFFIX}`);
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.array(textMutationArbitrary(), { minLength: 1, maxLength: 5 }), async (mutations) => {
       await fs.writeFile(file, applyTextMutations(REAL_LINE, mutations));
       await parsesOrFailsCleanlyAsync(() => readRecordedBuild(file, keys.publicKey));
     }),
     { numRuns: 150 },
   );
-  t.pass();
 });
 
 /** A release directory holding the artifact and its SHA256SUMS. */
@@ -125,7 +126,8 @@ async function release(t: Parameters<typeof tempDir>[0]): Promise<{ dir: string;
 
 test('property: verifyRelease of a release whose signed envelope holds a damaged statement reports failed checks, and never throws', async (t) => {
   const { dir } = await release(t);
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(payloadArbitrary, fc.boolean(), async (payload, withKey) => {
       await fs.writeFile(path.join(dir, `${ARTIFACT}${ENVELOPE_SUFFIX}`), await envelopeLine(payload));
       const result = await verifyRelease(dir, withKey ? keys.publicKey : undefined);
@@ -135,12 +137,12 @@ test('property: verifyRelease of a release whose signed envelope holds a damaged
     }),
     { numRuns: 150 },
   );
-  t.pass();
 });
 
 test('property: verifyRelease of a release with a damaged envelope or SHA256SUMS reports failed checks, and never throws', async (t) => {
   const { dir, sums } = await release(t);
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(
       payloadArbitrary,
       fc.array(textMutationArbitrary(), { maxLength: 2 }),
@@ -154,7 +156,6 @@ test('property: verifyRelease of a release with a damaged envelope or SHA256SUMS
     ),
     { numRuns: 100 },
   );
-  t.pass();
 });
 
 test('statements that used to crash verify and reproduce are failed checks and VerificationErrors', async (t) => {

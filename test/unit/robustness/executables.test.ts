@@ -16,6 +16,7 @@ import { parseModInfo, readGoBuildInfo } from '../../../src/binary/go-buildinfo.
 import { checkStaticExecutable } from '../../../src/binary/static-check.js';
 import { VerificationError } from '../../../src/errors.js';
 import { type GoFixtureName, goBinary } from '../../helpers/go-binaries.js';
+import { assertProperty } from '../../helpers/properties.js';
 import { arbitraryText, byteMutationArbitrary, mutateBytes, offsetsOf, parsesOrFailsCleanly } from '../../helpers/robustness.js';
 
 interface Sample {
@@ -69,13 +70,13 @@ test('the real binaries are read (the mutations below start from real inputs)', 
 
 for (const sample of SAMPLES) {
   test(`property: mutations of ${sample.name} are read, or fail with a one-line VerificationError`, (t) => {
-    fc.assert(
+    assertProperty(
+      t,
       fc.property(fc.array(byteMutationArbitrary(sample.bytes.length, sample.hotspots), { minLength: 1, maxLength: 6 }), (mutations) => {
         readEverything(sample.bytes, mutateBytes(sample.bytes, mutations));
       }),
       { numRuns: 250 },
     );
-    t.pass();
   });
 }
 
@@ -88,18 +89,19 @@ test('property: random bytes behind each magic number are read, or fail with a o
     [0xfe, 0xed, 0xfa, 0xce],
     [0x4d, 0x5a],
   ];
-  fc.assert(
+  assertProperty(
+    t,
     fc.property(fc.constantFrom(...magics), fc.uint8Array({ maxLength: 2048 }), (magic, rest) => {
       const bytes = Buffer.concat([Buffer.from(magic), rest]);
       readEverything(SAMPLES[0]!.bytes, bytes);
     }),
     { numRuns: 500 },
   );
-  t.pass();
 });
 
 test('property: the first kilobytes of each real binary, damaged, are read or fail with a one-line VerificationError', (t) => {
-  fc.assert(
+  assertProperty(
+    t,
     // Samples are drawn by index, so that a failure report names one instead of printing its bytes.
     fc.property(fc.nat(SAMPLES.length - 1), fc.nat(8192), fc.array(byteMutationArbitrary(8192, [0, 0x40, 0x80, 0x178]), { maxLength: 4 }), (index, length, mutations) => {
       const sample = SAMPLES[index]!;
@@ -107,14 +109,18 @@ test('property: the first kilobytes of each real binary, damaged, are read or fa
     }),
     { numRuns: 500 },
   );
-  t.pass();
 });
 
 test('property: parseModInfo of random and damaged module info text fails only with a one-line VerificationError', (t) => {
   const REAL = 'path\texample.com/m\nmod\texample.com/m\t(devel)\t\ndep\texample.com/greet\tv0.0.0\t\n=>\t./greet\t\t\nbuild\t-compiler=gc\nbuild\t-gcflags="-N -l"\nbuild\tCGO_ENABLED=0\nbuild\tGOOS=linux\n';
   const tokens = ['path\t', 'mod\t', 'dep\t', '=>\t', 'build\t', '\t', '\n', '=', '"', '`', '\\', '\\x', '\\u', '\\U0010ffff', '\\377', 'k', 'v'];
-  fc.assert(fc.property(fc.oneof(arbitraryText(tokens), fc.constant(REAL)), (text) => parsesOrFailsCleanly(() => parseModInfo(text)) || true), { numRuns: 500 });
-  t.pass();
+  assertProperty(
+    t,
+    fc.property(fc.oneof(arbitraryText(tokens), fc.constant(REAL)), (text) => {
+      parsesOrFailsCleanly(() => parseModInfo(text));
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('a section name holding a line break is quoted on one line when the section is cut off', (t) => {

@@ -18,6 +18,7 @@ import { downloadCachePath } from '../../../src/modules/module-path.js';
 import { type TarEntryInput, type TarEntryType, makeTar } from '../../helpers/archives.js';
 import { CLI_MODULE_SET } from '../../helpers/cli-module-set.js';
 import { usePrivateTmp } from '../../helpers/private-tmp.js';
+import { assertAsyncProperty } from '../../helpers/properties.js';
 import { AWKWARD_TEXT, byteMutationArbitrary, jsonMutationArbitrary, mutateBytes, mutateJsonText, offsetsOf, parsesOrFailsCleanlyAsync } from '../../helpers/robustness.js';
 
 // openModuleSet unpacks under os.tmpdir(), pointed at a private directory to see what is left. The tests run
@@ -60,19 +61,20 @@ test.serial('property: damaged copies of the real set (its tar, or its gzip) ope
   const file = path.join(WORK, 'damaged.tar.gz');
   // Tar headers sit on 512-byte boundaries: aim at the first ones and at the manifest's.
   const headers = [0, 512, 1024, 1536, 2048, ...offsetsOf(REAL_TAR, MODULE_SET_MANIFEST, 2)];
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.boolean(), fc.array(byteMutationArbitrary(REAL_TAR.length, headers), { minLength: 1, maxLength: 4 }), async (damageGzip, mutations) => {
       await fs.writeFile(file, damageGzip ? mutateBytes(REAL_GZ, mutations) : gzipSync(mutateBytes(REAL_TAR, mutations)));
       await opensSafelyOrFailsCleanly(file);
     }),
     { numRuns: 80, timeout: 10000 },
   );
-  t.pass();
 });
 
 test.serial('property: random bytes, with or without a gzip header, fail with a one-line InputError', async (t) => {
   const file = path.join(WORK, 'random.tar.gz');
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.constantFrom([], [0x1f, 0x8b, 8, 0]), fc.uint8Array({ maxLength: 1024 }), fc.boolean(), async (magic, rest, gzip) => {
       const bytes = Buffer.concat([Buffer.from(magic), rest]);
       await fs.writeFile(file, gzip ? gzipSync(bytes) : bytes);
@@ -80,7 +82,6 @@ test.serial('property: random bytes, with or without a gzip header, fail with a 
     }),
     { numRuns: 150, timeout: 5000 },
   );
-  t.pass();
 });
 
 const MANIFEST = JSON.stringify({

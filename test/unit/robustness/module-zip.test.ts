@@ -13,6 +13,7 @@ import { readModuleZip } from '../../../src/modules/module-zip.js';
 import { makeZip } from '../../helpers/archives.js';
 import { extractCliModuleSet } from '../../helpers/cli-module-set.js';
 import { tempDir } from '../../helpers/host-tools.js';
+import { assertAsyncProperty } from '../../helpers/properties.js';
 import { AWKWARD_TEXT, byteMutationArbitrary, mutateBytes, offsetsOf, parsesOrFailsCleanlyAsync } from '../../helpers/robustness.js';
 
 const MODULE = 'github.com/inconshreveable/mousetrap';
@@ -34,14 +35,14 @@ async function readsSafelyOrFailsCleanly(file: string): Promise<void> {
 test('property: random bytes, with or without a zip signature, fail with a one-line InputError', async (t) => {
   const file = path.join(await tempDir(t), 'random.zip');
   const signatures = [[], [0x50, 0x4b, 0x03, 0x04], [0x50, 0x4b, 0x05, 0x06]];
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.constantFrom(...signatures), fc.uint8Array({ maxLength: 512 }), async (signature, rest) => {
       await fs.writeFile(file, Buffer.concat([Buffer.from(signature), rest]));
       await readsSafelyOrFailsCleanly(file);
     }),
     { numRuns: 200 },
   );
-  t.pass();
 });
 
 test('property: damaged real module zips are read with safe names, or fail with a one-line InputError', async (t) => {
@@ -50,14 +51,14 @@ test('property: damaged real module zips are read with safe names, or fail with 
   // The central directory, the end record and the local headers hold every length and offset.
   const hotspots = [...offsetsOf(real, Buffer.from([0x50, 0x4b, 0x01, 0x02]), 8), ...offsetsOf(real, Buffer.from([0x50, 0x4b, 0x05, 0x06])), ...offsetsOf(real, Buffer.from([0x50, 0x4b, 0x03, 0x04]), 8)];
   const file = path.join(dir, 'damaged.zip');
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.array(byteMutationArbitrary(real.length, hotspots), { minLength: 1, maxLength: 4 }), async (mutations) => {
       await fs.writeFile(file, mutateBytes(real, mutations));
       await readsSafelyOrFailsCleanly(file);
     }),
     { numRuns: 300, timeout: 5000 },
   );
-  t.pass();
 });
 
 /** Entry names: good ones, and every kind of hostile one a zip can carry. */
@@ -77,14 +78,14 @@ const entry = fc.record({
 
 test('property: hand-made zips with hostile entry names are read with safe names, or fail with a one-line InputError', async (t) => {
   const file = path.join(await tempDir(t), 'made.zip');
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.array(entry, { maxLength: 6 }), fc.array(byteMutationArbitrary(512), { maxLength: 2 }), async (entries, mutations) => {
       await fs.writeFile(file, mutateBytes(makeZip(entries), mutations));
       await readsSafelyOrFailsCleanly(file);
     }),
     { numRuns: 300, timeout: 5000 },
   );
-  t.pass();
 });
 
 test('an entry name holding a line break is refused with a one-line InputError', async (t) => {

@@ -10,6 +10,7 @@ import * as fc from 'fast-check';
 
 import { loadSeccompChoice, strictProfilePath } from '../../../src/sandbox/seccomp-choice.js';
 import { tempDir } from '../../helpers/host-tools.js';
+import { assertAsyncProperty } from '../../helpers/properties.js';
 import {
   applyTextMutations,
   arbitraryText,
@@ -28,12 +29,12 @@ test('property: random text, and text and JSON mutations of the shipped profile,
     fc.array(textMutationArbitrary(), { minLength: 1, maxLength: 4 }).map((mutations) => applyTextMutations(REAL, mutations)),
     fc.array(jsonMutationArbitrary(), { minLength: 1, maxLength: 4 }).map((mutations) => mutateJsonText(REAL, mutations)),
   );
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(text, async (profile) => {
       await fs.writeFile(file, profile);
       await parsesOrFailsCleanlyAsync(() => loadSeccompChoice(file));
     }),
     { numRuns: 200 },
   );
-  t.pass();
 });

@@ -15,6 +15,7 @@ import { InputError } from '../../../src/errors.js';
 import { computePins } from '../../../src/toolchain/import-toolchain.js';
 import { type TarEntryInput, type TarEntryType, makeTar } from '../../helpers/archives.js';
 import { usePrivateTmp } from '../../helpers/private-tmp.js';
+import { assertAsyncProperty } from '../../helpers/properties.js';
 import { AWKWARD_TEXT, byteMutationArbitrary, mutateBytes, parsesOrFailsCleanlyAsync } from '../../helpers/robustness.js';
 import { toolchainTar, toolchainTarEntries } from '../../helpers/toolchain-fixture.js';
 
@@ -37,7 +38,8 @@ test.serial('the small toolchain is pinned from its archive (the real input of t
 test.serial('property: damaged archives (the tar, or the gzip around it) are pinned or fail with a one-line InputError, leaving nothing behind', async (t) => {
   const file = path.join(await tmp.workDir('files'), 'go.tar.gz');
   const gzipped = gzipSync(TAR);
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(
       fc.boolean(),
       // Tar headers: the name, mode, size and checksum fields of the first ones.
@@ -50,7 +52,6 @@ test.serial('property: damaged archives (the tar, or the gzip around it) are pin
     ),
     { numRuns: 150, timeout: 5000 },
   );
-  t.pass();
 });
 
 const hostileName = fc.oneof(
@@ -84,7 +85,8 @@ test.serial('property: archives with hostile entries are pinned or refused with 
 
 test.serial('property: random bytes, with or without a gzip header, fail with a one-line InputError', async (t) => {
   const file = path.join(await tmp.workDir('files'), 'random.tar.gz');
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.constantFrom([], [0x1f, 0x8b, 8, 0]), fc.uint8Array({ maxLength: 512 }), fc.boolean(), async (magic, rest, gzip) => {
       const bytes = Buffer.concat([Buffer.from(magic), rest]);
       await fs.writeFile(file, gzip ? gzipSync(bytes) : bytes);
@@ -93,7 +95,6 @@ test.serial('property: random bytes, with or without a gzip header, fail with a 
     }),
     { numRuns: 150, timeout: 5000 },
   );
-  t.pass();
 });
 
 test.serial('an archive cut short in the middle of a skipped entry fails with an InputError, not an uncaught zlib error (tar-fs drains skipped entries without an error listener)', async (t) => {

@@ -17,6 +17,7 @@ import { parsePortList } from '../../../src/toolchain/ports.js';
 import { makeZip } from '../../helpers/archives.js';
 import { hostZosarch } from '../../helpers/host-tools.js';
 import { usePrivateTmp } from '../../helpers/private-tmp.js';
+import { assertAsyncProperty, assertProperty } from '../../helpers/properties.js';
 import {
   AWKWARD_TEXT,
   applyTextMutations,
@@ -65,7 +66,8 @@ test.serial('the small toolchain is pinned from its module zip to the digest of 
 test.serial('property: damaged toolchain module zips are pinned or fail with a one-line InputError, leaving nothing behind', async (t) => {
   const file = path.join(await tmp.workDir('files'), 'toolchain.zip');
   const hotspots = [0, ...offsetsOf(ZIP, Buffer.from('PK\x01\x02')), ZIP.length - 22];
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.array(byteMutationArbitrary(ZIP.length, hotspots), { minLength: 1, maxLength: 4 }), async (mutations) => {
       await fs.writeFile(file, mutateBytes(ZIP, mutations));
       await parsesOrFailsCleanlyAsync(() => pins(file));
@@ -73,7 +75,6 @@ test.serial('property: damaged toolchain module zips are pinned or fail with a o
     }),
     { numRuns: 200, timeout: 5000 },
   );
-  t.pass();
 });
 
 const entryName = fc.oneof(
@@ -87,7 +88,8 @@ test.serial('property: module zips with hostile entries unpack inside the GOROOT
   const dir = await tmp.workDir('rounds');
   const file = path.join(dir, 'toolchain.zip');
   let round = 0;
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.array(fc.record({ name: entryName, data: fc.string({ maxLength: 16 }) }), { minLength: 1, maxLength: 4 }), async (hostile) => {
       const root = path.join(dir, `round-${round++}`);
       const goroot = path.join(root, 'a', 'goroot');
@@ -100,12 +102,12 @@ test.serial('property: module zips with hostile entries unpack inside the GOROOT
     }),
     { numRuns: 150, timeout: 5000 },
   );
-  t.pass();
 });
 
 test.serial('property: random bytes, with or without a zip signature, fail with a one-line InputError', async (t) => {
   const file = path.join(await tmp.workDir('files'), 'random.zip');
-  await fc.assert(
+  await assertAsyncProperty(
+    t,
     fc.asyncProperty(fc.constantFrom([], [0x50, 0x4b, 3, 4], [0x50, 0x4b, 5, 6]), fc.uint8Array({ maxLength: 256 }), async (magic, rest) => {
       await fs.writeFile(file, Buffer.concat([Buffer.from(magic), rest]));
       await parsesOrFailsCleanlyAsync(() => pins(file));
@@ -113,7 +115,6 @@ test.serial('property: random bytes, with or without a zip signature, fail with 
     }),
     { numRuns: 200, timeout: 5000 },
   );
-  t.pass();
 });
 
 test.serial('property: the port list (src/internal/platform/zosarch.go of an imported toolchain), random or damaged, parses or fails with a one-line InputError', async (t) => {
@@ -122,6 +123,11 @@ test.serial('property: the port list (src/internal/platform/zosarch.go of an imp
     arbitraryText(['var List = []OSArch{', '\n}', '\t{"linux", "amd64"},', '{"aix", "ppc64"}: {Broken: true},', 'Broken: true', '{', '}', '"', '\n']),
     fc.array(textMutationArbitrary(), { minLength: 1, maxLength: 5 }).map((mutations) => applyTextMutations(real, mutations)),
   );
-  fc.assert(fc.property(text, (source) => parsesOrFailsCleanly(() => parsePortList(source)) || true), { numRuns: 300 });
-  t.pass();
+  assertProperty(
+    t,
+    fc.property(text, (source) => {
+      parsesOrFailsCleanly(() => parsePortList(source));
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 
 import { checkStaticExecutable } from '../../../src/binary/static-check.js';
+import { goBuildArguments } from '../../../src/sandbox/policy.js';
 import { importToolchain } from '../../../src/toolchain/import-toolchain.js';
 import { defaultMatrixPath, loadToolchainMatrix } from '../../../src/toolchain/matrix.js';
 import { ToolchainStore } from '../../../src/toolchain/store.js';
@@ -47,7 +48,9 @@ const ENV = { GOOS: 'linux', GOARCH: 'amd64', PATH: process.env.PATH ?? '' };
 /** Runs the fixture as airlock runs the go command. */
 async function goBuild(t: ExecutionContext, mode: string, env: Record<string, string> = ENV) {
   const area = await workArea(t, mode);
-  const args = ['build', '-trimpath', '-buildvcs=false', '-ldflags=-buildid=', '-o', area.output, '.'];
+  // The arguments airlock passes (goBuildArguments), with the output in this work area instead of the sandbox's.
+  const args = goBuildArguments({ goos: 'linux', goarch: 'amd64', mainPackage: '.', outputName: OUTPUT, vendored: false, ldflags: [], tags: [] });
+  args[args.indexOf('-o') + 1] = area.output;
   const result = await run(binary, args, { cwd: area.src, env });
   return { ...area, ...result };
 }
