@@ -140,13 +140,41 @@ export const COSIGN_MODULE = 'github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3';
 
 let cosignReady: Promise<string> | undefined;
 
+const COSIGN_VERSION = COSIGN_MODULE.split('@')[1]!;
+/** Where the bootstrap builds cosign in the background (its binary, log and pid): see .ci/bootstrap.sh. */
+const toolsCache = process.env.AIRLOCK_TOOLS_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'airlock-test-tools');
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * cosign in .tools/bin: copied from the bootstrap's cache, waited for while the bootstrap is still building it
+ * in the background (it does not wait itself, so the tests start meanwhile), or built here as a last resort.
+ */
 export function ensureCosign(): Promise<string> {
   cosignReady ??= (async () => {
     const bin = path.join(repoRoot, '.tools', 'bin');
     const cosign = path.join(bin, 'cosign');
-    if (!(await fs.pathExists(cosign))) {
-      await execa('go', ['install', COSIGN_MODULE], { env: { GOBIN: bin, GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' } });
+    if (await fs.pathExists(cosign)) return cosign;
+    const cached = path.join(toolsCache, `cosign-${COSIGN_VERSION}`);
+    const pidFile = `${cached}.pid`;
+    const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+    // A cold build takes minutes; a pid that outlives half an hour is not that build any more.
+    const deadline = Date.now() + 30 * 60_000;
+    while (!(await fs.pathExists(cached)) && pid > 0 && processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2000));
+    if (!(await fs.pathExists(cached)) && pid > 0) {
+      const log = await fs.readFile(`${cached}.log`, 'utf8').catch(() => '(no log)');
+      throw new Error(`the bootstrap's background build of cosign ${COSIGN_VERSION} failed:\n${log.split('\n').slice(-20).join('\n')}`);
     }
+    await fs.mkdirp(bin);
+    if (await fs.pathExists(cached)) await fs.copy(cached, cosign);
+    else await execa('go', ['install', COSIGN_MODULE], { env: { GOBIN: bin, GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' } });
     return cosign;
   })();
   return cosignReady;
