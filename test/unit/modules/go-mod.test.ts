@@ -332,6 +332,11 @@ test('every real go.mod in GOROOT and the module cache reads as the go command r
   const files: string[] = [];
   for (const root of roots) await walk(root, (name) => name === 'go.mod' || name === '_go.mod' || name.endsWith('.mod'), files);
   t.true(files.length >= 10, `only ${files.length} go.mod files found`);
+  // Each comparison starts a go command (about 60 ms): a machine with a large module cache would spend minutes
+  // here. An even sample of at most 600 files, the same on every run, keeps the variety and bounds the time.
+  files.sort();
+  const all = files.length;
+  if (files.length > 600) files.splice(0, files.length, ...files.filter((_, index) => index % Math.ceil(all / 600) === 0));
   const verdicts = await mapLimit(files, 8, goModEdit);
   let compared = 0;
   for (const [index, file] of files.entries()) {
@@ -347,5 +352,5 @@ test('every real go.mod in GOROOT and the module cache reads as the go command r
     compared++;
   }
   t.true(compared >= 10, `only ${compared} files compared`);
-  t.log(`${compared} of ${files.length} real go.mod files compared with go mod edit -json`);
+  t.log(`${compared} of ${files.length} real go.mod files (sampled from ${all}) compared with go mod edit -json`);
 });
