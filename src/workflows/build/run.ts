@@ -28,6 +28,12 @@ export interface BuiltArtifact extends ArtifactSummary {
 export interface SourceFacts {
   digest: SourceDigest;
   git: GitFacts | undefined;
+  /**
+   * Every absolute path left out of the source: the resolved exclusions (the output directory, reproduce's
+   * recorded ones) and the earlier airlock outputs found while listing. Workers send exactly this tree, and
+   * the provenance records it.
+   */
+  exclude: readonly string[];
 }
 
 /**

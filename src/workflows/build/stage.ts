@@ -15,3 +15,9 @@ export function stagingOf(run: BuildRun) {
   if (!run.staging) throw new Error('the staging directory is opened by the source stage, which has not run');
   return run.staging;
 }
+
+/** What the source stage learned; every later stage sends and records exactly that tree. */
+export function sourceOf(run: BuildRun) {
+  if (!run.source) throw new Error('the source is read by the source stage, which has not run');
+  return run.source;
+}

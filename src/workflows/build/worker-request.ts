@@ -2,6 +2,7 @@ import { packModuleCache } from '../../sandbox/module-cache-archive.js';
 import { LABEL_MANAGED } from '../../sandbox/policy.js';
 import { SandboxWorker, type WorkerOpenRequest } from '../../sandbox/worker.js';
 import type { BuildRun } from './run.js';
+import { sourceOf } from './stage.js';
 
 /** What a sandbox worker for one toolchain of this run is opened with; creates the cache volume it needs. */
 export async function workerOpenRequest(run: BuildRun, version: string, name: string): Promise<WorkerOpenRequest> {
@@ -22,7 +23,8 @@ export async function workerOpenRequest(run: BuildRun, version: string, name: st
     ...(cacheVolume ? { cacheVolume } : {}),
     ...(set ? { moduleCacheArchive: () => packModuleCache(set) } : {}),
     moduleDir: build.module.dir,
-    sourceOptions: { exclude: [...build.run.sourceExclude] },
+    // The source stage's list: it also leaves out the earlier outputs it found in the module.
+    sourceOptions: { exclude: [...sourceOf(run).exclude] },
   };
 }
 

@@ -7,7 +7,7 @@ import { canonicalJson } from '../../../util/canonical-json.js';
 import { sha256Hex } from '../../../util/hash.js';
 import { airlockVersion } from '../../../util/package-root.js';
 import type { BuildRun, BuiltArtifact } from '../run.js';
-import { type BuildStage, stagingOf } from '../stage.js';
+import { type BuildStage, sourceOf, stagingOf } from '../stage.js';
 
 /**
  * Writes each binary's provenance (signed when there is a signer) and, with --sbom, its SBOM. The statement
@@ -42,13 +42,13 @@ export function provenanceOf(run: BuildRun, artifact: BuiltArtifact, imageId: st
   const { job } = artifact;
   const { plan, policy, moduleInputs, module } = build;
   const { toolchain, image } = build.toolchains.get(job.toolchain)!;
-  const source = run.source!;
+  const source = sourceOf(run);
   return {
     source: {
       path: module.dir,
       treeDigest: source.digest.digest,
       ...(source.git ? { gitCommit: source.git.commit, gitDirty: source.git.dirty } : {}),
-      excluded: [...new Set(build.run.sourceExclude.flatMap((excluded) => sourceExcludes(module.dir, excluded)))].sort(),
+      excluded: [...new Set(source.exclude.flatMap((excluded) => sourceExcludes(module.dir, excluded)))].sort(),
       ...(Object.keys(source.digest.files).length <= MAX_RECORDED_FILES ? { files: source.digest.files } : {}),
     },
     module: { path: plan.module.path, ...(plan.module.go !== undefined ? { go: plan.module.go } : {}) },

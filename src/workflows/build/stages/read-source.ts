@@ -12,10 +12,12 @@ export const readSource: BuildStage = {
   name: 'read the source',
   async run(run) {
     const { module, run: settings } = run.build;
-    const source = await listSourceTree(module.dir, { exclude: [...settings.sourceExclude] });
+    // listSourceTree adds the earlier outputs it finds to the exclusions, so what is sent is what is listed.
+    const options = { exclude: [...settings.sourceExclude] };
+    const source = await listSourceTree(module.dir, options);
     for (const output of source.outputs) run.reporter.info(`not sending ${output}/ to the sandbox: an airlock output directory`);
     const [digest, git] = await Promise.all([digestSourceTree(module.dir, source.entries), readGitFacts(module.dir)]);
-    run.source = { digest, git };
+    run.source = { digest, git, exclude: options.exclude };
     run.staging = await OutputStaging.create(settings.outDir, module.dir);
   },
 };
