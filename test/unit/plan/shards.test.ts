@@ -4,33 +4,16 @@ import test from 'ava';
 import fc from 'fast-check';
 
 import { ExitCode, InputError } from '../../../src/errors.js';
-import { type BuildPlan, type PlanToolchainInput, resolvePlan } from '../../../src/plan/build-plan.js';
+import type { BuildPlan } from '../../../src/plan/build-plan.js';
 import { githubMatrix, gitlabMatrix } from '../../../src/plan/ci-matrix.js';
 import { MAX_SHARDS, SHARD_SCHEMA, parseShardSpec, planDigest, selectShard, splitPlan } from '../../../src/plan/shards.js';
-import { parseTarget } from '../../../src/plan/targets.js';
 import { assertProperty } from '../../helpers/properties.js';
+import { syntheticPlan } from '../../helpers/synthetic-plan.js';
 
 const PORTS = ['linux/amd64', 'linux/arm64', 'linux/386', 'linux/riscv64', 'darwin/arm64', 'darwin/amd64', 'windows/amd64', 'windows/arm64', 'freebsd/amd64'];
 
-const toolchain = (version: string): PlanToolchainInput => ({
-  version,
-  goos: 'linux',
-  goarch: 'amd64',
-  treeDigest: `h1:digest-of-${version}`,
-  ports: PORTS,
-  verification: 'pinned',
-  image: `airlock-sandbox:${version}-0123456789abcdef`,
-});
-
 function plan(toolchains: number, mains: number, targets: number): BuildPlan {
-  return resolvePlan({
-    module: { path: 'example.com/tool', go: '1.26', vendored: false },
-    mainPackages: Array.from({ length: mains }, (_, index) => `./cmd/tool${index}`),
-    targets: PORTS.slice(0, targets).map(parseTarget),
-    toolchains: ['go1.26.8', 'go1.27.3', 'go1.25.9'].slice(0, toolchains).map(toolchain),
-    ldflags: [],
-    tags: [],
-  });
+  return syntheticPlan(PORTS, toolchains, mains, targets);
 }
 
 const planShape = fc.record({

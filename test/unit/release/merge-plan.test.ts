@@ -11,32 +11,15 @@ import { formatSha256Sums } from '../../../src/release/checksums.js';
 import { type MergePlan, type ShardListing, parseShardManifest, planMerge } from '../../../src/release/merge-plan.js';
 import { CHECKSUMS_FILE } from '../../../src/release/layout.js';
 import { AirlockError, ExitCode, InputError, VerificationError } from '../../../src/errors.js';
-import { type BuildPlan, type PlanToolchainInput, checksumGroups, resolvePlan } from '../../../src/plan/build-plan.js';
+import { type BuildPlan, checksumGroups } from '../../../src/plan/build-plan.js';
 import { SHARD_MANIFEST_FILE, type ShardManifest, selectShard } from '../../../src/plan/shards.js';
-import { parseTarget } from '../../../src/plan/targets.js';
 import { assertProperty } from '../../helpers/properties.js';
+import { syntheticPlan } from '../../helpers/synthetic-plan.js';
 
 const PORTS = ['linux/amd64', 'linux/arm64', 'linux/386', 'darwin/arm64', 'darwin/amd64', 'windows/amd64', 'windows/arm64', 'freebsd/amd64'];
 
-const toolchain = (version: string): PlanToolchainInput => ({
-  version,
-  goos: 'linux',
-  goarch: 'amd64',
-  treeDigest: `h1:digest-of-${version}`,
-  ports: PORTS,
-  verification: 'pinned',
-  image: `airlock-sandbox:${version}-0123456789abcdef`,
-});
-
 function wholePlan(toolchains: number, mains: number, targets: number): BuildPlan {
-  return resolvePlan({
-    module: { path: 'example.com/tool', go: '1.26', vendored: false },
-    mainPackages: Array.from({ length: mains }, (_, index) => `./cmd/tool${index}`),
-    targets: PORTS.slice(0, targets).map(parseTarget),
-    toolchains: ['go1.26.8', 'go1.27.3', 'go1.25.9'].slice(0, toolchains).map(toolchain),
-    ldflags: [],
-    tags: [],
-  });
+  return syntheticPlan(PORTS, toolchains, mains, targets);
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
