@@ -12,7 +12,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['util'],
   ['engine', 'report', 'archive', 'binary'],
   ['modules'],
-  ['toolchain', 'plan'],
+  ['toolchain', 'plan', 'sumdb'],
   ['config', 'release'],
   ['provenance'],
   ['sandbox'],
