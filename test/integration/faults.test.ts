@@ -189,9 +189,10 @@ integration('two airlock processes building different modules with the same tool
   const tag = plan.toolchains[0]!.image;
   // Start without the image, so both processes want to build it at the same moment.
   await execa('docker', ['rmi', '--force', tag], { reject: false });
+  // --cache: the image is the point here, not two cold compiles at once (CI time).
   const [a, b] = await Promise.all([
-    runAirlock(['build', hello, '--go', '1.26.8'], { env: { CI: 'true' } }),
-    runAirlock(['build', cli, '--go', '1.26.8'], { env: { CI: 'true' } }),
+    runAirlock(['build', hello, '--go', '1.26.8', '--cache'], { env: { CI: 'true' } }),
+    runAirlock(['build', cli, '--go', '1.26.8', '--cache'], { env: { CI: 'true' } }),
   ]);
   t.is(a.exitCode, 0, a.stderr);
   t.is(b.exitCode, 0, b.stderr);

