@@ -19,22 +19,58 @@ export interface ModuleSetEntry {
   zip: boolean;
 }
 
+/** What the set's checksum database evidence was packed against: for the record; the proof reads the files. */
+export interface ModuleSetChecksumDatabase {
+  /** The verifier key (`name+hash+key`). */
+  key: string;
+  tree: { size: number; hash: string };
+  /** The GONOSUMDB patterns at pack time: modules they matched were not looked up. */
+  privatePatterns: string;
+}
+
 export interface ModuleSetManifest {
   schema: typeof MODULE_SET_SCHEMA;
   module: string;
   goVersion: string;
   modules: ModuleSetEntry[];
+  /** Absent in sets packed before airlock carried checksum database evidence, or with GOSUMDB=off. */
+  checksumDatabase?: ModuleSetChecksumDatabase;
 }
 
-/** The only names a module set may hold: the manifest and files of the download cache's layout. */
-const ALLOWED_ENTRY = /^cache\/download\/[^/]+(\/[^/]+)*\/@v\/[^/]+\.(info|mod|zip|ziphash)$/;
+/** Where a set keeps a checksum database's evidence, in the database's protocol layout (as the go command caches it). */
+export function checksumDatabaseDir(name: string): string {
+  return `cache/download/sumdb/${name}`;
+}
+
+/**
+ * The only names a module set may hold: the manifest, files of the download cache's layout (a GOPROXY tree:
+ * .info, .mod, .zip, the cache's .ziphash, and each module's version list) and checksum database evidence.
+ */
+const ALLOWED_ENTRY = /^cache\/download\/[^/]+(\/[^/]+)*\/@v\/([^/]+\.(info|mod|zip|ziphash)|list)$/;
+const ALLOWED_EVIDENCE = /^cache\/download\/sumdb\/[A-Za-z0-9.-]+\/(latest|supported|lookup\/[^/@]+(\/[^/@]+)*@[^/@]+|tile\/8\/[0-9]\/(x[0-9]{3}\/)*[0-9]{3}(\.p\/[0-9]{1,3})?)$/;
 
 export function isAllowedModuleSetEntry(name: string): boolean {
   if (name === MODULE_SET_MANIFEST) return true;
   if (name.split('/').some((part) => part === '..' || part === '.' || part === '')) return false;
   // Module paths and versions never hold control characters.
   if (/[\u0000-\u001f\u007f]/.test(name)) return false;
-  return ALLOWED_ENTRY.test(name);
+  return ALLOWED_ENTRY.test(name) || ALLOWED_EVIDENCE.test(name);
+}
+
+/** The evidence files of one checksum database in an opened set, by their protocol paths; empty when it has none. */
+export async function readChecksumDatabaseEvidence(set: Pick<OpenedModuleSet, 'dir'>, name: string): Promise<Map<string, Uint8Array>> {
+  const root = path.join(set.dir, ...checksumDatabaseDir(name).split('/'));
+  const files = new Map<string, Uint8Array>();
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const name = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(name);
+      else if (entry.isFile()) files.set(name, await fs.readFile(path.join(root, name)));
+    }
+  };
+  await walk('');
+  return files;
 }
 
 export interface OpenedModuleSet {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InputError, VerificationError } from '../errors.js';
 import { type GoSumEntry, GoSumSyntaxError, lookupSum, parseGoSum } from './go-sum.js';
 import type { ModuleZip } from './module-zip.js';
-import { type OpenedModuleSet, openModuleSet } from './module-set.js';
+import { type ModuleSetChecksumDatabase, type OpenedModuleSet, openModuleSet, readChecksumDatabaseEvidence } from './module-set.js';
 import { type ModulesTxt, ModulesTxtSyntaxError, parseModulesTxt } from './modules-txt.js';
 import type { GoModule } from './read-module.js';
 import { checkVendorConsistency, describeVendorProblems } from './vendor-consistency.js';
@@ -30,7 +30,19 @@ export interface ModuleInputs {
   summary: string;
   /** Open while the build runs when the sandbox takes its modules from the set. */
   set?: OpenedModuleSet;
+  /** With a module set: what the checksum database proof needs (the proof itself is pure, in resolving). */
+  evidence?: ModuleSetEvidence;
   zips?: Map<string, ModuleZip>;
+}
+
+/** A module set's checksum database evidence, with the go.sum and module list it is to prove. */
+export interface ModuleSetEvidence {
+  /** The evidence files of the database asked for, by protocol path; empty when the set has none. */
+  files: ReadonlyMap<string, Uint8Array>;
+  /** What the set's manifest says it was packed against (for messages only: the proof trusts its own key). */
+  packed?: ModuleSetChecksumDatabase;
+  goSum: readonly GoSumEntry[];
+  setModules: ReadonlyArray<{ path: string; version: string }>;
 }
 
 const CONNECTED_HINT =
@@ -71,7 +83,7 @@ function isLocalPath(target: string): boolean {
  * vendor/ must be consistent with go.mod as the go command requires, and with a module set every module is
  * checked against go.sum (and every vendored file against its verified zip). Anything wrong stops the build.
  */
-export async function resolveModuleInputs(module: GoModule, options: { modulesFile?: string }): Promise<ModuleInputs> {
+export async function resolveModuleInputs(module: GoModule, options: { modulesFile?: string; checksumDatabaseName?: string }): Promise<ModuleInputs> {
   const goSum = await readGoSum(module.dir);
   const modulesTxt = module.hasVendor ? await readModulesTxt(module.dir) : undefined;
   if (modulesTxt) {
@@ -162,6 +174,12 @@ export async function resolveModuleInputs(module: GoModule, options: { modulesFi
       modules,
       checks,
       summary: `${modules.length} modules from ${modulesTxt ? 'vendor/' : 'the module set'}, verified against go.sum`,
+      evidence: {
+        files: await readChecksumDatabaseEvidence(set, options.checksumDatabaseName ?? 'sum.golang.org'),
+        ...(set.manifest.checksumDatabase ? { packed: set.manifest.checksumDatabase } : {}),
+        goSum,
+        setModules: set.manifest.modules.map((m) => ({ path: m.path, version: m.version })),
+      },
     };
     if (modulesTxt) {
       await set.close();

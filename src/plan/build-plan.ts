@@ -39,7 +39,17 @@ export interface BuildPlan {
     source: 'none' | 'vendor' | 'module-set';
     verified: boolean;
     list: Array<{ path: string; version: string; sum?: string; origin: 'vendor' | 'module-set' }>;
+    /** With a module set: the signed checksum database head its modules were proven in, and each one's status. */
+    checksumDatabase?: PlanChecksumDatabase;
   };
+}
+
+export interface PlanChecksumDatabase {
+  key: string;
+  /** Absent when the set carries no evidence. */
+  tree?: { size: number; hash: string };
+  allowUnproven: boolean;
+  modules: Array<{ path: string; version: string; status: 'proven' | 'mismatch' | 'private' | 'no-evidence'; record?: number; detail: string }>;
 }
 
 export interface PlanToolchainInput {

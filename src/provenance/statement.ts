@@ -1,3 +1,4 @@
+import type { PlanChecksumDatabase } from '../plan/build-plan.js';
 import { pathToFileURL } from 'node:url';
 import { h1ToHex } from '../util/hash.js';
 import { goPurl } from './sbom.js';
@@ -62,7 +63,12 @@ export interface ProvenanceInput {
   command: string[];
   environment: Record<string, string>;
   sandbox: { image: string; imageId: string; policy: unknown; policyDigest: string; seccomp: string; network: string };
-  modules: { source: string; verified: boolean; list: Array<{ path: string; version: string; sum?: string; origin: string }> };
+  modules: {
+    source: string;
+    verified: boolean;
+    list: Array<{ path: string; version: string; sum?: string; origin: string }>;
+    checksumDatabase?: PlanChecksumDatabase;
+  };
   sbom?: { name: string; sha256: string };
   builderVersion: Record<string, string>;
   buildCache?: string;
@@ -106,12 +112,19 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
         ...(input.source.files ? { files: input.source.files } : {}),
       },
     },
-    ...input.modules.list.map((module) => ({
-      name: `${module.path}@${module.version}`,
-      uri: goPurl(module.path, module.version),
-      ...(module.sum ? { digest: { dirHash: h1ToHex(module.sum) } } : {}),
-      annotations: { origin: module.origin, ...(module.sum ? { goSum: module.sum } : {}) },
-    })),
+    ...input.modules.list.map((module) => {
+      const logged = input.modules.checksumDatabase?.modules.find((m) => m.path === module.path && m.version === module.version);
+      return {
+        name: `${module.path}@${module.version}`,
+        uri: goPurl(module.path, module.version),
+        ...(module.sum ? { digest: { dirHash: h1ToHex(module.sum) } } : {}),
+        annotations: {
+          origin: module.origin,
+          ...(module.sum ? { goSum: module.sum } : {}),
+          ...(logged ? { checksumDatabase: logged.status, ...(logged.record !== undefined ? { checksumDatabaseRecord: logged.record } : {}) } : {}),
+        },
+      };
+    }),
   ];
   return {
     _type: STATEMENT_TYPE,
@@ -136,6 +149,15 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
           cgo: false,
           moduleSource: input.modules.source,
           modulesVerifiedAgainstGoSum: input.modules.verified,
+          ...(input.modules.checksumDatabase
+            ? {
+                checksumDatabase: {
+                  key: input.modules.checksumDatabase.key,
+                  ...(input.modules.checksumDatabase.tree ? { tree: input.modules.checksumDatabase.tree } : {}),
+                  allowUnproven: input.modules.checksumDatabase.allowUnproven,
+                },
+              }
+            : {}),
           buildCache: input.buildCache ?? 'none: every build starts with an empty GOCACHE in a scratch volume of its worker',
           sandbox: {
             image: input.sandbox.image,

@@ -27,10 +27,19 @@ export interface JobInfo {
   package: string;
 }
 
+/** A module version's status in the Go checksum database proof (see README, Dependencies). */
+export interface ModuleEvidenceInfo {
+  path: string;
+  version: string;
+  status: 'proven' | 'mismatch' | 'private' | 'no-evidence';
+  record?: number;
+}
+
 export type BuildEvent =
   | { type: 'plan'; module: string; jobs: JobInfo[]; shard?: string }
   | { type: 'job'; id: string; output: string; state: JobState; seconds: number; sha256?: string; size?: number; reason?: FailureReason; message?: string }
   | { type: 'log'; level: 'info' | 'warn' | 'debug'; message: string }
+  | { type: 'checksum-database'; key: string; tree?: { size: number; hash: string }; allowUnproven: boolean; modules: ModuleEvidenceInfo[] }
   | { type: 'result'; ok: boolean; exitCode: number; outDir?: string; error?: string; hint?: string };
 
 export type TimedEvent = BuildEvent & { time: string };
@@ -81,6 +90,7 @@ export function formatPlainEvent(event: TimedEvent): string | undefined {
     case 'log':
       return stripControlCharacters(`${prefix} ${event.level === 'info' ? '' : event.level === 'warn' ? 'warning: ' : 'debug: '}${event.message}`);
     case 'result':
+    case 'checksum-database':
       return undefined;
   }
 }

@@ -25,6 +25,8 @@ export interface RunReport {
   exitCode: number;
   error?: { message: string; hint?: string };
   outDir?: string;
+  /** With a module set: the signed checksum database head and each module version's status. */
+  checksumDatabase?: Omit<Extract<TimedEvent, { type: 'checksum-database' }>, 'type' | 'time'>;
   targets: TargetReport[];
 }
 
@@ -57,6 +59,7 @@ export function buildRunReport(input: {
   outDir?: string;
 }): RunReport {
   const plan = [...input.events].reverse().find((event): event is Extract<TimedEvent, { type: 'plan' }> => event.type === 'plan');
+  const evidence = input.events.find((event): event is Extract<TimedEvent, { type: 'checksum-database' }> => event.type === 'checksum-database');
   const targets: TargetReport[] = (plan?.jobs ?? []).map((job) => {
     const last = [...input.events]
       .reverse()
@@ -82,6 +85,7 @@ export function buildRunReport(input: {
     exitCode: input.exitCode,
     ...(input.error ? { error: input.error } : {}),
     ...(input.outDir !== undefined ? { outDir: input.outDir } : {}),
+    ...(evidence ? { checksumDatabase: { key: evidence.key, ...(evidence.tree ? { tree: evidence.tree } : {}), allowUnproven: evidence.allowUnproven, modules: evidence.modules } } : {}),
     targets,
   };
 }

@@ -1,3 +1,4 @@
+import type { ChecksumDatabaseRequest } from './build/request.js';
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
@@ -231,6 +232,8 @@ export function compareReproduction(digests: { recorded: string; rebuilt: string
 export interface ReproduceOptions {
   sourceDir: string;
   modulesFile?: string;
+  /** With modulesFile: how the set's modules are proven in the Go checksum database. */
+  checksumDatabase?: ChecksumDatabaseRequest;
   seccomp?: string;
   airlockHome: string;
   publicKey?: KeyObject;
@@ -278,6 +281,7 @@ export async function reproduceArtifact(
     // The rebuild sends exactly the tree whose digest was just checked.
     sourceExclude: exclude,
     ...(options.modulesFile !== undefined ? { modulesFile: options.modulesFile } : {}),
+    ...(options.checksumDatabase !== undefined ? { checksumDatabase: options.checksumDatabase } : {}),
     ...(options.seccomp !== undefined ? { seccomp: options.seccomp } : recorded.seccomp === 'engine-default' ? { seccomp: 'engine-default' } : {}),
     // The rebuild runs under the recorded limits, whatever airlock.json says today.
     recordedLimits: recorded.limits,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
+import { readModuleZip } from '../../src/modules/module-zip.js';
 import { assertCleanFailure, copyModule, ensureToolchains, integration, managedContainers, repoRoot, runAirlock } from '../helpers/airlock-cli.js';
 
 /** The module set of examples/cli, written by `airlock modules pack` and committed as a test fixture. */
@@ -204,4 +205,81 @@ integration("another module's set is refused as such, not as tampering: it names
   t.regex(result.stderr, /airlock modules pack/);
   t.deepEqual((await fs.readdir(module)).sort(), ['go.mod', 'go.sum', 'main.go']);
   t.deepEqual(await managedContainers(), []);
+});
+
+integration('a poisoned go.sum line with a zip to match it, which go mod verify accepts, is refused offline against the Go checksum database, both hashes named', async (t) => {
+  await ensureToolchains();
+  const module = await cliWithoutVendor();
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-poison-'));
+  t.teardown(() => execa('chmod', ['-R', 'u+w', work]).then(() => fs.remove(work)));
+  const setDir = path.join(work, 'set');
+  await fs.mkdirp(setDir);
+  await execa('tar', ['-xzf', CLI_SET, '-C', setDir]);
+  // One line added to a file of github.com/google/uuid@v1.6.0, the zip rebuilt, its h1 put in .ziphash and go.sum.
+  const at = path.join(setDir, 'cache', 'download', 'github.com', 'google', 'uuid', '@v');
+  const unzipped = path.join(work, 'unzipped');
+  await execa('unzip', ['-q', path.join(at, 'v1.6.0.zip'), '-d', unzipped]);
+  await fs.appendFile(path.join(unzipped, 'github.com', 'google', 'uuid@v1.6.0', 'version4.go'), '\nvar _ = "backdoor"\n');
+  await fs.remove(path.join(at, 'v1.6.0.zip'));
+  await execa('zip', ['-q', '-r', '-X', path.join(at, 'v1.6.0.zip'), 'github.com'], { cwd: unzipped });
+  const poisoned = (await readModuleZip(path.join(at, 'v1.6.0.zip'), 'github.com/google/uuid', 'v1.6.0')).h1;
+  const genuine = 'h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=';
+  t.not(poisoned, genuine);
+  await fs.writeFile(path.join(at, 'v1.6.0.ziphash'), `${poisoned}\n`);
+  const goSum = path.join(module, 'go.sum');
+  await fs.writeFile(goSum, (await fs.readFile(goSum, 'utf8')).replace(`github.com/google/uuid v1.6.0 ${genuine}`, `github.com/google/uuid v1.6.0 ${poisoned}`));
+  const set = path.join(work, 'poisoned.tar.gz');
+  await execa('tar', ['-czf', set, '-C', setDir, '.']);
+
+  // The go command itself sees nothing wrong: go.sum and the zip agree.
+  const goVerify = await execa('go', ['mod', 'verify'], {
+    cwd: module,
+    env: { GOMODCACHE: setDir, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOSUMDB: 'off', GOTOOLCHAIN: 'local', GOWORK: 'off' },
+    reject: false,
+  });
+  t.regex(goVerify.stdout + goVerify.stderr, /all modules verified/);
+
+  const verify = await runAirlock(['modules', 'verify', module, '--modules', set, '--allow-unproven']);
+  t.is(verify.exitCode, 4, verify.stdout + verify.stderr);
+  t.regex(verify.stdout, /^OK\s+github\.com\/google\/uuid\s+v1\.6\.0\s+zip and go\.mod match go\.sum/m);
+  t.regex(verify.stdout, new RegExp(`^MISMATCH\\s+github\\.com/google/uuid\\s+v1\\.6\\.0\\s+go\\.sum says github\\.com/google/uuid v1\\.6\\.0 ${poisoned.replace(/[+/]/g, '\\$&')}, the checksum database says ${genuine.replace(/[+/]/g, '\\$&')} \\(record 22152757\\)$`, 'm'));
+  t.regex(verify.stdout, /^PROVEN\s+github\.com\/spf13\/cobra\s+/m);
+
+  const build = await runAirlock(['build', module, '--modules', set, '--allow-unproven']);
+  assertCleanFailure(t, build, 4, /^airlock: error: 1 module disagrees with the Go checksum database; first: github\.com\/google\/uuid@v1\.6\.0: go\.sum says .* h1:.*, the checksum database says h1:NIva.*; do not build from this go\.sum/);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('a set packed before sets carried evidence builds only with --allow-unproven, which the provenance records', async (t) => {
+  await ensureToolchains();
+  const module = await cliWithoutVendor();
+  const old = path.join(repoRoot, 'test', 'fixtures', 'module-sets', 'cli-modules-before-evidence.tar.gz');
+  const refused = await runAirlock(['build', module, '--modules', old, '--cache']);
+  assertCleanFailure(t, refused, 4, /^airlock: error: 9 modules are not proven in the Go checksum database; first: .*: the module set carries no checksum database evidence .*--allow-unproven/);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  const allowed = await runAirlock(['build', module, '--modules', old, '--cache', '--allow-unproven']);
+  t.is(allowed.exitCode, 0, allowed.stderr);
+  t.regex(allowed.stderr, /0 module versions proven in sum\.golang\.org's signed tree of 0 records; 9 without evidence, allowed by --allow-unproven/);
+  const envelope = JSON.parse(await fs.readFile(path.join(module, 'dist', 'cli_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+    predicate: { buildDefinition: { internalParameters: { checksumDatabase: unknown }; resolvedDependencies: Array<{ name: string; annotations: Record<string, unknown> }> } };
+  };
+  t.like(statement.predicate.buildDefinition.internalParameters.checksumDatabase, { allowUnproven: true });
+  t.like(statement.predicate.buildDefinition.resolvedDependencies.find((d) => d.name === 'github.com/google/uuid@v1.6.0')?.annotations, { checksumDatabase: 'no-evidence' });
+
+  // With the set that carries the evidence, each dependency is recorded as proven, with its record.
+  const proven = await runAirlock(['build', module, '--modules', CLI_SET, '--cache', '--out', path.join(path.dirname(module), 'proven')]);
+  t.is(proven.exitCode, 0, proven.stderr);
+  t.regex(proven.stderr, /9 module versions proven in sum\.golang\.org's signed tree of 73014680 records/);
+  const provenEnvelope = JSON.parse(await fs.readFile(path.join(path.dirname(module), 'proven', 'cli_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
+  const provenStatement = JSON.parse(Buffer.from(provenEnvelope.payload, 'base64').toString('utf8')) as typeof statement;
+  t.like(provenStatement.predicate.buildDefinition.internalParameters.checksumDatabase, {
+    allowUnproven: false,
+    tree: { size: 73014680, hash: 'jb6Q4HD+QFUKiN6tAeB33WCIT4sm6ygfUN2r6ZMT5yQ=' },
+  });
+  t.like(provenStatement.predicate.buildDefinition.resolvedDependencies.find((d) => d.name === 'github.com/google/uuid@v1.6.0')?.annotations, {
+    checksumDatabase: 'proven',
+    checksumDatabaseRecord: 22152757,
+  });
 });

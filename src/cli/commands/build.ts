@@ -1,3 +1,4 @@
+import { describeSupplyChain } from '../../workflows/prove-supply-chain.js';
 import os from 'node:os';
 import fs from 'fs-extra';
 import { AirlockError, ExitCode, InputError } from '../../errors.js';
@@ -6,6 +7,7 @@ import type { TimedEvent } from '../../report/events.js';
 import { buildRunReport, recordEvents } from '../../report/run-report.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import type { ChecksumDatabaseRequest } from '../../workflows/build/request.js';
 import { type AttestationOptions, type BuildRequest, type ResolvedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import type { ContainerEngine } from '../../engine/engine.js';
@@ -38,6 +40,17 @@ export interface BuildArguments extends GlobalOptions {
   json?: boolean;
   report?: string;
   failFast?: boolean;
+  allowUnproven?: boolean;
+  checksumDatabase?: string;
+}
+
+/** How module sets are proven in the Go checksum database: the site's key and private patterns, never the set's. */
+export function checksumDatabaseRequest(args: { allowUnproven?: boolean; checksumDatabase?: string }, env: NodeJS.ProcessEnv): ChecksumDatabaseRequest {
+  return {
+    ...(args.checksumDatabase !== undefined ? { key: args.checksumDatabase } : {}),
+    privatePatterns: env.GONOSUMDB || env.GOPRIVATE || '',
+    allowUnproven: args.allowUnproven === true,
+  };
 }
 
 /**
@@ -60,7 +73,15 @@ export function buildOptions<T>(yargs: Argv<T>) {
     .option('ldflags', repeatable('extra linker flags, appended after -buildid= (repeatable; --ldflags "-s -w" as go build takes it)'))
     .option('tags', repeatable('build tags (repeatable or comma-separated)'))
     .option('seccomp', { type: 'string', describe: "a site's seccomp profile file, or engine-default (default: airlock's measured allowlist)" })
-    .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`: dependencies are proven against go.sum and, without vendor/, built from it' });
+    .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`: dependencies are proven against go.sum and, without vendor/, built from it' })
+    .option('allow-unproven', {
+      type: 'boolean',
+      describe: 'with --modules: build even when modules have no Go checksum database evidence in the set (recorded in the provenance)',
+    })
+    .option('checksum-database', {
+      type: 'string',
+      describe: "with --modules: the checksum database's verifier key, name+hash+key as GOSUMDB takes it (default: sum.golang.org, pinned)",
+    });
 }
 
 function sourceDateEpoch(env: NodeJS.ProcessEnv): { sourceDateEpoch?: number } {
@@ -83,7 +104,7 @@ export function toBuildRequest(args: BuildArguments, context: CommandContext): B
     ldflags: args.ldflags,
     tags: args.tags.flatMap((tag) => tag.split(',')).map((tag) => tag.trim()).filter((tag) => tag !== ''),
     jobs: jobs ?? os.availableParallelism(),
-    ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules) } : {}),
+    ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules), checksumDatabase: checksumDatabaseRequest(args, context.env) } : {}),
     ...(args.seccomp !== undefined ? { seccomp: args.seccomp } : {}),
     ...(args.check ? { check: true } : {}),
     ...(args.cache ? { cache: true } : {}),
@@ -176,6 +197,17 @@ async function buildPrepared(
 ): Promise<string> {
   for (const note of prepared.notes) context.reporter.info(note);
   context.reporter.info(prepared.moduleInputs.summary);
+  const proof = prepared.plan.modules?.checksumDatabase;
+  if (proof) {
+    context.reporter.info(describeSupplyChain(proof));
+    context.reporter.event({
+      type: 'checksum-database',
+      key: proof.key,
+      ...(proof.tree ? { tree: proof.tree } : {}),
+      allowUnproven: proof.allowUnproven,
+      modules: proof.modules.map((m) => ({ path: m.path, version: m.version, status: m.status, ...(m.record !== undefined ? { record: m.record } : {}) })),
+    });
+  }
   const versions = prepared.plan.toolchains.map((toolchain) => toolchain.version).join(', ');
   context.reporter.info(
     `${countOf(prepared.plan.jobs.length, 'build')} of ${prepared.plan.module.path} with ${versions}` +

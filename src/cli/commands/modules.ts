@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { VerificationError } from '../../errors.js';
-import { packModuleSet } from '../../modules/pack-modules.js';
+import { packModuleSet } from '../../workflows/pack-modules.js';
 import { readGoModule } from '../../modules/read-module.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
@@ -10,11 +10,14 @@ import { openModuleSet } from '../../modules/module-set.js';
 import { readGoSum, readModulesTxt } from '../../modules/resolve-module-inputs.js';
 import { checkVendorConsistency, describeVendorProblems } from '../../modules/vendor-consistency.js';
 import { verifyModules } from '../../modules/verify-modules.js';
+import { readChecksumDatabaseEvidence } from '../../modules/module-set.js';
+import { checksumDatabaseName, describeSupplyChain, proveSupplyChain, supplyChainFailure } from '../../workflows/prove-supply-chain.js';
+import { checksumDatabaseRequest } from './build.js';
 
 export async function runModulesPack(args: GlobalOptions & { dir: string; out: string; force: boolean }): Promise<void> {
   const context = await commandContext(args);
   const out = await checkOutputFile(args.out, args.force);
-  const result = await packModuleSet(path.resolve(args.dir), out);
+  const result = await packModuleSet(path.resolve(args.dir), out, context.reporter);
   const withZip = result.manifest.modules.filter((m) => m.zip).length;
   context.reporter.info(
     `wrote ${result.file} (${result.bytes} bytes): ${withZip} modules with source, ${result.manifest.modules.length - withZip} go.mod files only, packed with ${result.manifest.goVersion}`,
@@ -22,7 +25,7 @@ export async function runModulesPack(args: GlobalOptions & { dir: string; out: s
 }
 
 /** Proves every module against go.sum, and every vendored file against its verified zip; one row per module. */
-export async function runModulesVerify(args: GlobalOptions & { dir: string; modules?: string }): Promise<void> {
+export async function runModulesVerify(args: GlobalOptions & { dir: string; modules?: string; allowUnproven?: boolean; checksumDatabase?: string }): Promise<void> {
   const context = await commandContext(args);
   const module = await readGoModule(args.dir);
   const goSum = await readGoSum(module.dir);
@@ -45,6 +48,22 @@ export async function runModulesVerify(args: GlobalOptions & { dir: string; modu
     });
     const rows = checks.map((check) => [check.status, check.path, check.version, check.detail]);
     context.stdout.write(`${formatTable([['STATUS', 'MODULE', 'VERSION', 'DETAIL'], ...rows])}\n`);
+    const request = checksumDatabaseRequest(args, context.env);
+    const proof = set
+      ? proveSupplyChain(
+          {
+            files: await readChecksumDatabaseEvidence(set, checksumDatabaseName(request)),
+            goSum,
+            setModules: set.manifest.modules.map((m) => ({ path: m.path, version: m.version })),
+          },
+          request,
+          args.modules!,
+        )
+      : undefined;
+    if (proof) {
+      const logRows = proof.modules.map((m) => [m.status.toUpperCase(), m.path, m.version, m.detail]);
+      context.stdout.write(`\n${formatTable([['CHECKSUM DATABASE', 'MODULE', 'VERSION', 'DETAIL'], ...logRows])}\n`);
+    }
     const bad = checks.filter((check) => check.status !== 'OK');
     if (bad.length > 0) {
       const first = bad[0]!;
@@ -52,7 +71,10 @@ export async function runModulesVerify(args: GlobalOptions & { dir: string; modu
         hint: set ? 'restore the changed files from a trusted copy, or pack the set again on a connected machine' : 'pass --modules with a set from `airlock modules pack` to prove vendor/ against go.sum',
       });
     }
+    const failure = proof ? supplyChainFailure(proof) : undefined;
+    if (failure) throw failure;
     context.reporter.info(`${checks.length} modules proven against go.sum${modulesTxt ? ', and every vendored file identical to its verified zip' : ''}`);
+    if (proof) context.reporter.info(describeSupplyChain(proof));
   } finally {
     await set?.close();
   }
@@ -79,7 +101,9 @@ export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
           (c) =>
             c
               .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
-              .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`' }),
+              .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`' })
+              .option('allow-unproven', { type: 'boolean', describe: 'do not fail for modules without Go checksum database evidence in the set' })
+              .option('checksum-database', { type: 'string', describe: "the checksum database's verifier key, name+hash+key (default: sum.golang.org, pinned)" }),
           async (args) => runModulesVerify(args),
         )
         .demandCommand(1, 'name a modules subcommand: pack or verify'),

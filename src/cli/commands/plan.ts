@@ -1,3 +1,4 @@
+import { describeSupplyChain } from '../../workflows/prove-supply-chain.js';
 import type { Argv } from 'yargs';
 import os from 'node:os';
 import { prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
@@ -37,6 +38,7 @@ export async function runPlanCommand(args: PlanArguments): Promise<void> {
     case 'table': {
       for (const note of prepared.notes) context.reporter.info(note);
       context.reporter.info(prepared.moduleInputs.summary);
+      if (prepared.plan.modules?.checksumDatabase) context.reporter.info(describeSupplyChain(prepared.plan.modules.checksumDatabase));
       const images = new Map(plan.toolchains.map((toolchain) => [toolchain.version, toolchain.image]));
       const rows = plan.jobs.map((job) => [job.toolchain, job.target, job.package, job.output, images.get(job.toolchain) ?? '']);
       context.stdout.write(`${formatTable([['TOOLCHAIN', 'TARGET', 'PACKAGE', 'OUTPUT', 'IMAGE'], ...rows])}\n`);

@@ -1,3 +1,4 @@
+import { checksumDatabaseRequest } from './build.js';
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { connectEngine } from '../../engine/docker-engine.js';
@@ -8,7 +9,7 @@ import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runReproduce(
-  args: GlobalOptions & { envelopes: string[]; source: string; modules?: string; key?: string; seccomp?: string; json: boolean },
+  args: GlobalOptions & { envelopes: string[]; source: string; modules?: string; key?: string; seccomp?: string; json: boolean; allowUnproven?: boolean; checksumDatabase?: string },
 ): Promise<void> {
   const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
@@ -28,7 +29,7 @@ export async function runReproduce(
         {
           sourceDir: path.resolve(args.source),
           airlockHome: context.airlockHome,
-          ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules) } : {}),
+          ...(args.modules !== undefined ? { modulesFile: path.resolve(args.modules), checksumDatabase: checksumDatabaseRequest(args, context.env) } : {}),
           ...(args.seccomp !== undefined ? { seccomp: args.seccomp } : {}),
           ...(publicKey ? { publicKey } : {}),
         },
@@ -62,6 +63,8 @@ export function reproduceCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T>
           .positional('envelopes', { type: 'string', array: true, demandOption: true, describe: '.intoto.jsonl files of a release' })
           .option('source', { type: 'string', demandOption: true, describe: 'the source the release was built from' })
           .option('modules', { type: 'string', describe: 'the module set, when the release was built from one' })
+          .option('allow-unproven', { type: 'boolean', describe: 'with --modules: rebuild even when modules have no Go checksum database evidence in the set' })
+          .option('checksum-database', { type: 'string', describe: "with --modules: the checksum database's verifier key (default: sum.golang.org, pinned)" })
           .option('key', { type: 'string', describe: 'check the envelopes against this public key first' })
           .option('seccomp', { type: 'string', describe: 'the seccomp profile, when the release used a site profile' })
           .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),

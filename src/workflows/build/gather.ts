@@ -11,6 +11,7 @@ import { type LoadedSeccomp, loadSeccompChoice } from '../../sandbox/seccomp-cho
 import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from '../../toolchain/matrix.js';
 import { type StoredToolchain, ToolchainStore } from '../../toolchain/store.js';
 import type { BuildRequest } from './request.js';
+import { checksumDatabaseName } from '../prove-supply-chain.js';
 
 /** The facts of the engine a build is resolved for (`airlock plan` has no engine: see planningEngine). */
 export type EngineFacts = Pick<EngineInfo, 'os' | 'arch'> & Partial<Pick<EngineInfo, 'kind' | 'version'>>;
@@ -38,7 +39,10 @@ export interface BuildInputs {
 export async function gatherBuildInputs(request: BuildRequest, engine: EngineFacts): Promise<BuildInputs> {
   const module = await readGoModule(request.dir);
   const config = readAirlockConfig(module.dir);
-  const moduleInputs = await resolveModuleInputs(module, request.modulesFile !== undefined ? { modulesFile: request.modulesFile } : {});
+  const moduleInputs = await resolveModuleInputs(
+    module,
+    request.modulesFile !== undefined ? { modulesFile: request.modulesFile, checksumDatabaseName: checksumDatabaseName(request.checksumDatabase) } : {},
+  );
   try {
     const storedToolchains = await new ToolchainStore(request.airlockHome).list();
     const matrix = loadToolchainMatrix(request.matrixPath ?? defaultMatrixPath());

@@ -32,6 +32,17 @@ export interface BuildRequest {
   sourceExclude?: string[];
   /** Sandbox limits recorded in a provenance (`airlock reproduce`): they win over airlock.json's. */
   recordedLimits?: RecordedLimits;
+  /** How a module set's modules are proven against the Go checksum database. */
+  checksumDatabase?: ChecksumDatabaseRequest;
+}
+
+export interface ChecksumDatabaseRequest {
+  /** The verifier key (`name+hash+key`, or a known name); sum.golang.org when absent. Never taken from the set. */
+  key?: string;
+  /** GONOSUMDB (or GOPRIVATE) of this machine: modules it matches are trusted by go.sum alone. */
+  privatePatterns: string;
+  /** Build even when some module has no evidence; recorded in the provenance. A mismatch always stops the build. */
+  allowUnproven: boolean;
 }
 
 export type RecordedLimits = Partial<Pick<SandboxPolicy, 'memoryBytes' | 'pidsLimit' | 'tmpfsSizeBytes' | 'scratchBytes' | 'nofile' | 'timeoutSeconds'>>;

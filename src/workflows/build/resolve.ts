@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { SeccompSetting } from '../../engine/engine.js';
 import type { AirlockConfig } from '../../config/airlock-config.js';
 import type { GoModule } from '../../modules/read-module.js';
+import type { PlanChecksumDatabase } from '../../plan/build-plan.js';
+import { proveSupplyChain, supplyChainFailure } from '../prove-supply-chain.js';
 import type { ModuleInputs } from '../../modules/resolve-module-inputs.js';
 import { type BuildPlan, type PlanJob, resolvePlan } from '../../plan/build-plan.js';
 import { resolveBuildToolchains } from '../../plan/resolve-toolchains.js';
@@ -95,7 +97,7 @@ export function resolveBuild(inputs: BuildInputs, request: BuildRequest): Resolv
   for (const toolchain of resolution.toolchains) {
     toolchains.set(toolchain.version, { toolchain, image: sandboxImageSpec(inputs.template, toolchain, policy) });
   }
-  const fullPlan = resolveFullPlan(inputs, request, targets, toolchains);
+  const fullPlan = resolveFullPlan(inputs, request, targets, toolchains, resolveSupplyChain(inputs, request));
   const notes = [...resolution.notes, ...toolchainNotes(module, toolchains)];
   const { plan, shard } = selectPlanShard(fullPlan, request, toolchains, notes);
   const run = resolveRunSettings(module, request);
@@ -123,6 +125,20 @@ export function resolveBuild(inputs: BuildInputs, request: BuildRequest): Resolv
   return Object.freeze(resolved);
 }
 
+/**
+ * With a module set, its modules and go.sum proven in the Go checksum database from the evidence the set
+ * carries; a module that disagrees with the log stops the build, and so does one without evidence unless
+ * --allow-unproven.
+ */
+function resolveSupplyChain(inputs: BuildInputs, request: BuildRequest): PlanChecksumDatabase | undefined {
+  const evidence = inputs.moduleInputs.evidence;
+  if (evidence === undefined) return undefined;
+  const proof = proveSupplyChain(evidence, request.checksumDatabase ?? { privatePatterns: '', allowUnproven: false }, request.modulesFile ?? 'the module set');
+  const failure = supplyChainFailure(proof);
+  if (failure) throw failure;
+  return proof;
+}
+
 /** The default policy for the machine's CPUs, with airlock.json's limits, then the recorded ones, and the seccomp choice. */
 function resolvePolicy(inputs: BuildInputs, request: BuildRequest): SandboxPolicy {
   return {
@@ -133,7 +149,13 @@ function resolvePolicy(inputs: BuildInputs, request: BuildRequest): SandboxPolic
 }
 
 /** The whole plan (every shard), with where its modules come from. */
-function resolveFullPlan(inputs: BuildInputs, request: BuildRequest, targets: Target[], toolchains: ReadonlyMap<string, ResolvedToolchain>): BuildPlan {
+function resolveFullPlan(
+  inputs: BuildInputs,
+  request: BuildRequest,
+  targets: Target[],
+  toolchains: ReadonlyMap<string, ResolvedToolchain>,
+  supplyChain: PlanChecksumDatabase | undefined,
+): BuildPlan {
   const { module, config, moduleInputs } = inputs;
   return {
     ...resolvePlan({
@@ -153,7 +175,12 @@ function resolveFullPlan(inputs: BuildInputs, request: BuildRequest, targets: Ta
       ldflags: request.ldflags.length > 0 ? request.ldflags : (config.ldflags ?? []),
       tags: request.tags.length > 0 ? request.tags : (config.tags ?? []),
     }),
-    modules: { source: moduleInputs.source, verified: moduleInputs.verified, list: moduleInputs.modules },
+    modules: {
+      source: moduleInputs.source,
+      verified: moduleInputs.verified,
+      list: moduleInputs.modules,
+      ...(supplyChain ? { checksumDatabase: supplyChain } : {}),
+    },
   };
 }
 

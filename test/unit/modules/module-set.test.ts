@@ -30,6 +30,13 @@ const ALLOWED = [
   'cache/download/github.com/!burnt!sushi/toml/@v/v1.3.2.zip',
   'cache/download/gopkg.in/check.v1/@v/v0.0.0-20161208181325-20d25e280405.mod',
   'cache/download/x/@v/v1.0.0.zip',
+  // A GOPROXY tree's version list, and checksum database evidence in the database's protocol layout.
+  'cache/download/x/@v/list',
+  'cache/download/sumdb/sum.golang.org/latest',
+  'cache/download/sumdb/sum.golang.org/supported',
+  'cache/download/sumdb/sum.golang.org/lookup/github.com/!burnt!sushi/toml@v1.4.0',
+  'cache/download/sumdb/sum.golang.org/tile/8/0/x285/213.p/152',
+  'cache/download/sumdb/sum.golang.org/tile/8/1/x001/x234/067',
 ];
 
 const REFUSED = [
@@ -46,8 +53,13 @@ const REFUSED = [
   'cache/download/x/@v/v1.0.0.zip/',
   'cache/download/@v/v1.0.0.zip',
   'cache/download/x/@v/.zip',
-  'cache/download/x/@v/list',
   'cache/download/x/@v/v1.0.0.zip.partial',
+  'cache/download/x/@v/list.tmp',
+  'cache/download/sumdb/sum.golang.org/tile/8/data/001',
+  'cache/download/sumdb/sum.golang.org/lookup/../../x@v1',
+  'cache/download/sumdb/sum.golang.org/latest.tmp',
+  'cache/download/sumdb/sum golang/latest',
+  'cache/download/sumdb/sum.golang.org/tile/8/0/1',
   'cache/download/x/@v/v1.0.0.tmp',
   'cache/download/x/@v/v1.0.0.zip\n',
   'cache/vcs/0123/HEAD',
@@ -67,7 +79,9 @@ test('isAllowedModuleSetEntry refuses everything else', (t) => {
 
 test('every file of the real module set is an allowed name', async (t) => {
   const listing = (await execFileAsync('tar', ['-tzf', CLI_MODULE_SET])).stdout.trim().split('\n');
-  t.is(listing.length, 25);
+  // 9 module versions (5 with zips): .mod, .info, list per path, .zip and .ziphash; then the evidence: the signed head, supported, 9 lookups and 26 tiles.
+  t.is(listing.length, 75);
+  t.is(listing.filter((name) => name.startsWith('cache/download/sumdb/sum.golang.org/')).length, 37);
   for (const name of listing) t.true(isAllowedModuleSetEntry(name), name);
 });
 

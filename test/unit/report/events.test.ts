@@ -176,3 +176,26 @@ test('an interrupt ends the live view: a target still building shows failed (int
   reporter.close();
   t.is(out.text().length, length);
 });
+
+test('with a module set, the report carries the checksum database head and each module version status', (t) => {
+  const recorder = recordEvents(createReporter({ mode: 'json', stdout: collect().stream }), () => AT);
+  recorder.reporter.event({
+    type: 'checksum-database',
+    key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
+    tree: { size: 73014680, hash: 'jb6Q4HD+QFUKiN6tAeB33WCIT4sm6ygfUN2r6ZMT5yQ=' },
+    allowUnproven: false,
+    modules: [
+      { path: 'github.com/google/uuid', version: 'v1.6.0', status: 'proven', record: 22152757 },
+      { path: 'git.corp.example/lib', version: 'v1.0.0', status: 'private' },
+    ],
+  });
+  for (const event of EVENTS) recorder.reporter.event(event);
+  const report = buildRunReport({ airlockVersion: '0.1.0', events: recorder.events, startedAt: AT, finishedAt: AT, exitCode: 0 });
+  t.deepEqual(report.checksumDatabase?.tree, { size: 73014680, hash: 'jb6Q4HD+QFUKiN6tAeB33WCIT4sm6ygfUN2r6ZMT5yQ=' });
+  t.deepEqual(
+    report.checksumDatabase?.modules.map((m) => `${m.path}@${m.version} ${m.status}`),
+    ['github.com/google/uuid@v1.6.0 proven', 'git.corp.example/lib@v1.0.0 private'],
+  );
+  // Not a line of plain output: the build logs its own summary line.
+  t.is(formatPlainEvent({ ...recorder.events[0]!, time: AT.toISOString() }), undefined);
+});

@@ -70,7 +70,12 @@ export function provenanceOf(run: BuildRun, artifact: BuiltArtifact, imageId: st
       seccomp: policy.seccomp.digest ? `${policy.seccomp.name} (${policy.seccomp.digest})` : policy.seccomp.name,
       network: policy.network,
     },
-    modules: { source: moduleInputs.source, verified: moduleInputs.verified, list: moduleInputs.modules },
+    modules: {
+      source: moduleInputs.source,
+      verified: moduleInputs.verified,
+      list: moduleInputs.modules,
+      ...(build.plan.modules?.checksumDatabase ? { checksumDatabase: build.plan.modules.checksumDatabase } : {}),
+    },
     builderVersion: { airlock: airlockVersion(), engine: `${build.engine.kind} ${build.engine.version}` },
     ...(job.cacheVolume ? { buildCache: `persistent volume ${job.cacheVolume}, shared only by builds of this module with this toolchain` } : {}),
     invocationId,
