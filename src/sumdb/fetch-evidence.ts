@@ -68,7 +68,7 @@ export interface FetchedEvidence {
 export async function fetchEvidence(
   source: ChecksumDatabaseSource,
   modules: ReadonlyArray<{ path: string; version: string }>,
-  earlierHeads: readonly TreeHead[] = [],
+  earlierSizes: readonly number[] = [],
   get: Fetch = httpFetch,
 ): Promise<FetchedEvidence> {
   const fetchOk = async (name: string): Promise<Uint8Array> => {
@@ -105,7 +105,7 @@ export async function fetchEvidence(
     ['supported', new Uint8Array()],
   ]);
   for (const { name, record } of records) files.set(name, Buffer.from(formatLookupRecord(record, newest.note)));
-  const earlier = earlierHeads.filter((head) => head.size <= tree.size).map((head) => head.size);
+  const earlier = earlierSizes.filter((size) => size <= tree.size);
   const tiles = tilesForProofs(tree.size, records.map(({ record }) => record.id), earlier);
   const fetchTile = async (tile: Tile) => {
     const name = tilePath(tile);

@@ -1,4 +1,6 @@
+import { VerificationError } from '../errors.js';
 import type { GoSumEntry } from '../modules/go-sum.js';
+import { checkRememberedHead } from './remembered-head.js';
 import { type EvidenceFiles, openTreeHead, proveRecord, tileReaderOf } from './evidence.js';
 import { matchesPrivatePatterns } from './private-patterns.js';
 import type { TreeHead } from './tree-head.js';
@@ -37,6 +39,8 @@ export interface ModuleSetProofInput {
   /** GONOSUMDB (or GOPRIVATE) of the verifying site, never the set's own. */
   privatePatterns: string;
   source: string;
+  /** The largest head this store accepted before: the set's head must extend it (see remembered-head.ts). */
+  remembered?: { size: number; hash: string };
 }
 
 function byModule(a: { path: string; version: string }, b: { path: string; version: string }): number {
@@ -65,6 +69,8 @@ export function proveModuleSet(input: ModuleSetProofInput): SupplyChainProof {
   }
   const tree: TreeHead = openTreeHead(input.evidence, input.key, input.source);
   const tiles = tileReaderOf(input.evidence, input.source);
+  const verdict = checkRememberedHead(input.remembered, tree, tiles, input.source);
+  if (!verdict.ok) throw new VerificationError(verdict.reason, { hint: verdict.hint });
   const modules = wanted.map((m): ModuleEvidence => {
     if (privateOnes(m)) return { ...m, status: 'private', detail: 'private (GONOSUMDB/GOPRIVATE): not in the public log; trusted by go.sum only' };
     const proof = proveRecord(input.evidence, tiles, tree, m.path, m.version, input.source);

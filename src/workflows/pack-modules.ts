@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { BuildError, InputError, oneLine } from '../errors.js';
+import { BuildError, InputError, VerificationError, oneLine } from '../errors.js';
 import semver from 'semver';
 import type { Reporter } from '../report/reporter.js';
 import {
@@ -21,6 +21,8 @@ import { downloadCachePath, escapeModulePath, unescapeModulePath } from '../modu
 import { readGoSum } from '../modules/resolve-module-inputs.js';
 import { resolveChecksumDatabase, fetchEvidence } from '../sumdb/fetch-evidence.js';
 import { matchesPrivatePatterns } from '../sumdb/private-patterns.js';
+import { checkRememberedHead, readRememberedHead, rememberHead } from '../sumdb/remembered-head.js';
+import { tileReaderOf } from '../sumdb/evidence.js';
 import { readGoModule } from '../modules/read-module.js';
 import { listFiles } from '../modules/list-files.js';
 import { onInterrupt } from '../cleanup.js';
@@ -39,7 +41,14 @@ export interface PackResult {
  */
 type PackReporter = Pick<Reporter, 'info' | 'warn'>;
 
-export async function packModuleSet(moduleDir: string, outFile: string, reporter: PackReporter): Promise<PackResult> {
+export interface PackOptions {
+  /** Tree sizes a site has accepted: the set also carries the tiles that prove each a prefix of its head. */
+  consistentWith: readonly number[];
+  /** The packer's own store: its accepted head is proven a prefix too, and the new head remembered. */
+  airlockHome: string;
+}
+
+export async function packModuleSet(moduleDir: string, outFile: string, reporter: PackReporter, options: PackOptions): Promise<PackResult> {
   const module = await readGoModule(moduleDir);
   const scratch = await createScratchDir('airlock-pack');
   const modcache = path.join(scratch.path, 'modcache');
@@ -87,7 +96,7 @@ export async function packModuleSet(moduleDir: string, outFile: string, reporter
     const modules = setEntries(await listFiles(modcache));
     await completeProxyTree(modcache, modules, go);
     const goSum = await readGoSum(module.dir);
-    const checksumDatabase = await packEvidence(modcache, [...modules, ...goSum], go, reporter);
+    const checksumDatabase = await packEvidence(modcache, [...modules, ...goSum], go, reporter, options);
     const files = (await listFiles(modcache)).filter((file) => isAllowedModuleSetEntry(file));
     const manifest: ModuleSetManifest = {
       schema: MODULE_SET_SCHEMA,
@@ -167,6 +176,7 @@ async function packEvidence(
   versions: ReadonlyArray<{ path: string; version: string }>,
   go: GoRunner,
   reporter: PackReporter,
+  options: PackOptions,
 ): Promise<ModuleSetChecksumDatabase | undefined> {
   const settings = await go(['env', '-json', 'GOSUMDB', 'GOPROXY', 'GONOSUMDB', 'GOPRIVATE']);
   const env = JSON.parse(settings.stdout) as Record<'GOSUMDB' | 'GOPROXY' | 'GONOSUMDB' | 'GOPRIVATE', string>;
@@ -179,7 +189,11 @@ async function packEvidence(
   const privatePatterns = env.GONOSUMDB || env.GOPRIVATE || '';
   const unique = new Map(versions.map((v) => [`${v.path}@${v.version}`, { path: v.path, version: v.version }]));
   const publicOnes = [...unique.values()].filter((v) => !matchesPrivatePatterns(privatePatterns, v.path));
-  const evidence = await fetchEvidence(source, publicOnes);
+  const accepted = await readRememberedHead(options.airlockHome, source.key.name);
+  const evidence = await fetchEvidence(source, publicOnes, [...options.consistentWith, ...(accepted ? [accepted.size] : [])]);
+  // The packer's own store checks the head too: a database that shows this machine a fork is caught here.
+  const verdict = checkRememberedHead(accepted, evidence.tree, tileReaderOf(evidence.files, source.base), source.base);
+  if (!verdict.ok) throw new VerificationError(verdict.reason, { hint: verdict.hint });
   const root = path.join(modcache, ...checksumDatabaseDir(source.key.name).split('/'));
   for (const [name, bytes] of evidence.files) {
     await fs.outputFile(path.join(root, ...name.split('/')), bytes);
@@ -188,7 +202,9 @@ async function packEvidence(
     `checksum database ${source.key.name}: ${publicOnes.length} module versions proven in the signed tree of ${evidence.tree.size} records` +
       (unique.size > publicOnes.length ? `; ${unique.size - publicOnes.length} private (GONOSUMDB), not looked up` : ''),
   );
-  return { key: source.key.text, tree: { size: evidence.tree.size, hash: evidence.tree.hash.toString('base64') }, privatePatterns };
+  const tree = { size: evidence.tree.size, hash: evidence.tree.hash.toString('base64') };
+  await rememberHead(options.airlockHome, source.key.name, tree, 'modules pack');
+  return { key: source.key.text, tree, privatePatterns };
 }
 
 /** The module set archive: the manifest first, then the cache files in order, every header fixed. */

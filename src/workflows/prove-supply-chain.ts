@@ -3,6 +3,7 @@ import type { ModuleSetEvidence } from '../modules/resolve-module-inputs.js';
 import type { PlanChecksumDatabase } from '../plan/build-plan.js';
 import { countOf } from '../report/wording.js';
 import { proveModuleSet } from '../sumdb/prove-module-set.js';
+import { type RememberedHead, readRememberedHead, rememberHead } from '../sumdb/remembered-head.js';
 import { parseVerifierKey } from '../sumdb/verifier-key.js';
 import type { ChecksumDatabaseRequest } from './build/request.js';
 
@@ -14,7 +15,12 @@ export function checksumDatabaseName(request: ChecksumDatabaseRequest | undefine
 }
 
 /** Pure: proves a module set's modules and go.sum in the Go checksum database, offline, from the evidence it carries. */
-export function proveSupplyChain(evidence: ModuleSetEvidence, request: ChecksumDatabaseRequest, source: string): PlanChecksumDatabase {
+export function proveSupplyChain(
+  evidence: ModuleSetEvidence,
+  request: ChecksumDatabaseRequest,
+  source: string,
+  remembered?: { size: number; hash: string },
+): PlanChecksumDatabase {
   const key = parseVerifierKey(request.key ?? DEFAULT_CHECKSUM_DATABASE);
   const proof = proveModuleSet({
     evidence: evidence.files,
@@ -23,6 +29,7 @@ export function proveSupplyChain(evidence: ModuleSetEvidence, request: ChecksumD
     setModules: evidence.setModules,
     privatePatterns: request.privatePatterns,
     source,
+    ...(remembered ? { remembered } : {}),
   });
   return {
     key: key.text,
@@ -66,4 +73,15 @@ export function describeSupplyChain(proof: PlanChecksumDatabase): string {
   if (count('private') > 0) parts.push(`${count('private')} private (GONOSUMDB/GOPRIVATE), trusted by go.sum only`);
   if (count('no-evidence') > 0) parts.push(`${count('no-evidence')} without evidence, allowed by --allow-unproven`);
   return parts.join('; ');
+}
+
+/** After a set's proof passed: this store remembers its head, when it is the largest so far. */
+export async function acceptChecksumDatabaseHead(airlockHome: string, proof: PlanChecksumDatabase | undefined, source: string): Promise<void> {
+  if (proof?.tree === undefined) return;
+  await rememberHead(airlockHome, parseVerifierKey(proof.key).name, proof.tree, source);
+}
+
+/** The head this store accepted last for the database `request` names, if any. */
+export function readAcceptedHead(airlockHome: string, request: ChecksumDatabaseRequest | undefined): Promise<RememberedHead | undefined> {
+  return readRememberedHead(airlockHome, checksumDatabaseName(request));
 }

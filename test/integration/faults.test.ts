@@ -122,7 +122,8 @@ integration('SIGINT during modules pack: the go command is stopped, and its scra
   await fs.mkdir(out);
   const child = execa('node', [cliPath, 'modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', path.join(out, 'set.tar.gz')], {
     reject: false,
-    env: { AIRLOCK_HOME: testHome, TMPDIR: tmp },
+    // A store of its own: a pack remembers the checksum database head it fetched, which the shared store must not.
+    env: { AIRLOCK_HOME: path.join(tmp, 'home'), TMPDIR: tmp },
   });
   const started = Date.now();
   while (!(await fs.readdir(tmp)).some((name) => name.startsWith('airlock-pack-')) && Date.now() - started < 20_000) {

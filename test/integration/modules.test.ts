@@ -181,13 +181,41 @@ integration('a damaged zip and unsafe archive entries in a module set are refuse
   await fs.remove(work);
 });
 
-integration('modules pack writes a set equivalent to the committed fixture', async (t) => {
-  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pack-')), 'cli.tar.gz');
-  const result = await runAirlock(['modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', out]);
+integration('modules pack writes a set equivalent to the committed fixture, with checksum database evidence for a newer head', async (t) => {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-pack-'));
+  t.teardown(() => fs.remove(work));
+  const out = path.join(work, 'cli.tar.gz');
+  // Stores of their own: a pack and a verify remember the head they accepted; the shared store builds from
+  // the committed set, whose head is older.
+  const packer = { AIRLOCK_HOME: path.join(work, 'packer') };
+  const site = { AIRLOCK_HOME: path.join(work, 'site') };
+  const result = await runAirlock(['modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', out], { env: packer });
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stderr, /5 modules with source, \d+ go\.mod files only/);
-  const verify = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', out]);
+  t.regex(result.stderr, /checksum database sum\.golang\.org: 9 module versions proven in the signed tree of \d+ records/);
+  const listing = (await execa('tar', ['-tzf', out])).stdout.split('\n');
+  t.true(listing.includes('cache/download/sumdb/sum.golang.org/latest'));
+  t.is(listing.filter((name) => name.startsWith('cache/download/sumdb/sum.golang.org/lookup/')).length, 9);
+  t.is(listing.filter((name) => name.endsWith('.info')).length, 9, 'every module version has its .info: a complete GOPROXY tree');
+  const verify = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', out], { env: site });
   t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
+  t.is(verify.stdout.match(/^PROVEN\s/gm)?.length, 9);
+
+  // The site accepted the new head: the committed set, with an older one, is now a rollback, named with both heads.
+  const older = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', CLI_SET], { env: site });
+  assertCleanFailure(t, older, 4, /carries an older checksum database head \(73014680 jb6Q4HD\S+\) than this store has accepted \(\d+ \S+\): a rollback; /);
+  const trust = await runAirlock(['modules', 'trust'], { env: site });
+  t.regex(trust.stdout, /^sum\.golang\.org\s+\d+\s+\S+=\s+\S+\s+\S*cli\.tar\.gz$/m);
+  t.is((await runAirlock(['modules', 'trust', '--reset'], { env: site })).exitCode, 0);
+  const afterReset = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', CLI_SET], { env: site });
+  t.is(afterReset.exitCode, 0, afterReset.stderr);
+
+  // The site now holds the committed set's head; a set packed with --consistent-with it proves the step forward.
+  const forward = path.join(work, 'forward.tar.gz');
+  const packed = await runAirlock(['modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', forward, '--consistent-with', '73014680'], { env: packer });
+  t.is(packed.exitCode, 0, packed.stderr);
+  const stepped = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', forward], { env: site });
+  t.is(stepped.exitCode, 0, stepped.stdout + stepped.stderr);
 });
 
 integration("another module's set is refused as such, not as tampering: it names both modules and how to pack the right one", async (t) => {

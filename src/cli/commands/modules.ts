@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
-import { VerificationError } from '../../errors.js';
+import { InputError, VerificationError } from '../../errors.js';
 import { packModuleSet } from '../../workflows/pack-modules.js';
 import { readGoModule } from '../../modules/read-module.js';
 import { formatTable } from '../../report/summary.js';
@@ -11,13 +11,27 @@ import { readGoSum, readModulesTxt } from '../../modules/resolve-module-inputs.j
 import { checkVendorConsistency, describeVendorProblems } from '../../modules/vendor-consistency.js';
 import { verifyModules } from '../../modules/verify-modules.js';
 import { readChecksumDatabaseEvidence } from '../../modules/module-set.js';
-import { checksumDatabaseName, describeSupplyChain, proveSupplyChain, supplyChainFailure } from '../../workflows/prove-supply-chain.js';
+import {
+  acceptChecksumDatabaseHead,
+  checksumDatabaseName,
+  describeSupplyChain,
+  proveSupplyChain,
+  readAcceptedHead,
+  supplyChainFailure,
+} from '../../workflows/prove-supply-chain.js';
+import { forgetHeads, listRememberedHeads } from '../../sumdb/remembered-head.js';
 import { checksumDatabaseRequest } from './build.js';
 
-export async function runModulesPack(args: GlobalOptions & { dir: string; out: string; force: boolean }): Promise<void> {
+export async function runModulesPack(args: GlobalOptions & { dir: string; out: string; force: boolean; consistentWith: string[] }): Promise<void> {
   const context = await commandContext(args);
   const out = await checkOutputFile(args.out, args.force);
-  const result = await packModuleSet(path.resolve(args.dir), out, context.reporter);
+  const sizes = args.consistentWith.map((value) => {
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(value)) {
+      throw new InputError(`--consistent-with ${value} is not a tree size`, { hint: 'pass the SIZE column `airlock modules trust` prints at the site' });
+    }
+    return Number(value);
+  });
+  const result = await packModuleSet(path.resolve(args.dir), out, context.reporter, { consistentWith: sizes, airlockHome: context.airlockHome });
   const withZip = result.manifest.modules.filter((m) => m.zip).length;
   context.reporter.info(
     `wrote ${result.file} (${result.bytes} bytes): ${withZip} modules with source, ${result.manifest.modules.length - withZip} go.mod files only, packed with ${result.manifest.goVersion}`,
@@ -58,6 +72,7 @@ export async function runModulesVerify(args: GlobalOptions & { dir: string; modu
           },
           request,
           args.modules!,
+          await readAcceptedHead(context.airlockHome, request),
         )
       : undefined;
     if (proof) {
@@ -74,10 +89,34 @@ export async function runModulesVerify(args: GlobalOptions & { dir: string; modu
     const failure = proof ? supplyChainFailure(proof) : undefined;
     if (failure) throw failure;
     context.reporter.info(`${checks.length} modules proven against go.sum${modulesTxt ? ', and every vendored file identical to its verified zip' : ''}`);
-    if (proof) context.reporter.info(describeSupplyChain(proof));
+    if (proof) {
+      context.reporter.info(describeSupplyChain(proof));
+      await acceptChecksumDatabaseHead(context.airlockHome, proof, args.modules!);
+    }
   } finally {
     await set?.close();
   }
+}
+
+/** Shows, or with --reset forgets, the checksum database heads this store (AIRLOCK_HOME) has accepted. */
+export async function runModulesTrust(args: GlobalOptions & { reset: boolean }): Promise<void> {
+  const context = await commandContext(args);
+  if (args.reset) {
+    const forgotten = await forgetHeads(context.airlockHome);
+    context.reporter.info(
+      forgotten.length > 0
+        ? `forgot the accepted head of ${forgotten.join(', ')}: the next module set is accepted as the first`
+        : 'no checksum database head was remembered',
+    );
+    return;
+  }
+  const heads = await listRememberedHeads(context.airlockHome);
+  if (heads.length === 0) {
+    context.reporter.info(`no checksum database head accepted yet in ${context.airlockHome}`);
+    return;
+  }
+  const rows = heads.map(({ name, head }) => [name, String(head.size), head.hash, head.acceptedAt, head.from]);
+  context.stdout.write(`${formatTable([['DATABASE', 'SIZE', 'ROOT', 'ACCEPTED', 'FROM'], ...rows])}\n`);
 }
 
 /** `airlock modules`: its flags and arguments, typed by yargs, and its handler. */
@@ -92,7 +131,13 @@ export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
             c
               .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
               .option('out', { type: 'string', demandOption: true, describe: 'the module set file to write (.tar.gz)' })
-              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' }),
+              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' })
+              .option('consistent-with', {
+                type: 'string',
+                default: [] as string[],
+                coerce: (value: string | string[]) => [value].flat(),
+                describe: "a checksum database tree size a site has accepted (`airlock modules trust` shows it): the set also carries the tiles that prove it a prefix of the set's head (repeatable)",
+              }),
           async (args) => runModulesPack(args),
         )
         .command(
@@ -106,6 +151,12 @@ export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
               .option('checksum-database', { type: 'string', describe: "the checksum database's verifier key, name+hash+key (default: sum.golang.org, pinned)" }),
           async (args) => runModulesVerify(args),
         )
-        .demandCommand(1, 'name a modules subcommand: pack or verify'),
+        .command(
+          'trust',
+          'show the Go checksum database head this store accepted last (later sets must extend it), or forget it',
+          (c) => c.option('reset', { type: 'boolean', default: false, describe: 'forget the accepted heads: the next set is accepted as the first' }),
+          async (args) => runModulesTrust(args),
+        )
+        .demandCommand(1, 'name a modules subcommand: pack, verify or trust'),
     );
 }

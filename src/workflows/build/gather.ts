@@ -11,7 +11,7 @@ import { type LoadedSeccomp, loadSeccompChoice } from '../../sandbox/seccomp-cho
 import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from '../../toolchain/matrix.js';
 import { type StoredToolchain, ToolchainStore } from '../../toolchain/store.js';
 import type { BuildRequest } from './request.js';
-import { checksumDatabaseName } from '../prove-supply-chain.js';
+import { checksumDatabaseName, readAcceptedHead } from '../prove-supply-chain.js';
 
 /** The facts of the engine a build is resolved for (`airlock plan` has no engine: see planningEngine). */
 export type EngineFacts = Pick<EngineInfo, 'os' | 'arch'> & Partial<Pick<EngineInfo, 'kind' | 'version'>>;
@@ -29,6 +29,8 @@ export interface BuildInputs {
   readonly seccomp: LoadedSeccomp;
   readonly template: SandboxTemplate;
   readonly engine: EngineFacts;
+  /** With a module set: the largest checksum database head this store accepted before. */
+  readonly rememberedHead?: { size: number; hash: string };
 }
 
 /**
@@ -49,10 +51,12 @@ export async function gatherBuildInputs(request: BuildRequest, engine: EngineFac
     const mainSpecs = request.mains.length > 0 ? request.mains : (config.main ?? []);
     const mainPackages = mainSpecs.length > 0 ? mainSpecs.map(normaliseMainPackage) : await findMainPackages(module);
     for (const main of mainPackages) await checkMainPackage(module.dir, main);
+    const rememberedHead = moduleInputs.evidence ? await readAcceptedHead(request.airlockHome, request.checksumDatabase) : undefined;
     return {
       module,
       config,
       moduleInputs,
+      ...(rememberedHead ? { rememberedHead: { size: rememberedHead.size, hash: rememberedHead.hash } } : {}),
       storedToolchains,
       matrixVersions: matrixVersions(matrix),
       mainPackages,

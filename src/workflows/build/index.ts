@@ -5,6 +5,7 @@
 import { assertUsableOutput } from '../../release/output-directory.js';
 import { type EngineFacts, gatherBuildInputs } from './gather.js';
 import type { BuildRequest } from './request.js';
+import { acceptChecksumDatabaseHead } from '../prove-supply-chain.js';
 import { type ResolvedBuild, resolveBuild } from './resolve.js';
 
 export type { AttestationOptions, BuildRequest, RecordedLimits } from './request.js';
@@ -20,7 +21,10 @@ export { sourceExcludes } from './stages/attest.js';
 export async function prepareBuild(request: BuildRequest, engine: EngineFacts): Promise<ResolvedBuild> {
   const inputs = await gatherBuildInputs(request, engine);
   try {
-    return resolveBuild(inputs, request);
+    const resolved = resolveBuild(inputs, request);
+    // The set's proof passed: this store now holds its head as the one later sets must extend.
+    await acceptChecksumDatabaseHead(request.airlockHome, resolved.plan.modules?.checksumDatabase, request.modulesFile ?? 'a module set');
+    return resolved;
   } catch (error) {
     await inputs.moduleInputs.set?.close();
     throw error;

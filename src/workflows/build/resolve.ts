@@ -133,7 +133,7 @@ export function resolveBuild(inputs: BuildInputs, request: BuildRequest): Resolv
 function resolveSupplyChain(inputs: BuildInputs, request: BuildRequest): PlanChecksumDatabase | undefined {
   const evidence = inputs.moduleInputs.evidence;
   if (evidence === undefined) return undefined;
-  const proof = proveSupplyChain(evidence, request.checksumDatabase ?? { privatePatterns: '', allowUnproven: false }, request.modulesFile ?? 'the module set');
+  const proof = proveSupplyChain(evidence, request.checksumDatabase ?? { privatePatterns: '', allowUnproven: false }, request.modulesFile ?? 'the module set', inputs.rememberedHead);
   const failure = supplyChainFailure(proof);
   if (failure) throw failure;
   return proof;
