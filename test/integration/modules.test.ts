@@ -311,3 +311,84 @@ integration('a set packed before sets carried evidence builds only with --allow-
     checksumDatabaseRecord: 22152757,
   });
 });
+
+/** The go command with only a mirror tree to fetch from, in a network namespace with no network at all. */
+async function offlineGo(args: string[], cwd: string, mirror: string, work: string) {
+  const gopath = await fs.mkdtemp(path.join(work, 'gopath-'));
+  return execa(
+    'unshare',
+    ['-rn', 'env', `GOPATH=${gopath}`, `GOMODCACHE=${path.join(gopath, 'mod')}`, 'GOFLAGS=-modcacherw -mod=mod', 'GOTOOLCHAIN=local', `GOPROXY=file://${mirror}`, `GOSUMDB=sum.golang.org file://${mirror}/sumdb/sum.golang.org`, 'GONOSUMDB=', 'GOPRIVATE=', 'GOWORK=off', 'go', ...args],
+    { cwd, reject: false, all: true },
+  );
+}
+
+integration('modules mirror: a verified GOPROXY tree the plain go command uses with no network, re-proven by verify --mirror, refusing poison and conflicts', async (t) => {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-mirror-'));
+  t.teardown(() => execa('chmod', ['-R', 'u+w', work]).then(() => fs.remove(work)));
+  const tree = path.join(work, 'tree');
+  const mirrored = await runAirlock(['modules', 'mirror', CLI_SET, '--into', tree]);
+  t.is(mirrored.exitCode, 0, mirrored.stderr);
+  t.regex(mirrored.stderr, /9 module versions from 1 set, \d+ files written, 0 module files already there; checksum database head 73014680/);
+  t.true(await fs.pathExists(path.join(tree, 'github.com', 'google', 'uuid', '@v', 'v1.6.0.zip')));
+  t.true(await fs.pathExists(path.join(tree, 'sumdb', 'sum.golang.org', 'latest')));
+
+  // The go command, offline, with no go.sum: it proves every module in the checksum database from the tree
+  // alone, writes the same go.sum as examples/cli's, and builds.
+  const module = await cliWithoutVendor();
+  await fs.remove(path.join(module, 'go.sum'));
+  const tidy = await offlineGo(['mod', 'tidy'], module, tree, work);
+  t.is(tidy.exitCode, 0, tidy.all);
+  t.is(await fs.readFile(path.join(module, 'go.sum'), 'utf8'), await fs.readFile(path.join(repoRoot, 'examples', 'cli', 'go.sum'), 'utf8'));
+  const build = await offlineGo(['build', '-o', path.join(work, 'cli'), './cmd/cli'], module, tree, work);
+  t.is(build.exitCode, 0, build.all);
+  t.is((await execa(path.join(work, 'cli'), ['size', '1024'])).stdout.trim(), '1.0 kB');
+
+  const verified = await runAirlock(['modules', 'verify', '--mirror', tree]);
+  t.is(verified.exitCode, 0, verified.stdout + verified.stderr);
+  t.is(verified.stdout.match(/^PROVEN\s/gm)?.length, 9);
+
+  // Merging the same set again writes nothing new: every file is there with the same bytes.
+  const again = await runAirlock(['modules', 'mirror', CLI_SET, '--into', tree]);
+  t.is(again.exitCode, 0, again.stderr);
+  t.regex(again.stderr, /, 0 files written, \d+ module files already there/);
+
+  // A tampered zip in a copy of the tree: the go command refuses it against the checksum database, and so does verify --mirror.
+  const poisoned = path.join(work, 'poisoned');
+  await fs.copy(tree, poisoned);
+  const unzipped = path.join(work, 'unzipped');
+  const zip = path.join(poisoned, 'github.com', 'google', 'uuid', '@v', 'v1.6.0.zip');
+  await execa('unzip', ['-q', zip, '-d', unzipped]);
+  await fs.appendFile(path.join(unzipped, 'github.com', 'google', 'uuid@v1.6.0', 'version4.go'), '\nvar _ = "backdoor"\n');
+  await fs.remove(zip);
+  await execa('zip', ['-q', '-r', '-X', '-D', zip, 'github.com'], { cwd: unzipped });
+  const fresh = await cliWithoutVendor();
+  await fs.remove(path.join(fresh, 'go.sum'));
+  const refusedByGo = await offlineGo(['mod', 'tidy'], fresh, poisoned, work);
+  t.not(refusedByGo.exitCode, 0);
+  t.regex(refusedByGo.all ?? '', /SECURITY ERROR/);
+  t.regex(refusedByGo.all ?? '', /sum\.golang\.org: h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr\+hNrb57e\+94F0=/);
+  const refusedByAirlock = await runAirlock(['modules', 'verify', '--mirror', poisoned]);
+  assertCleanFailure(t, refusedByAirlock, 4, /^airlock: error: 1 module version of .* not proven in the Go checksum database; first: mismatch github\.com\/google\/uuid@v1\.6\.0: its zip hashes to h1:\S+, the checksum database says h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr\+hNrb57e\+94F0= \(record 22152757\)/);
+
+  // A set whose zip differs from the mirror's for the same version is refused, and the mirror is left as it was.
+  const setDir = path.join(work, 'set');
+  await fs.mkdirp(setDir);
+  await execa('tar', ['-xzf', CLI_SET, '-C', setDir]);
+  await fs.copy(path.join(tree, 'github.com', 'spf13', 'pflag', '@v', 'v1.0.9.info'), path.join(setDir, 'cache', 'download', 'github.com', 'spf13', 'pflag', '@v', 'v1.0.9.info'), { overwrite: true });
+  await fs.appendFile(path.join(setDir, 'cache', 'download', 'github.com', 'spf13', 'pflag', '@v', 'v1.0.9.info'), ' ');
+  const conflicting = path.join(work, 'conflicting.tar.gz');
+  await execa('tar', ['-czf', conflicting, '-C', setDir, '.']);
+  const before = (await execa('find', [tree, '-type', 'f', '-newer', path.join(tree, 'sumdb', 'sum.golang.org', 'latest')])).stdout;
+  const listing = (await execa('sh', ['-c', 'cd "$1" && find . -type f | sort | xargs sha256sum', 'sh', tree])).stdout;
+  const conflict = await runAirlock(['modules', 'mirror', conflicting, '--into', tree]);
+  assertCleanFailure(t, conflict, 4, /holds other bytes for github\.com\/spf13\/pflag\/@v\/v1\.0\.9\.info than the mirror .* has/);
+  t.is((await execa('sh', ['-c', 'cd "$1" && find . -type f | sort | xargs sha256sum', 'sh', tree])).stdout, listing, 'nothing was written');
+  t.is((await execa('find', [tree, '-type', 'f', '-newer', path.join(tree, 'sumdb', 'sum.golang.org', 'latest')])).stdout, before);
+
+  // Not a mirror: one line, exit 2, nothing written there.
+  const notMirror = path.join(work, 'not-a-mirror');
+  await fs.mkdirp(notMirror);
+  await fs.writeFile(path.join(notMirror, 'README'), 'hello\n');
+  assertCleanFailure(t, await runAirlock(['modules', 'mirror', CLI_SET, '--into', notMirror]), 2, /is not a module mirror \(it holds README\)/);
+  t.deepEqual(await fs.readdir(notMirror), ['README']);
+});

@@ -20,6 +20,7 @@ import {
   supplyChainFailure,
 } from '../../workflows/prove-supply-chain.js';
 import { forgetHeads, listRememberedHeads } from '../../sumdb/remembered-head.js';
+import { mirrorModuleSets, verifyMirror } from '../../workflows/mirror-modules.js';
 import { checksumDatabaseRequest } from './build.js';
 
 export async function runModulesPack(args: GlobalOptions & { dir: string; out: string; force: boolean; consistentWith: string[] }): Promise<void> {
@@ -39,8 +40,16 @@ export async function runModulesPack(args: GlobalOptions & { dir: string; out: s
 }
 
 /** Proves every module against go.sum, and every vendored file against its verified zip; one row per module. */
-export async function runModulesVerify(args: GlobalOptions & { dir: string; modules?: string; allowUnproven?: boolean; checksumDatabase?: string }): Promise<void> {
+export async function runModulesVerify(args: GlobalOptions & { dir: string; modules?: string; mirror?: string; allowUnproven?: boolean; checksumDatabase?: string }): Promise<void> {
   const context = await commandContext(args);
+  if (args.mirror !== undefined) {
+    const result = await verifyMirror(args.mirror, checksumDatabaseRequest(args, context.env));
+    const rows = result.modules.map((m) => [m.status.toUpperCase(), m.path, m.version, m.detail]);
+    context.stdout.write(`${formatTable([['CHECKSUM DATABASE', 'MODULE', 'VERSION', 'DETAIL'], ...rows])}\n`);
+    if (result.failure) throw result.failure;
+    context.reporter.info(`${args.mirror}: ${result.modules.length} module versions proven against the checksum database head ${result.tree?.size ?? 0}`);
+    return;
+  }
   const module = await readGoModule(args.dir);
   const goSum = await readGoSum(module.dir);
   const modulesTxt = module.hasVendor ? await readModulesTxt(module.dir) : undefined;
@@ -98,6 +107,17 @@ export async function runModulesVerify(args: GlobalOptions & { dir: string; modu
   }
 }
 
+/** Merges verified module sets into one static GOPROXY tree for the site's developers. */
+export async function runModulesMirror(args: GlobalOptions & { sets: string[]; into: string; allowUnproven?: boolean; checksumDatabase?: string }): Promise<void> {
+  const context = await commandContext(args);
+  await mirrorModuleSets(
+    args.sets.map((set) => path.resolve(set)),
+    path.resolve(args.into),
+    checksumDatabaseRequest(args, context.env),
+    context.reporter,
+  );
+}
+
 /** Shows, or with --reset forgets, the checksum database heads this store (AIRLOCK_HOME) has accepted. */
 export async function runModulesTrust(args: GlobalOptions & { reset: boolean }): Promise<void> {
   const context = await commandContext(args);
@@ -147,9 +167,21 @@ export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
             c
               .positional('dir', { type: 'string', default: '.', describe: 'the Go module' })
               .option('modules', { type: 'string', describe: 'a module set from `airlock modules pack`' })
+              .option('mirror', { type: 'string', describe: 'instead: a mirror tree from `airlock modules mirror`, every module version proven again' })
               .option('allow-unproven', { type: 'boolean', describe: 'do not fail for modules without Go checksum database evidence in the set' })
               .option('checksum-database', { type: 'string', describe: "the checksum database's verifier key, name+hash+key (default: sum.golang.org, pinned)" }),
           async (args) => runModulesVerify(args),
+        )
+        .command(
+          'mirror <sets..>',
+          'merge verified module sets into one static GOPROXY tree the go command uses offline (GOPROXY=file://DIR)',
+          (c) =>
+            c
+              .positional('sets', { type: 'string', array: true, demandOption: true, describe: 'module sets from `airlock modules pack`' })
+              .option('into', { type: 'string', demandOption: true, describe: 'the mirror directory: new, empty, or one this command wrote' })
+              .option('allow-unproven', { type: 'boolean', describe: 'accept modules without Go checksum database evidence' })
+              .option('checksum-database', { type: 'string', describe: "the checksum database's verifier key, name+hash+key (default: sum.golang.org, pinned)" }),
+          async (args) => runModulesMirror({ ...args, sets: args.sets as string[] }),
         )
         .command(
           'trust',
@@ -157,6 +189,6 @@ export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
           (c) => c.option('reset', { type: 'boolean', default: false, describe: 'forget the accepted heads: the next set is accepted as the first' }),
           async (args) => runModulesTrust(args),
         )
-        .demandCommand(1, 'name a modules subcommand: pack, verify or trust'),
+        .demandCommand(1, 'name a modules subcommand: pack, verify, mirror or trust'),
     );
 }
