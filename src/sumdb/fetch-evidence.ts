@@ -1,9 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { BuildError, InputError, VerificationError, oneLine } from '../errors.js';
 import { type EvidenceFiles, LATEST_NOTE, lookupPath, proveRecord, tileReaderOf } from './evidence.js';
 import { formatLookupRecord, parseLookupRecord } from './lookup-record.js';
 import { tilesForProofs } from './merkle.js';
 import { openSignedNote } from './signed-note.js';
+import { type NetrcEntry, authorizationFor } from './netrc.js';
 import { HASH_SIZE, TILE_WIDTH, type Tile, tilePath } from './tile.js';
 import { type TreeHead, parseTreeHead } from './tree-head.js';
 import { type VerifierKey, parseVerifierKey } from './verifier-key.js';
@@ -17,11 +20,18 @@ export interface ChecksumDatabaseSource {
 
 export type Fetch = (url: string) => Promise<{ status: number; bytes: Uint8Array }>;
 
-/** Node's fetch, reduced to what the protocol needs. */
-export const httpFetch: Fetch = async (url) => {
-  const response = await fetch(url, { redirect: 'follow' });
-  return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) };
-};
+/** Node's fetch, reduced to what the protocol needs; file:// URLs (a local mirror or proxy tree) are read from disk. */
+export function httpFetch(credentials: ReadonlyMap<string, NetrcEntry> = new Map()): Fetch {
+  return async (url) => {
+    if (url.startsWith('file://')) {
+      const bytes = await readFile(fileURLToPath(url)).catch(() => undefined);
+      return bytes ? { status: 200, bytes } : { status: 404, bytes: new Uint8Array() };
+    }
+    const authorization = authorizationFor(url, credentials);
+    const response = await fetch(url, { redirect: 'follow', ...(authorization ? { headers: { authorization } } : {}) });
+    return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) };
+  };
+}
 
 /**
  * GOSUMDB (`name`, `name+hash+key`, either optionally followed by a URL) and GOPROXY decide the base URL:
@@ -29,7 +39,7 @@ export const httpFetch: Fetch = async (url) => {
  * (404 and 410 pass to the next; anything else means the database is unavailable); else `https://<name>`.
  * Returns undefined when GOSUMDB is off.
  */
-export async function resolveChecksumDatabase(gosumdb: string, goproxy: string, get: Fetch = httpFetch): Promise<ChecksumDatabaseSource | undefined> {
+export async function resolveChecksumDatabase(gosumdb: string, goproxy: string, get: Fetch = httpFetch()): Promise<ChecksumDatabaseSource | undefined> {
   const words = gosumdb.trim().split(/\s+/);
   if (words[0] === 'off') return undefined;
   if (words.length > 2 || words[0] === undefined || words[0] === '') {
@@ -69,7 +79,7 @@ export async function fetchEvidence(
   source: ChecksumDatabaseSource,
   modules: ReadonlyArray<{ path: string; version: string }>,
   earlierSizes: readonly number[] = [],
-  get: Fetch = httpFetch,
+  get: Fetch = httpFetch(),
 ): Promise<FetchedEvidence> {
   const fetchOk = async (name: string): Promise<Uint8Array> => {
     const url = `${source.base}/${name}`;

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import { createWriteStream } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -19,7 +20,8 @@ import {
 } from '../modules/module-set.js';
 import { downloadCachePath, escapeModulePath, unescapeModulePath } from '../modules/module-path.js';
 import { readGoSum } from '../modules/resolve-module-inputs.js';
-import { resolveChecksumDatabase, fetchEvidence } from '../sumdb/fetch-evidence.js';
+import { fetchEvidence, httpFetch, resolveChecksumDatabase } from '../sumdb/fetch-evidence.js';
+import { type NetrcEntry, parseNetrc } from '../sumdb/netrc.js';
 import { matchesPrivatePatterns } from '../sumdb/private-patterns.js';
 import { checkRememberedHead, readRememberedHead, rememberHead } from '../sumdb/remembered-head.js';
 import { tileReaderOf } from '../sumdb/evidence.js';
@@ -178,10 +180,11 @@ async function packEvidence(
   reporter: PackReporter,
   options: PackOptions,
 ): Promise<ModuleSetChecksumDatabase | undefined> {
-  const settings = await go(['env', '-json', 'GOSUMDB', 'GOPROXY', 'GONOSUMDB', 'GOPRIVATE']);
-  const env = JSON.parse(settings.stdout) as Record<'GOSUMDB' | 'GOPROXY' | 'GONOSUMDB' | 'GOPRIVATE', string>;
+  const settings = await go(['env', '-json', 'GOSUMDB', 'GOPROXY', 'GONOSUMDB', 'GOPRIVATE', 'GOAUTH']);
+  const env = JSON.parse(settings.stdout) as Record<'GOSUMDB' | 'GOPROXY' | 'GONOSUMDB' | 'GOPRIVATE' | 'GOAUTH', string>;
   await fs.remove(path.join(modcache, 'cache', 'download', 'sumdb'));
-  const source = await resolveChecksumDatabase(env.GOSUMDB, env.GOPROXY);
+  const get = httpFetch(await goAuthCredentials(env.GOAUTH ?? 'netrc', reporter));
+  const source = await resolveChecksumDatabase(env.GOSUMDB, env.GOPROXY, get);
   if (source === undefined) {
     reporter.warn('GOSUMDB=off: the set carries no checksum database evidence, and its modules will be trusted by go.sum only where --allow-unproven is given');
     return undefined;
@@ -190,7 +193,7 @@ async function packEvidence(
   const unique = new Map(versions.map((v) => [`${v.path}@${v.version}`, { path: v.path, version: v.version }]));
   const publicOnes = [...unique.values()].filter((v) => !matchesPrivatePatterns(privatePatterns, v.path));
   const accepted = await readRememberedHead(options.airlockHome, source.key.name);
-  const evidence = await fetchEvidence(source, publicOnes, [...options.consistentWith, ...(accepted ? [accepted.size] : [])]);
+  const evidence = await fetchEvidence(source, publicOnes, [...options.consistentWith, ...(accepted ? [accepted.size] : [])], get);
   // The packer's own store checks the head too: a database that shows this machine a fork is caught here.
   const verdict = checkRememberedHead(accepted, evidence.tree, tileReaderOf(evidence.files, source.base), source.base);
   if (!verdict.ok) throw new VerificationError(verdict.reason, { hint: verdict.hint });
@@ -205,6 +208,21 @@ async function packEvidence(
   const tree = { size: evidence.tree.size, hash: evidence.tree.hash.toString('base64') };
   await rememberHead(options.airlockHome, source.key.name, tree, 'modules pack');
   return { key: source.key.text, tree, privatePatterns };
+}
+
+/**
+ * The credentials the go command itself would send (GOAUTH, netrc by default: $NETRC, else ~/.netrc), so that a
+ * site's own proxy that asks for them serves the checksum database evidence too.
+ */
+async function goAuthCredentials(goauth: string, reporter: PackReporter): Promise<Map<string, NetrcEntry>> {
+  const methods = goauth.split(';').map((method) => method.trim()).filter((method) => method !== '');
+  if (methods.includes('off')) return new Map();
+  if (methods.some((method) => method !== 'netrc')) {
+    reporter.warn(`GOAUTH=${goauth}: the checksum database requests of modules pack carry .netrc credentials only`);
+  }
+  const file = process.env.NETRC || path.join(os.homedir(), '.netrc');
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? new Map() : parseNetrc(text);
 }
 
 /** The module set archive: the manifest first, then the cache files in order, every header fixed. */

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { readModuleZip } from '../../src/modules/module-zip.js';
-import { assertCleanFailure, copyModule, ensureToolchains, integration, managedContainers, repoRoot, runAirlock } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, cliPath, copyModule, ensureToolchains, integration, managedContainers, repoRoot, runAirlock } from '../helpers/airlock-cli.js';
 
 /** The module set of examples/cli, written by `airlock modules pack` and committed as a test fixture. */
 const CLI_SET = path.join(repoRoot, 'test', 'fixtures', 'module-sets', 'cli-modules.tar.gz');
@@ -391,4 +391,77 @@ integration('modules mirror: a verified GOPROXY tree the plain go command uses w
   await fs.writeFile(path.join(notMirror, 'README'), 'hello\n');
   assertCleanFailure(t, await runAirlock(['modules', 'mirror', CLI_SET, '--into', notMirror]), 2, /is not a module mirror \(it holds README\)/);
   t.deepEqual(await fs.readdir(notMirror), ['README']);
+});
+
+/** A static file server for a proxy tree that asks for basic credentials, as a site's own proxy may. */
+const PROXY_SERVER = `
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+const [root, port, user, password, log] = process.argv.slice(2);
+const expected = 'Basic ' + Buffer.from(user + ':' + password).toString('base64');
+http.createServer((request, response) => {
+  fs.appendFileSync(log, request.url + '\\n');
+  if (request.headers.authorization !== expected) { response.writeHead(401); response.end(); return; }
+  const file = path.join(root, decodeURIComponent(new URL(request.url, 'http://x').pathname));
+  if (!file.startsWith(root + '/') || !fs.existsSync(file) || !fs.statSync(file).isFile()) { response.writeHead(404); response.end(); return; }
+  response.writeHead(200);
+  response.end(fs.readFileSync(file));
+}).listen(Number(port), '127.0.0.1', () => fs.appendFileSync(log, 'listening\\n'));
+`;
+
+integration("modules pack through a site's own proxy with .netrc credentials, the public one out of reach: a private module is packed and marked private", async (t) => {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-siteproxy-'));
+  t.teardown(() => execa('chmod', ['-R', 'u+w', work]).then(() => fs.remove(work)));
+  // The site's proxy serves a mirror of examples/cli's modules, plus a private module of its own.
+  const tree = path.join(work, 'tree');
+  t.is((await runAirlock(['modules', 'mirror', CLI_SET, '--into', tree])).exitCode, 0);
+  const privateSource = path.join(work, 'private-src', 'example.private', 'greet@v1.0.0');
+  await fs.mkdirp(privateSource);
+  await fs.writeFile(path.join(privateSource, 'go.mod'), 'module example.private/greet\n\ngo 1.26\n');
+  await fs.writeFile(path.join(privateSource, 'greet.go'), 'package greet\n\n// Hello greets.\nfunc Hello() string { return "hello from the site" }\n');
+  const versions = path.join(tree, 'example.private', 'greet', '@v');
+  await fs.mkdirp(versions);
+  await execa('zip', ['-q', '-r', '-X', '-D', path.join(versions, 'v1.0.0.zip'), 'example.private'], { cwd: path.join(work, 'private-src') });
+  await fs.copy(path.join(privateSource, 'go.mod'), path.join(versions, 'v1.0.0.mod'));
+  await fs.writeFile(path.join(versions, 'v1.0.0.info'), '{"Version":"v1.0.0","Time":"2026-12-01T00:00:00Z"}\n');
+  await fs.writeFile(path.join(versions, 'list'), 'v1.0.0\n');
+
+  // An application that needs it: examples/cli without vendor/, importing the private package.
+  const module = await cliWithoutVendor();
+  await fs.writeFile(path.join(module, 'go.mod'), `${await fs.readFile(path.join(module, 'go.mod'), 'utf8')}\nrequire example.private/greet v1.0.0\n`);
+  await fs.writeFile(path.join(module, 'cmd', 'cli', 'site.go'), 'package main\n\nimport "example.private/greet"\n\nvar _ = greet.Hello\n');
+  const netrc = path.join(work, 'netrc');
+  await fs.writeFile(path.join(netrc), 'machine 127.0.0.1 login site password s3cret\n');
+  await fs.writeFile(path.join(work, 'server.mjs'), PROXY_SERVER);
+  const log = path.join(work, 'requests.log');
+  const set = path.join(work, 'site-modules.tar.gz');
+  const port = 18000 + Math.floor(Math.random() * 2000);
+  const goEnv = `GOPROXY=http://127.0.0.1:${port} GOSUMDB=sum.golang.org GOPRIVATE=example.private GONOPROXY=none GOFLAGS=-mod=mod NETRC=${netrc} GOTOOLCHAIN=local GOWORK=off`;
+  const script = [
+    'set -e',
+    'ip link set lo up',
+    `node ${path.join(work, 'server.mjs')} ${tree} ${port} site s3cret ${log} &`,
+    `for i in $(seq 50); do grep -q listening ${log} 2>/dev/null && break; sleep 0.1; done`,
+    // go.sum gains the private module's lines (the go command does not ask the checksum database for it).
+    `cd ${module} && env ${goEnv} GOPATH=${path.join(work, 'gopath')} go mod tidy`,
+    `env ${goEnv} AIRLOCK_HOME=${path.join(work, 'home')} node ${cliPath} modules pack ${module} --out ${set}`,
+  ].join('\n');
+  const packed = await execa('unshare', ['-rn', 'sh', '-c', script], { reject: false, all: true });
+  t.is(packed.exitCode, 0, packed.all);
+  t.regex(packed.all ?? '', /checksum database sum\.golang\.org: 9 module versions proven in the signed tree of 73014680 records; 1 private \(GONOSUMDB\), not looked up/);
+  const requests = await fs.readFile(log, 'utf8');
+  t.regex(requests, /^\/sumdb\/sum\.golang\.org\/supported$/m);
+  t.regex(requests, /^\/sumdb\/sum\.golang\.org\/lookup\/github\.com\/google\/uuid@v1\.6\.0$/m);
+  t.notRegex(requests, /lookup\/example\.private/, 'a private module is never looked up');
+
+  const env = { GOPRIVATE: 'example.private', GONOSUMDB: '' };
+  const verify = await runAirlock(['modules', 'verify', module, '--modules', set], { env: { ...env, AIRLOCK_HOME: path.join(work, 'site-home') } });
+  t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
+  t.regex(verify.stdout, /^PRIVATE\s+example\.private\/greet\s+v1\.0\.0\s+private \(GONOSUMDB\/GOPRIVATE\): not in the public log; trusted by go\.sum only$/m);
+  t.is(verify.stdout.match(/^PROVEN\s/gm)?.length, 9);
+  // Elsewhere, without the site's GOPRIVATE, the same module has no evidence and is refused.
+  const elsewhere = await runAirlock(['modules', 'verify', module, '--modules', set], { env: { GOPRIVATE: '', GONOSUMDB: '', AIRLOCK_HOME: path.join(work, 'other-home') } });
+  t.is(elsewhere.exitCode, 4);
+  t.regex(elsewhere.stdout, /^NO-EVIDENCE\s+example\.private\/greet\s+v1\.0\.0\s+/m);
 });
