@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { binaryName } from '../../src/modules/go-source.js';
 import { extractedModuleDir } from '../../src/modules/module-path.js';
-import { repoRoot, runAirlock } from './airlock-run.js';
+import { type CliResult, repoRoot, runAirlock } from './airlock-run.js';
 
 export interface CorpusProgram {
   name: string;
@@ -137,6 +137,19 @@ export async function corpusModuleSet(t: Teardown | undefined, name: string): Pr
   const result = await runAirlock(['modules', 'pack', dir, '--out', set], { env: { GOPROXY: corpusProxy, GOSUMDB: 'off', GOFLAGS: '' } });
   if (result.exitCode !== 0) throw new Error(`airlock modules pack of ${name} failed (exit ${result.exitCode}): ${result.stderr}`);
   return set;
+}
+
+/**
+ * `airlock modules pack` of a corpus program as a connected machine packs it: the module files from the corpus
+ * cache (first in GOPROXY, so no module is downloaded again), the checksum database evidence through the host's
+ * own module proxy (the cache does not serve /sumdb/<name>/supported, so the go command's rule moves on to it).
+ */
+export async function corpusModuleSetWithEvidence(t: Teardown | undefined, name: string, home: string): Promise<{ dir: string; set: string; pack: CliResult }> {
+  const { dir } = await corpusProgram(t, name, { vendor: false });
+  const set = path.join(path.dirname(dir), `${name}-modules-with-evidence.tar.gz`);
+  const hostProxy = (await execa('go', ['env', 'GOPROXY'], { env: { GOTOOLCHAIN: 'local' } })).stdout.trim();
+  const pack = await runAirlock(['modules', 'pack', dir, '--out', set], { env: { GOPROXY: `${corpusProxy},${hostProxy}`, GOSUMDB: 'sum.golang.org', GOFLAGS: '', AIRLOCK_HOME: home } });
+  return { dir, set, pack };
 }
 
 /** The goroot of each toolchain in airlock's test store, by version (e.g. "go1.26.8"). */

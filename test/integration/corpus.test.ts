@@ -12,13 +12,14 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ensureToolchains, runAirlock } from '../helpers/airlock-cli.js';
+import { cliPath, ensureToolchains, runAirlock, testHome } from '../helpers/airlock-cli.js';
 import {
   type CorpusProgram,
   corpusBinaryName,
   corpusEntry,
   corpusIntegration,
   corpusModuleSet,
+  corpusModuleSetWithEvidence,
   corpusProgram,
   nativeBuild,
   storedGoroots,
@@ -202,3 +203,33 @@ for (const small of SMALL_PROGRAMS) {
     await assertNativeEqual(t, dir, dist, program, program.ciTargets, 'vendor');
   });
 }
+
+corpusIntegration('dasel packed with its Go checksum database evidence, then verified and built with no network at all: every module version proven', ['dasel'], async (t) => {
+  t.timeout(15 * 60 * 1000);
+  await storedGoroot();
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-corpus-home-'));
+  t.teardown(() => fs.remove(home));
+  const { dir, set, pack } = await corpusModuleSetWithEvidence(t, 'dasel', path.join(home, 'packer'));
+  t.is(pack.exitCode, 0, pack.stderr);
+  const proven = /checksum database sum\.golang\.org: (\d+) module versions proven in the signed tree of (\d+) records/.exec(pack.stderr);
+  t.truthy(proven, pack.stderr);
+  const versions = Number(proven?.[1]);
+  t.true(versions >= 12, `${versions} module versions`);
+  // In a network namespace with no network: the engine is still reached through its unix socket.
+  const offline = (args: string[]) =>
+    execa('unshare', ['-rn', 'node', cliPath, ...args], { env: { AIRLOCK_HOME: testHome, CI: 'true', GOPRIVATE: '', GONOSUMDB: '' }, reject: false, all: true });
+  const verify = await offline(['modules', 'verify', dir, '--modules', set]);
+  t.is(verify.exitCode, 0, verify.all);
+  t.is(verify.stdout.match(/^PROVEN\s/gm)?.length, versions);
+  const build = await offline(['build', dir, '--modules', set, '--go', '1.26.8', '--target', 'linux/amd64']);
+  t.is(build.exitCode, 0, build.all);
+  t.regex(build.stderr, new RegExp(`${versions} module versions proven in sum\\.golang\\.org's signed tree of ${proven?.[2]} records`));
+  const envelope = JSON.parse(await fs.readFile(path.join(dir, 'dist', 'dasel_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+    predicate: { buildDefinition: { internalParameters: { checksumDatabase: { tree: { size: number } } }; resolvedDependencies: Array<{ name: string; annotations: Record<string, unknown> }> } };
+  };
+  t.is(statement.predicate.buildDefinition.internalParameters.checksumDatabase.tree.size, Number(proven?.[2]));
+  const modules = statement.predicate.buildDefinition.resolvedDependencies.filter((d) => d.name.includes('@'));
+  t.true(modules.length > 0);
+  t.true(modules.every((d) => d.annotations.checksumDatabase === 'proven'), JSON.stringify(modules.map((d) => [d.name, d.annotations.checksumDatabase])));
+});
