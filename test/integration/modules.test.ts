@@ -201,18 +201,30 @@ integration('modules pack writes a set equivalent to the committed fixture, with
   t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
   t.is(verify.stdout.match(/^PROVEN\s/gm)?.length, 9);
 
-  // The site accepted the new head: the committed set, with an older one, is now a rollback, named with both heads.
-  const older = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', CLI_SET], { env: site });
-  assertCleanFailure(t, older, 4, /carries an older checksum database head \(73014680 jb6Q4HD\S+\) than this store has accepted \(\d+ \S+\): a rollback; /);
+  // A set with an older genuine head: examples/cli's modules with the evidence the go command cached for them
+  // (test/fixtures/sumdb, head 66398721). The site has accepted a newer head, so it is a rollback, both named.
+  const olderDir = path.join(work, 'older');
+  await fs.mkdirp(olderDir);
+  await execa('tar', ['-xzf', CLI_SET, '-C', olderDir]);
+  const sumdb = path.join(olderDir, 'cache', 'download', 'sumdb', 'sum.golang.org');
+  await fs.remove(sumdb);
+  await fs.copy(path.join(repoRoot, 'test', 'fixtures', 'sumdb', 'go-command-cache'), sumdb);
+  const older = path.join(work, 'older.tar.gz');
+  await execa('tar', ['-czf', older, '-C', olderDir, '.']);
+  const rollback = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', older], { env: site });
+  assertCleanFailure(t, rollback, 4, /carries an older checksum database head \(66398721 5oXTdOltbW8o\S+\) than this store has accepted \(\d+ \S+\): a rollback; /);
   const trust = await runAirlock(['modules', 'trust'], { env: site });
   t.regex(trust.stdout, /^sum\.golang\.org\s+\d+\s+\S+=\s+\S+\s+\S*cli\.tar\.gz$/m);
   t.is((await runAirlock(['modules', 'trust', '--reset'], { env: site })).exitCode, 0);
-  const afterReset = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', CLI_SET], { env: site });
-  t.is(afterReset.exitCode, 0, afterReset.stderr);
+  const afterReset = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', older], { env: site });
+  t.is(afterReset.exitCode, 0, afterReset.stdout + afterReset.stderr);
 
-  // The site now holds the committed set's head; a set packed with --consistent-with it proves the step forward.
+  // The site now holds the older head. The committed set's newer head cannot show it a prefix (no such tiles);
+  // a set packed with --consistent-with that size can.
+  const unprovable = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', CLI_SET], { env: site });
+  assertCleanFailure(t, unprovable, 4, /cannot show that the head this store accepted \(66398721 \S+\) is a prefix of its own \(73014680 \S+\): it lacks the tiles; pack it again with `airlock modules pack --consistent-with 66398721`/);
   const forward = path.join(work, 'forward.tar.gz');
-  const packed = await runAirlock(['modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', forward, '--consistent-with', '73014680'], { env: packer });
+  const packed = await runAirlock(['modules', 'pack', path.join(repoRoot, 'examples', 'cli'), '--out', forward, '--consistent-with', '66398721'], { env: packer });
   t.is(packed.exitCode, 0, packed.stderr);
   const stepped = await runAirlock(['modules', 'verify', path.join(repoRoot, 'examples', 'cli'), '--modules', forward], { env: site });
   t.is(stepped.exitCode, 0, stepped.stdout + stepped.stderr);
