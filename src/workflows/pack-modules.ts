@@ -9,6 +9,7 @@ import tarStream from 'tar-stream';
 import { BuildError, InputError, VerificationError, oneLine } from '../errors.js';
 import semver from 'semver';
 import type { Reporter } from '../report/reporter.js';
+import { countOf } from '../report/wording.js';
 import {
   MODULE_SET_MANIFEST,
   MODULE_SET_SCHEMA,
@@ -96,7 +97,7 @@ export async function packModuleSet(moduleDir: string, outFile: string, reporter
       });
     }
     const modules = setEntries(await listFiles(modcache));
-    await completeProxyTree(modcache, modules, go);
+    await completeProxyTree(modcache, modules, go, reporter);
     const goSum = await readGoSum(module.dir);
     const checksumDatabase = await packEvidence(modcache, [...modules, ...goSum], go, reporter, options);
     const files = (await listFiles(modcache)).filter((file) => isAllowedModuleSetEntry(file));
@@ -147,16 +148,23 @@ function setEntries(files: readonly string[]): ModuleSetEntry[] {
  * Makes the download cache a complete GOPROXY tree: the go command leaves out the .info of versions it fetched
  * as build dependencies (a proxy must serve one for every version), and each module gets a list of its versions.
  */
-async function completeProxyTree(modcache: string, modules: readonly ModuleSetEntry[], go: GoRunner): Promise<void> {
+async function completeProxyTree(modcache: string, modules: readonly ModuleSetEntry[], go: GoRunner, reporter: PackReporter): Promise<void> {
   const missingInfo = [];
   for (const m of modules) {
     if (!(await fs.pathExists(path.join(modcache, ...downloadCachePath(m.path, m.version, 'info').split('/'))))) missingInfo.push(`${m.path}@${m.version}`);
   }
   if (missingInfo.length > 0) {
-    // `go list -m` resolves each version's .info through GOPROXY (and GOPRIVATE's direct route) into the cache, without the zip.
-    const listed = await go(['list', '-m', '-json', ...missingInfo]);
-    if (listed.exitCode !== 0) {
-      throw new BuildError('go list -m could not fetch the .info of every module version', { hint: 'run it on a machine that reaches the module proxy', details: String(listed.all) });
+    // `go list -m` resolves each version's .info through GOPROXY (and GOPRIVATE's direct route) into the cache,
+    // without the zip; -e reports a version it cannot resolve instead of stopping.
+    await go(['list', '-m', '-e', '-json', ...missingInfo]);
+    const stillMissing = [];
+    for (const m of modules) {
+      if (!(await fs.pathExists(path.join(modcache, ...downloadCachePath(m.path, m.version, 'info').split('/'))))) stillMissing.push(`${m.path}@${m.version}`);
+    }
+    if (stillMissing.length > 0) {
+      reporter.warn(
+        `${countOf(stillMissing.length, 'module version')} without .info (the proxy did not serve it; first: ${stillMissing[0]}): the set builds, but it is not a complete GOPROXY tree and \`airlock modules mirror\` refuses it`,
+      );
     }
   }
   const byPath = new Map<string, string[]>();

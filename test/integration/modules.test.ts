@@ -261,7 +261,8 @@ integration('a poisoned go.sum line with a zip to match it, which go mod verify 
   await execa('unzip', ['-q', path.join(at, 'v1.6.0.zip'), '-d', unzipped]);
   await fs.appendFile(path.join(unzipped, 'github.com', 'google', 'uuid@v1.6.0', 'version4.go'), '\nvar _ = "backdoor"\n');
   await fs.remove(path.join(at, 'v1.6.0.zip'));
-  await execa('zip', ['-q', '-r', '-X', path.join(at, 'v1.6.0.zip'), 'github.com'], { cwd: unzipped });
+  // -D: no directory entries (a module zip has none; the go command refuses them).
+  await execa('zip', ['-q', '-r', '-X', '-D', path.join(at, 'v1.6.0.zip'), 'github.com'], { cwd: unzipped });
   const poisoned = (await readModuleZip(path.join(at, 'v1.6.0.zip'), 'github.com/google/uuid', 'v1.6.0')).h1;
   const genuine = 'h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=';
   t.not(poisoned, genuine);
@@ -405,16 +406,19 @@ integration('modules mirror: a verified GOPROXY tree the plain go command uses w
   t.deepEqual(await fs.readdir(notMirror), ['README']);
 });
 
-/** A static file server for a proxy tree that asks for basic credentials, as a site's own proxy may. */
+/**
+ * A static HTTPS file server for a proxy tree that asks for basic credentials for its checksum database paths,
+ * the requests airlock itself makes (the module files are the go command's business).
+ */
 const PROXY_SERVER = `
-import http from 'node:http';
+import https from 'node:https';
 import fs from 'node:fs';
 import path from 'node:path';
-const [root, port, user, password, log] = process.argv.slice(2);
+const [root, port, user, password, log, key, cert] = process.argv.slice(2);
 const expected = 'Basic ' + Buffer.from(user + ':' + password).toString('base64');
-http.createServer((request, response) => {
+https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (request, response) => {
   fs.appendFileSync(log, request.url + '\\n');
-  if (request.headers.authorization !== expected) { response.writeHead(401); response.end(); return; }
+  if (request.url.startsWith('/sumdb/') && request.headers.authorization !== expected) { response.writeHead(401); response.end(); return; }
   const file = path.join(root, decodeURIComponent(new URL(request.url, 'http://x').pathname));
   if (!file.startsWith(root + '/') || !fs.existsSync(file) || !fs.statSync(file).isFile()) { response.writeHead(404); response.end(); return; }
   response.writeHead(200);
@@ -449,11 +453,18 @@ integration("modules pack through a site's own proxy with .netrc credentials, th
   const log = path.join(work, 'requests.log');
   const set = path.join(work, 'site-modules.tar.gz');
   const port = 18000 + Math.floor(Math.random() * 2000);
-  const goEnv = `GOPROXY=http://127.0.0.1:${port} GOSUMDB=sum.golang.org GOPRIVATE=example.private GONOPROXY=none GOFLAGS=-mod=mod NETRC=${netrc} GOTOOLCHAIN=local GOWORK=off`;
+  // A certificate for 127.0.0.1 that the go command (SSL_CERT_FILE) and airlock (NODE_EXTRA_CA_CERTS) trust.
+  const key = path.join(work, 'proxy.key');
+  const cert = path.join(work, 'proxy.crt');
+  await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1']);
+  const goEnv = `SSL_CERT_FILE=${cert} NODE_EXTRA_CA_CERTS=${cert} GOPROXY=https://127.0.0.1:${port} GOSUMDB=sum.golang.org GOPRIVATE=example.private GONOPROXY=none GOFLAGS=-mod=mod NETRC=${netrc} GOTOOLCHAIN=local GOWORK=off`;
   const script = [
     'set -e',
     'ip link set lo up',
-    `node ${path.join(work, 'server.mjs')} ${tree} ${port} site s3cret ${log} &`,
+    // Its output goes to a file and it is stopped on the way out: nothing may hold the test's pipes open.
+    `node ${path.join(work, 'server.mjs')} ${tree} ${port} site s3cret ${log} ${key} ${cert} >>${log}.out 2>&1 &`,
+    'server=$!',
+    'trap "kill $server" EXIT',
     `for i in $(seq 50); do grep -q listening ${log} 2>/dev/null && break; sleep 0.1; done`,
     // go.sum gains the private module's lines (the go command does not ask the checksum database for it).
     `cd ${module} && env ${goEnv} GOPATH=${path.join(work, 'gopath')} go mod tidy`,
