@@ -83,9 +83,9 @@ else
   corpus_pid=$!
 fi
 
-# curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip and unzip.
+# curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip, unzip and xmllint (JUnit files).
 missing=""
-for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip; do
+for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip xmllint:libxml2-utils; do
   command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
 [ -z "$missing" ] || install_packages $missing

@@ -43,3 +43,60 @@ export function parseJobs(value: unknown): number | undefined {
   }
   return Number(text);
 }
+
+/** A Go duration as go test's -timeout takes it (time.ParseDuration), e.g. 90s, 10m, 1h30m. */
+export function parseGoDuration(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))*$/.test(text) && text !== '0') {
+    throw new InputError(`${flag} ${value} is not a duration`, { hint: `write it as go test takes it, like ${flag} 90s or ${flag} 10m` });
+  }
+  return text;
+}
+
+/**
+ * go test's -run and -skip: one regular expression per level of test name, split at slashes outside brackets.
+ * Each is checked with JavaScript's regular expressions, which refuse what RE2 refuses for the common mistakes
+ * (unbalanced brackets and parentheses, a dangling repeat); RE2's own syntax that JavaScript lacks (flag groups,
+ * (?P<name>)) is rewritten first, so a valid Go expression is never refused. Anything Go would still refuse
+ * fails in the sandbox, reported by go test.
+ */
+export function parseTestPattern(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  for (const level of splitTestPattern(value)) {
+    try {
+      new RegExp(asJavaScriptSyntax(level));
+    } catch (error) {
+      throw new InputError(`${flag} ${value} is not a valid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, {
+        hint: `write it as go test takes it, like ${flag} '^TestServer$' or ${flag} 'TestIn/UTC'`,
+      });
+    }
+  }
+  return value;
+}
+
+function splitTestPattern(value: string): string[] {
+  const levels: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i]!;
+    if (char === '\\' && i + 1 < value.length) {
+      current += char + value[++i]!;
+      continue;
+    }
+    if (char === '[') depth++;
+    else if (char === ']' && depth > 0) depth--;
+    if (char === '/' && depth === 0) {
+      levels.push(current);
+      current = '';
+    } else current += char;
+  }
+  levels.push(current);
+  return levels;
+}
+
+/** RE2 spellings JavaScript lacks, turned into ones it takes: (?i) and (?i:...) flag groups, (?P<name>...). */
+function asJavaScriptSyntax(re2: string): string {
+  return re2.replace(/\(\?P</g, '(?<').replace(/\(\?[imsU-]+\)/g, '').replace(/\(\?[imsU-]+:/g, '(?:');
+}

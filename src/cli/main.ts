@@ -12,6 +12,7 @@ import { modulesCommand } from './commands/modules.js';
 import { planCommand } from './commands/plan.js';
 import { pruneCommand } from './commands/prune.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { testCommand } from './commands/test.js';
 import { toolchainCommand } from './commands/toolchain.js';
 import { verifyCommand } from './commands/verify.js';
 import type { GlobalOptions } from './context.js';
@@ -23,6 +24,7 @@ type RegisterCommand = <T extends GlobalOptions>(cli: Argv<T>, setExitCode: (cod
 
 const COMMANDS: readonly RegisterCommand[] = [
   buildCommand,
+  testCommand,
   verifyCommand,
   mergeCommand,
   reproduceCommand,

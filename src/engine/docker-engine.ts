@@ -74,7 +74,7 @@ function timeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Pr
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Build output beyond this is dropped: what matters for an error message is at the start and the end. */
+/** Build output beyond this is dropped unless the request asks for more (ExecRequest.maxOutputBytes). */
 const MAX_EXEC_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 /** Collects a stream's bytes, keeping at most `limit` (the first frames and the rest dropped). */
@@ -271,7 +271,7 @@ export class DockerEngine implements ContainerEngine {
     // A build may be silent for minutes: the output stream must not count as an idle request. The engine's
     // liveness is watched by the polling below instead, one short request at a time.
     stream.setTimeout?.(0);
-    const output = collectBounded(stream, MAX_EXEC_OUTPUT_BYTES);
+    const output = collectBounded(stream, request.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES);
     // Whatever happens, the stream is closed: with its idle timeout off, an open one would keep airlock alive.
     try {
       const started = Date.now();

@@ -104,6 +104,11 @@ export interface ExecRequest {
   env: Record<string, string>;
   user: string;
   workingDir: string;
+  /**
+   * The most of the process's output kept (stdout and stderr together, the first bytes; the rest is dropped).
+   * A build's messages fit the default of 4 MiB; a test run's JSON stream may need more.
+   */
+  maxOutputBytes?: number;
 }
 
 export interface ExecResult extends ContainerLogs {

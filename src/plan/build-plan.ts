@@ -34,6 +34,8 @@ export interface BuildPlan {
   layout: 'flat' | 'per-toolchain';
   flags: { ldflags: string[]; tags: string[] };
   jobs: PlanJob[];
+  /** Only in a test-only plan (`airlock test`, which has no build jobs): the targets go vet checks. */
+  testTargets?: string[];
   /** Where the dependencies come from and whether they were proven against go.sum (set once resolved). */
   modules?: {
     source: 'none' | 'vendor' | 'module-set';
@@ -64,7 +66,10 @@ export interface PlanToolchainInput {
 
 export interface PlanInput {
   module: BuildPlan['module'];
+  /** Empty only when testOnly. */
   mainPackages: readonly string[];
+  /** `airlock test`: the plan's toolchains and targets, and no build jobs. */
+  testOnly?: boolean;
   targets: readonly Target[];
   toolchains: readonly PlanToolchainInput[];
   ldflags: readonly string[];
@@ -77,7 +82,7 @@ export function outputFileName(binary: string, target: Target): string {
 
 /** The build matrix: toolchain × main package × target, each with a unique output path. */
 export function resolvePlan(input: PlanInput): BuildPlan {
-  if (input.mainPackages.length === 0) {
+  if (input.mainPackages.length === 0 && !input.testOnly) {
     throw new InputError('the module has no main package to build', {
       hint: 'pass --main ./path/to/cmd, or put a main package at the module root or under cmd/',
     });
@@ -126,6 +131,7 @@ export function resolvePlan(input: PlanInput): BuildPlan {
     layout,
     flags: { ldflags: [...input.ldflags], tags: [...input.tags] },
     jobs,
+    ...(input.testOnly ? { testTargets: input.targets.map(formatTarget) } : {}),
   };
 }
 

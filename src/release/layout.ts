@@ -9,3 +9,13 @@ export const SIGNATURE_SUFFIX = '.sig';
 export const ENVELOPE_SUFFIX = '.intoto.jsonl';
 /** The CycloneDX SBOM beside each binary, with --sbom. */
 export const SBOM_SUFFIX = '.cdx.json';
+/** `airlock test`'s JUnit report, beside the go test -json streams and their envelopes. */
+export const JUNIT_FILE = 'junit.xml';
+
+/**
+ * The reports of `airlock test` that SHA256SUMS lists without an envelope of their own: the JUnit file and the
+ * go vet -json reports (the test run's envelope, beside its go test -json stream, attests the run).
+ */
+export function isTestReportFile(name: string): boolean {
+  return name === JUNIT_FILE || /^go-vet\.[^/]+\.json$/.test(name);
+}

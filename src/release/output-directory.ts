@@ -3,7 +3,7 @@ import fs from 'fs-extra';
 import path from 'node:path';
 import { InputError, InterruptedError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
-import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, SBOM_SUFFIX, SIGNATURE_SUFFIX } from './layout.js';
+import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, SBOM_SUFFIX, SIGNATURE_SUFFIX, isTestReportFile } from './layout.js';
 import { parseSha256Sums } from './checksums.js';
 
 const TOOLCHAIN_DIRECTORY = /^go\d+\.\d+(\.\d+)?([a-z]+\d+)?$/;
@@ -40,7 +40,7 @@ export function foreignInChecksumGroup(level: DirectoryLevel, sums: string | und
   const everything = [...level.files, ...level.directories.map((name) => `${name}/`), ...level.others].sort();
   const listed = sums === undefined ? undefined : listedNames(sums);
   if (listed === undefined) return everything;
-  const binaries = listed.filter((name) => !name.endsWith(SBOM_SUFFIX));
+  const binaries = listed.filter((name) => !name.endsWith(SBOM_SUFFIX) && !isTestReportFile(name));
   const files = new Set(level.files);
   if (binaries.length === 0 || binaries.some((binary) => !files.has(`${binary}${ENVELOPE_SUFFIX}`))) return everything;
   const written = new Set([

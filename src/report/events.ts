@@ -4,7 +4,8 @@ import { countOf } from './wording.js';
  * What a build tells the outside world as it goes: the stream behind the live view, the plain log lines and
  * `--json` (one event per line). The shapes are documented in docs/json-events.md; change them only by adding.
  */
-export type JobState = 'queued' | 'preparing-image' | 'building' | 'verifying' | 'done' | 'failed' | 'skipped';
+/** `running`: a go vet or go test job of `airlock test` (a build job is `building`). */
+export type JobState = 'queued' | 'preparing-image' | 'building' | 'running' | 'verifying' | 'done' | 'failed' | 'skipped';
 
 /** Why a target failed, for the report and the CI system: more precise than the exit code. */
 export type FailureReason =
@@ -36,7 +37,7 @@ export interface ModuleEvidenceInfo {
 }
 
 export type BuildEvent =
-  | { type: 'plan'; module: string; jobs: JobInfo[]; shard?: string }
+  | { type: 'plan'; module: string; jobs: JobInfo[]; shard?: string; purpose?: 'test' }
   | { type: 'job'; id: string; output: string; state: JobState; seconds: number; sha256?: string; size?: number; reason?: FailureReason; message?: string }
   | { type: 'log'; level: 'info' | 'warn' | 'debug'; message: string }
   | { type: 'checksum-database'; key: string; tree?: { size: number; hash: string }; allowUnproven: boolean; modules: ModuleEvidenceInfo[] }
@@ -61,6 +62,7 @@ const STATE_WORDS: Record<JobState, string> = {
   queued: 'queued',
   'preparing-image': 'preparing image',
   building: 'building',
+  running: 'running',
   verifying: 'verifying',
   done: 'done',
   failed: 'failed',
@@ -76,7 +78,7 @@ export function formatPlainEvent(event: TimedEvent): string | undefined {
   const prefix = `${event.time} airlock:`;
   switch (event.type) {
     case 'plan':
-      return `${prefix} plan: ${countOf(event.jobs.length, 'build')} of ${event.module}${event.shard ? ` (shard ${event.shard})` : ''}`;
+      return `${prefix} plan: ${countOf(event.jobs.length, event.purpose === 'test' ? 'vet and test job' : 'build')} of ${event.module}${event.shard ? ` (shard ${event.shard})` : ''}`;
     case 'job': {
       if (event.state === 'queued') return undefined;
       const extra =

@@ -12,6 +12,7 @@ const MARKS: Record<JobState, string> = {
   queued: '·',
   'preparing-image': '…',
   building: '…',
+  running: '…',
   verifying: '…',
   done: '✔',
   failed: '✘',

@@ -35,12 +35,17 @@ export function killedByMemoryLimit(result: { exitCode: number | undefined; stde
  * Go runtime word them) and says which sandbox limit stopped it, if one did. The patterns were taken from
  * real builds run against each lowered limit (test/fixtures/limit-failures/).
  */
-export function diagnoseLimitFailure(result: { exitCode: number | undefined; stderr: string }, policy: SandboxPolicy, label: string): LimitDiagnosis | undefined {
+export function diagnoseLimitFailure(
+  result: { exitCode: number | undefined; stderr: string },
+  policy: SandboxPolicy,
+  label: string,
+  action = 'go build',
+): LimitDiagnosis | undefined {
   const { stderr } = result;
   if (killedByMemoryLimit(result)) {
     return {
       limit: 'out-of-memory',
-      message: `go build of ${label} ran out of memory: the sandbox's limit is ${mib(policy.memoryBytes)} (sandbox.memoryMiB) and the kernel killed it`,
+      message: `${action} of ${label} ran out of memory: the sandbox's limit is ${mib(policy.memoryBytes)} (sandbox.memoryMiB) and the kernel killed it`,
       hint: raise('memoryMiB', 'more memory'),
     };
   }
@@ -48,14 +53,14 @@ export function diagnoseLimitFailure(result: { exitCode: number | undefined; std
   if (/failed to create new OS thread|pthread_create failed|fatal error: newosproc|fork\/exec [^\n]*: resource temporarily unavailable/.test(stderr)) {
     return {
       limit: 'pids-limit',
-      message: `go build of ${label} hit the sandbox's limit of ${policy.pidsLimit} processes and threads (sandbox.pids)`,
+      message: `${action} of ${label} hit the sandbox's limit of ${policy.pidsLimit} processes and threads (sandbox.pids)`,
       hint: raise('pids', 'more processes and threads (or lower sandbox.cpus, which sets how many compilers run at once)'),
     };
   }
   if (/too many open files/.test(stderr)) {
     return {
       limit: 'nofile-limit',
-      message: `go build of ${label} hit the sandbox's limit of ${policy.nofile} open files (sandbox.nofile)`,
+      message: `${action} of ${label} hit the sandbox's limit of ${policy.nofile} open files (sandbox.nofile)`,
       hint: raise('nofile', 'more open files'),
     };
   }
@@ -64,14 +69,14 @@ export function diagnoseLimitFailure(result: { exitCode: number | undefined; std
   if (tmpfsFull) {
     return {
       limit: 'disk-full',
-      message: `go build of ${label} filled the sandbox's ${mib(policy.tmpfsSizeBytes)} tmpfs at ${SandboxPaths.tmp} (sandbox.tmpfsMiB)`,
+      message: `${action} of ${label} filled the sandbox's ${mib(policy.tmpfsSizeBytes)} tmpfs at ${SandboxPaths.tmp} (sandbox.tmpfsMiB)`,
       hint: raise('tmpfsMiB', 'more temporary space'),
     };
   }
   if (/file too large/.test(stderr)) {
     return {
       limit: 'disk-full',
-      message: `go build of ${label} wrote a file larger than the sandbox's scratch limit of ${mib(policy.scratchBytes)} (sandbox.scratchMiB)`,
+      message: `${action} of ${label} wrote a file larger than the sandbox's scratch limit of ${mib(policy.scratchBytes)} (sandbox.scratchMiB)`,
       hint: raise('scratchMiB', 'more disk'),
     };
   }
@@ -80,7 +85,7 @@ export function diagnoseLimitFailure(result: { exitCode: number | undefined; std
   if (/no space left on device/.test(stderr)) {
     return {
       limit: 'disk-full',
-      message: `go build of ${label} ran out of disk: the engine's disk is full (no space left on device)`,
+      message: `${action} of ${label} ran out of disk: the engine's disk is full (no space left on device)`,
       hint: 'free space on the disk that holds the engine\'s volumes (`airlock prune` removes airlock\'s build caches), or lower sandbox.scratchMiB so builds stop before the disk fills',
     };
   }
@@ -92,25 +97,26 @@ export function scratchOverrunDiagnosis(
   overrun: { volume: string; bytes: number; limitBytes: number },
   label: string,
   cacheVolume: string | undefined,
+  action = 'go build',
 ): LimitDiagnosis {
   if (overrun.volume === cacheVolume) {
     return {
       limit: 'disk-full',
-      message: `go build of ${label} was stopped: the build cache volume ${overrun.volume} holds ${mib(overrun.bytes)}, more than the sandbox's scratch limit of ${mib(overrun.limitBytes)} (sandbox.scratchMiB)`,
+      message: `${action} of ${label} was stopped: the build cache volume ${overrun.volume} holds ${mib(overrun.bytes)}, more than the sandbox's scratch limit of ${mib(overrun.limitBytes)} (sandbox.scratchMiB)`,
       hint: 'run `airlock prune` to empty the build caches, or raise sandbox.scratchMiB in airlock.json',
     };
   }
   return {
     limit: 'disk-full',
-    message: `go build of ${label} was stopped: it wrote ${mib(overrun.bytes)} of scratch (build cache and work files), more than the sandbox's limit of ${mib(overrun.limitBytes)} (sandbox.scratchMiB)`,
+    message: `${action} of ${label} was stopped: it wrote ${mib(overrun.bytes)} of scratch (build cache and work files), more than the sandbox's limit of ${mib(overrun.limitBytes)} (sandbox.scratchMiB)`,
     hint: raise('scratchMiB', 'more disk'),
   };
 }
 
-export function timeoutDiagnosis(policy: SandboxPolicy, label: string): LimitDiagnosis {
+export function timeoutDiagnosis(policy: SandboxPolicy, label: string, action = 'go build'): LimitDiagnosis {
   return {
     limit: 'timeout',
-    message: `go build of ${label} timed out: it ran for the sandbox's limit of ${policy.timeoutSeconds}s (sandbox.timeoutSeconds) and was killed`,
+    message: `${action} of ${label} timed out: it ran for the sandbox's limit of ${policy.timeoutSeconds}s (sandbox.timeoutSeconds) and was killed`,
     hint: raise('timeoutSeconds', 'more time'),
   };
 }

@@ -12,6 +12,11 @@ export interface SandboxPolicy {
   /** A small tmpfs holds TMPDIR and HOME; noexec because go build never runs what it builds. */
   tmpfsSizeBytes: number;
   /**
+   * Only in the test policy (go-test-command.ts): /tmp without noexec, since go test runs the binaries it
+   * links. Absent from the build policy, whose recorded form and digest stay as they were.
+   */
+  executableTmp?: true;
+  /**
    * The most the go command may write into a build's scratch volume (GOCACHE and its work directory, on the
    * engine's disk) and, with --cache, the most the persistent cache volume may hold; also the largest file any
    * build process may write (RLIMIT_FSIZE). See scratch-guard.ts for how it is enforced.
@@ -247,7 +252,7 @@ export function sandboxContainerSpec(
     network: policy.network,
     capDrop: policy.capDrop,
     noNewPrivileges: policy.noNewPrivileges,
-    tmpfs: [{ path: SandboxPaths.tmp, options: `rw,noexec,nosuid,nodev,size=${policy.tmpfsSizeBytes},mode=1777` }],
+    tmpfs: [{ path: SandboxPaths.tmp, options: `rw,${policy.executableTmp ? 'exec' : 'noexec'},nosuid,nodev,size=${policy.tmpfsSizeBytes},mode=1777` }],
     volumes: [
       { name: input.volume, target: SandboxPaths.work, readOnly: false },
       ...(input.scratchVolume ? [{ name: input.scratchVolume, target: SandboxPaths.scratch, readOnly: false }] : []),

@@ -20,10 +20,15 @@ export interface LoadedSeccomp {
 }
 
 export const STRICT_PROFILE_FILE = 'airlock-go-build.json';
+/** The test policy's measured allowlist: the build's, plus loopback sockets and the calls tests make. */
+export const TEST_PROFILE_FILE = 'airlock-go-test.json';
 export const ENGINE_DEFAULT = 'engine-default';
 
-export function strictProfilePath(): string {
-  return path.join(packageRoot(), 'templates', 'seccomp', STRICT_PROFILE_FILE);
+/** What the sandbox runs: go build, or go vet and go test (`airlock test`). */
+export type SandboxPurpose = 'build' | 'test';
+
+export function strictProfilePath(purpose: SandboxPurpose = 'build'): string {
+  return path.join(packageRoot(), 'templates', 'seccomp', purpose === 'test' ? TEST_PROFILE_FILE : STRICT_PROFILE_FILE);
 }
 
 /**
@@ -31,9 +36,9 @@ export function strictProfilePath(): string {
  * profile when asked for by name (for comparison), or a site's profile file. A profile must at least look
  * like one (a default action and a list of rules) before it is sent to an engine.
  */
-export async function loadSeccompChoice(option: string | undefined): Promise<LoadedSeccomp> {
+export async function loadSeccompChoice(option: string | undefined, purpose: SandboxPurpose = 'build'): Promise<LoadedSeccomp> {
   if (option === ENGINE_DEFAULT) return { choice: { kind: 'engine-default', name: ENGINE_DEFAULT } };
-  const file = option === undefined ? strictProfilePath() : path.resolve(option);
+  const file = option === undefined ? strictProfilePath(purpose) : path.resolve(option);
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
@@ -56,7 +61,7 @@ export async function loadSeccompChoice(option: string | undefined): Promise<Loa
   return {
     choice: {
       kind: option === undefined ? 'airlock-strict' : 'site',
-      name: option === undefined ? STRICT_PROFILE_FILE : file,
+      name: option === undefined ? path.basename(file) : file,
       digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
     },
     profile: { json: JSON.stringify(profile), path: file },

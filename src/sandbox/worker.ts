@@ -31,6 +31,22 @@ export interface WorkerBuildRequest {
   label: string;
 }
 
+/** A go vet or go test run in a worker (`airlock test`). */
+export interface WorkerCommandRequest {
+  command: GoBuildCommand;
+  /** How messages name the command: "go vet", "go test". */
+  action: string;
+  label: string;
+  persistentCache?: boolean;
+  /**
+   * Leave GOCACHE as it is for the worker's next command of the same run (go vet, then go test, compile the
+   * same packages). The worker's scratch volume goes with it at the end of the run, as always.
+   */
+  keepBuildCache?: boolean;
+  /** The most of its output kept: a test run's JSON stream can be large. */
+  maxOutputBytes: number;
+}
+
 /** A build the sandbox stopped for exceeding one of the policy's limits. */
 export class SandboxLimitError extends BuildError {
   readonly limit: SandboxLimit;
@@ -111,42 +127,9 @@ export class SandboxWorker {
    * (`output`), while the worker may already take its next build: copying out is mostly the engine's time.
    */
   async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<ReceivedOutput> }> {
-    if (!this.usable) throw new Error(`sandbox worker ${this.name} is no longer usable`);
     const exec = buildExecRequest(this.policy, request.command);
-    let result: ExecResult;
-    // Only removing the container stops a build: that is what the guard does when the scratch overruns.
-    const unwatch = this.guard?.watch([this.scratchVolume, ...(request.persistentCache && this.cacheVolume ? [this.cacheVolume] : [])], this.policy.scratchBytes, (overrun) => {
-      this.overrun = overrun;
-      this.broken = true;
-      void this.close();
-    });
-    try {
-      result = await this.engine.exec(this.containerId, exec, this.policy.timeoutSeconds * 1000);
-    } catch (error) {
-      this.broken = true;
-      if (this.overrun) throw this.scratchOverrunError(request.label);
-      throw this.tracker.isClosed ? stoppedByCleanUp() : error;
-    } finally {
-      unwatch?.();
-    }
+    const result = await this.execute(exec, request, 'go build');
     const logs = { stdout: result.stdout, stderr: result.stderr };
-    if (this.overrun) throw this.scratchOverrunError(request.label, logs.stderr);
-    if (this.tracker.isClosed) {
-      this.broken = true;
-      throw stoppedByCleanUp();
-    }
-    if (result.timedOut) {
-      this.broken = true;
-      await this.close();
-      throw new SandboxLimitError(timeoutDiagnosis(this.policy, request.label), logs.stderr);
-    }
-    const limit = result.exitCode !== 0 ? diagnoseLimitFailure(result, this.policy, request.label) : undefined;
-    if (limit) {
-      // A worker that hit a limit may be in any state (a killed compiler's files, a full scratch): it goes.
-      this.broken = true;
-      await this.close();
-      throw new SandboxLimitError(limit, logs.stderr);
-    }
     if (result.exitCode !== 0) {
       if (!request.persistentCache) await this.emptyBuildCache(exec);
       throw new BuildError(`go build of ${request.label} failed (exit status ${result.exitCode})`, {
@@ -161,6 +144,60 @@ export class SandboxWorker {
     return { logs, output };
   }
 
+  /**
+   * Runs one go command that makes no binary (go vet, go test) and returns what it printed and its exit
+   * status, which is the caller's to judge: a failing test is a result, not an error. Only the sandbox's
+   * limits, an interrupt or the engine end it with an error, as for a build.
+   */
+  async runCommand(request: WorkerCommandRequest): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const exec = { ...buildExecRequest(this.policy, request.command), maxOutputBytes: request.maxOutputBytes };
+    const result = await this.execute(exec, request, request.action);
+    if (!request.persistentCache && !request.keepBuildCache) await this.emptyBuildCache(exec);
+    return { exitCode: result.exitCode!, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * One exec under the scratch guard: a timeout, a limit the output shows (read from stderr only: a test's
+   * own output is in the -json stream on stdout) or a scratch overrun breaks the worker and throws.
+   */
+  private async execute(exec: ExecRequest, request: { label: string; persistentCache?: boolean }, action: string): Promise<ExecResult> {
+    if (!this.usable) throw new Error(`sandbox worker ${this.name} is no longer usable`);
+    let result: ExecResult;
+    // Only removing the container stops a build: that is what the guard does when the scratch overruns.
+    const unwatch = this.guard?.watch([this.scratchVolume, ...(request.persistentCache && this.cacheVolume ? [this.cacheVolume] : [])], this.policy.scratchBytes, (overrun) => {
+      this.overrun = overrun;
+      this.broken = true;
+      void this.close();
+    });
+    try {
+      result = await this.engine.exec(this.containerId, exec, this.policy.timeoutSeconds * 1000);
+    } catch (error) {
+      this.broken = true;
+      if (this.overrun) throw this.scratchOverrunError(request.label, undefined, action);
+      throw this.tracker.isClosed ? stoppedByCleanUp() : error;
+    } finally {
+      unwatch?.();
+    }
+    if (this.overrun) throw this.scratchOverrunError(request.label, result.stderr, action);
+    if (this.tracker.isClosed) {
+      this.broken = true;
+      throw stoppedByCleanUp();
+    }
+    if (result.timedOut) {
+      this.broken = true;
+      await this.close();
+      throw new SandboxLimitError(timeoutDiagnosis(this.policy, request.label, action), result.stderr);
+    }
+    const limit = result.exitCode !== 0 ? diagnoseLimitFailure(result, this.policy, request.label, action) : undefined;
+    if (limit) {
+      // A worker that hit a limit may be in any state (a killed compiler's files, a full scratch): it goes.
+      this.broken = true;
+      await this.close();
+      throw new SandboxLimitError(limit, result.stderr);
+    }
+    return result;
+  }
+
   /** Removes the container and its volumes; safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -171,8 +208,8 @@ export class SandboxWorker {
     await Promise.all([this.volume, this.scratchVolume].map((volume) => this.tracker.removeVolume(volume).catch(() => undefined)));
   }
 
-  private scratchOverrunError(label: string, stderr?: string): SandboxLimitError {
-    return new SandboxLimitError(scratchOverrunDiagnosis(this.overrun!, label, this.cacheVolume), stderr);
+  private scratchOverrunError(label: string, stderr?: string, action = 'go build'): SandboxLimitError {
+    return new SandboxLimitError(scratchOverrunDiagnosis(this.overrun!, label, this.cacheVolume, action), stderr);
   }
 
   /** The next build starts with an empty cache, as in a fresh container, and the tmpfs does not fill up. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { BuildError, InputError, VerificationError, oneLine } from '../errors.js';
-import { type EvidenceFiles, LATEST_NOTE, lookupPath, proveRecord, tileReaderOf } from './evidence.js';
+import { LATEST_NOTE, lookupPath, proveRecord, tileReaderOf } from './evidence.js';
 import { formatLookupRecord, parseLookupRecord } from './lookup-record.js';
 import { tilesForProofs } from './merkle.js';
 import { openSignedNote } from './signed-note.js';

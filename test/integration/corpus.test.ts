@@ -192,8 +192,18 @@ const SMALL_PROGRAMS: Array<{ name: string; title: string; check: (t: ExecutionC
   },
 ];
 
+// yq is the corpus's build-tags case, and its two targets take minutes; fzf already gives CI the third shape
+// the corpus needs (embedded files), so under CI yq runs only when asked for (the whole run must stay within
+// 45 minutes on 2 cores). Outside CI, or with AIRLOCK_CORPUS_FULL=1, it runs like the others.
+const CI_OPTIONAL = new Set(['yq']);
+const fullCorpus = process.env.CI !== 'true' || process.env.AIRLOCK_CORPUS_FULL === '1';
+
 for (const small of SMALL_PROGRAMS) {
   const program = corpusEntry(small.name);
+  if (CI_OPTIONAL.has(small.name) && !fullCorpus) {
+    test.skip(`${small.title} [skipped under CI for its time: AIRLOCK_CORPUS_FULL=1 runs it]`, () => undefined);
+    continue;
+  }
   corpusIntegration(`${small.title}: ${program.ciTargets.join(' and ')} from vendor/, linux/amd64 equal to a native go build byte for byte`, [small.name], async (t) => {
     t.timeout(20 * 60 * 1000);
     await storedGoroot();

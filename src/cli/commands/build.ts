@@ -57,7 +57,7 @@ export function checksumDatabaseRequest(args: { allowUnproven?: boolean; checksu
  * A repeatable string option. Not a yargs array: an array option also swallows the positional DIR after it
  * (`--ldflags "-s -w" examples/hello` would build "." with two ldflags).
  */
-function repeatable(describe: string) {
+export function repeatable(describe: string) {
   return { type: 'string', default: [] as string[], coerce: (value: string | string[]) => [value].flat(), describe } as const;
 }
 

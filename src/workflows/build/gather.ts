@@ -48,8 +48,9 @@ export async function gatherBuildInputs(request: BuildRequest, engine: EngineFac
   try {
     const storedToolchains = await new ToolchainStore(request.airlockHome).list();
     const matrix = loadToolchainMatrix(request.matrixPath ?? defaultMatrixPath());
+    // Tests need no main package: a library module is tested as it is.
     const mainSpecs = request.mains.length > 0 ? request.mains : (config.main ?? []);
-    const mainPackages = mainSpecs.length > 0 ? mainSpecs.map(normaliseMainPackage) : await findMainPackages(module);
+    const mainPackages = request.purpose === 'test' ? [] : mainSpecs.length > 0 ? mainSpecs.map(normaliseMainPackage) : await findMainPackages(module);
     for (const main of mainPackages) await checkMainPackage(module.dir, main);
     const rememberedHead = moduleInputs.evidence ? await readAcceptedHead(request.airlockHome, request.checksumDatabase) : undefined;
     return {
@@ -61,7 +62,7 @@ export async function gatherBuildInputs(request: BuildRequest, engine: EngineFac
       matrixVersions: matrixVersions(matrix),
       mainPackages,
       cpus: Math.max(1, os.availableParallelism()),
-      seccomp: await loadSeccompChoice(request.seccomp),
+      seccomp: await loadSeccompChoice(request.seccomp, request.purpose),
       template: await loadSandboxTemplate(),
       engine,
     };

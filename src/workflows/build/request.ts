@@ -1,9 +1,15 @@
 import type { Signer } from '../../provenance/dsse.js';
 import type { ShardSpec } from '../../plan/shards.js';
 import type { SandboxPolicy } from '../../sandbox/policy.js';
+import type { SandboxPurpose } from '../../sandbox/seccomp-choice.js';
 
 /** What the user asked for on the command line; unset fields fall back to airlock.json, then to defaults. */
 export interface BuildRequest {
+  /**
+   * What the sandbox will run: go build (the default), or go vet and go test (`airlock test`: no main package
+   * needed, no build jobs, the test policy and its seccomp profile).
+   */
+  purpose?: SandboxPurpose;
   dir: string;
   targets: string[];
   mains: string[];

@@ -11,6 +11,7 @@ import { type ShardManifest, formatShard, selectShard } from '../../plan/shards.
 import { type Target, dedupeTargets, parseTarget } from '../../plan/targets.js';
 import { type SandboxImageSpec, sandboxImageSpec } from '../../sandbox/image-spec.js';
 import { type GoBuildCommand, type SandboxPolicy, applySandboxLimits, defaultSandboxPolicy, goBuildCommand } from '../../sandbox/policy.js';
+import { testSandboxPolicy } from '../../sandbox/go-test-command.js';
 import type { StoredToolchain } from '../../toolchain/store.js';
 import { sha256Hex } from '../../util/hash.js';
 import { deepFreeze } from '../../util/deep-freeze.js';
@@ -141,11 +142,12 @@ function resolveSupplyChain(inputs: BuildInputs, request: BuildRequest): PlanChe
 
 /** The default policy for the machine's CPUs, with airlock.json's limits, then the recorded ones, and the seccomp choice. */
 function resolvePolicy(inputs: BuildInputs, request: BuildRequest): SandboxPolicy {
-  return {
+  const policy: SandboxPolicy = {
     ...applySandboxLimits(defaultSandboxPolicy(inputs.cpus), inputs.config.sandbox ?? {}),
     ...request.recordedLimits,
     seccomp: inputs.seccomp.choice,
   };
+  return request.purpose === 'test' ? testSandboxPolicy(policy) : policy;
 }
 
 /** The whole plan (every shard), with where its modules come from. */
@@ -166,6 +168,7 @@ function resolveFullPlan(
         vendored: module.hasVendor,
       },
       mainPackages: [...inputs.mainPackages],
+      ...(request.purpose === 'test' ? { testOnly: true } : {}),
       targets,
       toolchains: [...toolchains.values()].map(({ toolchain, image }) => ({
         ...toolchain,

@@ -76,7 +76,7 @@ func TestUnknownZone(t *testing.T) {
 // binary itself, the pattern the standard library's own tests use).
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv("CLOCK_HELPER") != "1" {
-		t.Skip("only runs as the helper process")
+		return
 	}
 	handler, err := NewHandler(os.Getenv("CLOCK_JOURNAL"))
 	if err != nil {

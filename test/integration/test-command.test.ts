@@ -1,0 +1,148 @@
+/**
+ * `airlock test` on the real engine: examples/service's tests (loopback HTTP, t.TempDir, a helper process,
+ * time zones) pass in the sandbox, offline; a failing test and attempts to reach the network are reported as
+ * such; the attestation verifies with cosign; bad input leaves nothing behind.
+ */
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { assertCleanFailure, copyModule, ensureCosign, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock } from '../helpers/airlock-cli.js';
+
+const TOOLCHAIN = 'go1.27.3';
+const STREAM = `go-test.${TOOLCHAIN}.linux-amd64.json`;
+
+interface TestStatement {
+  subject: Array<{ name: string; digest: Record<string, string> }>;
+  predicateType: string;
+  predicate: { result: string; passedTests: string[]; failedTests: string[]; warnedTests: string[]; configuration: Array<{ name: string }>; airlock_counts: Record<string, number> };
+}
+
+async function statementOf(file: string): Promise<TestStatement> {
+  const envelope = JSON.parse((await fs.readFile(file, 'utf8')).trim()) as { payload: string; payloadType: string };
+  return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as TestStatement;
+}
+
+async function keyPair(): Promise<{ key: string; pub: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-test-keys-'));
+  const key = path.join(dir, 'key.pem');
+  const pub = path.join(dir, 'key.pub');
+  const made = await runAirlock(['keygen', '--key', key, '--pub', pub], { env: { AIRLOCK_KEY_PASSPHRASE: 'test' } });
+  if (made.exitCode !== 0) throw new Error(made.stderr);
+  return { key, pub };
+}
+
+integration('examples/service: go vet and go test pass in the sandbox, offline; JUnit, the stream and a signed attestation cosign verifies', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/service');
+  const { key, pub } = await keyPair();
+  const result = await runAirlock(['test', module, '--go', TOOLCHAIN.slice(2), '--sign-key', key], { env: { AIRLOCK_KEY_PASSPHRASE: 'test' } });
+  t.is(result.exitCode, 0, result.stderr + result.stdout);
+  const out = path.join(module, 'test-results');
+  const files = (await fs.readdir(out)).sort();
+  t.deepEqual(files, ['SHA256SUMS', 'SHA256SUMS.sig', `go-test.${TOOLCHAIN}.linux-amd64.json`, `go-test.${TOOLCHAIN}.linux-amd64.json.intoto.jsonl`, `go-vet.${TOOLCHAIN}.linux-amd64.json`, 'junit.xml'].sort());
+  const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out });
+  t.is(check.stdout.trim().split('\n').length, 3);
+  t.regex(result.stdout, /^example\.com\/service\/internal\/clock\s+ok\s+8\s+0\s+0\s+[\d.]+s$/m);
+  t.regex(result.stdout, /^example\.com\/service\s+no test files\s/m);
+  t.regex(result.stdout, new RegExp(`^${TOOLCHAIN} on linux/amd64: PASSED$`, 'm'));
+
+  // The stream is go test's own: every test passed here, the loopback server and the helper process included.
+  const events = (await fs.readFile(path.join(out, STREAM), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { Action: string; Test?: string });
+  const passed = new Set(events.filter((e) => e.Action === 'pass' && e.Test).map((e) => e.Test));
+  for (const name of ['TestServerOnLoopback', 'TestJournalFromAnotherProcess', 'TestIn/America/New_York', 'TestUnknownZone']) t.true(passed.has(name), name);
+
+  const junit = await fs.readFile(path.join(out, 'junit.xml'), 'utf8');
+  t.regex(junit, /<testsuite name="example\.com\/service\/internal\/clock" tests="8" failures="0" errors="0" skipped="0"/);
+  t.regex(junit, /<testcase classname="example\.com\/service\/internal\/clock" name="TestIn\/America\/New_York"/);
+  // Well-formed XML, as a standard parser reads it (libxml2's xmllint, from the bootstrap).
+  const lint = await execa('xmllint', ['--noout', path.join(out, 'junit.xml')], { reject: false });
+  t.is(lint.exitCode, 0, lint.stderr);
+
+  const statement = await statementOf(path.join(out, `${STREAM}.intoto.jsonl`));
+  t.is(statement.predicateType, 'https://in-toto.io/attestation/test-result/v0.1');
+  t.is(statement.predicate.result, 'PASSED');
+  t.deepEqual(statement.predicate.failedTests, []);
+  t.true(statement.predicate.passedTests.includes('example.com/service/internal/clock#TestServerOnLoopback'));
+  t.truthy(statement.subject.find((s) => s.name === 'source')?.digest.dirHash);
+  t.true(statement.predicate.configuration.some((c) => c.name === `go-toolchain:${TOOLCHAIN}`));
+
+  const cosign = await ensureCosign();
+  const verified = await execa(
+    cosign,
+    ['verify-blob-attestation', '--key', pub, '--insecure-ignore-tlog', '--type', 'https://in-toto.io/attestation/test-result/v0.1', '--signature', path.join(out, `${STREAM}.intoto.jsonl`), path.join(out, STREAM)],
+    { reject: false, env: { HOME: os.tmpdir(), SIGSTORE_NO_CACHE: 'true' } },
+  );
+  t.is(verified.exitCode, 0, verified.stdout + verified.stderr);
+  const sums = await execa(cosign, ['verify-blob', '--key', pub, '--insecure-ignore-tlog', '--signature', path.join(out, 'SHA256SUMS.sig'), path.join(out, 'SHA256SUMS')], { reject: false, env: { HOME: os.tmpdir() } });
+  t.is(sums.exitCode, 0, sums.stdout + sums.stderr);
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('a failing test is exit 3 with a JUnit failure and a FAILED attestation; dialling out and DNS fail fast, loopback works', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/service');
+  await fs.writeFile(
+    path.join(module, 'internal', 'clock', 'egress_test.go'),
+    `package clock
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDialOut(t *testing.T) {
+	started := time.Now()
+	_, err := net.DialTimeout("tcp", "1.1.1.1:443", 20*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "network is unreachable") {
+		t.Fatalf("dial out: %v", err)
+	}
+	if time.Since(started) > 5*time.Second {
+		t.Fatalf("dial out took %s", time.Since(started))
+	}
+}
+
+func TestLookup(t *testing.T) {
+	if _, err := net.LookupHost("example.com"); err == nil {
+		t.Fatal("a name resolved with no network")
+	}
+}
+
+func TestFails(t *testing.T) {
+	t.Fatal("this test fails on purpose")
+}
+`,
+  );
+  const result = await runAirlock(['test', module, '--go', TOOLCHAIN.slice(2)]);
+  assertCleanFailure(t, result, 3, /the tests failed: go1\.27\.3: 1 test failed/);
+  const out = path.join(module, 'test-results');
+  const junit = await fs.readFile(path.join(out, 'junit.xml'), 'utf8');
+  t.regex(junit, /<testcase classname="example\.com\/service\/internal\/clock" name="TestFails"[^>]*>\s*<failure[^>]*>[^<]*this test fails on purpose/);
+  t.notRegex(junit, /name="TestDialOut"[^>]*>\s*<failure/);
+  t.notRegex(junit, /name="TestLookup"[^>]*>\s*<failure/);
+  const statement = await statementOf(path.join(out, `${STREAM}.intoto.jsonl`));
+  t.is(statement.predicate.result, 'FAILED');
+  t.deepEqual(statement.predicate.failedTests, ['example.com/service/internal/clock#TestFails']);
+  t.true(statement.predicate.passedTests.includes('example.com/service/internal/clock#TestDialOut'));
+  t.true(statement.predicate.passedTests.includes('example.com/service/internal/clock#TestServerOnLoopback'));
+  t.deepEqual(await managedContainers(), []);
+});
+
+integration('bad input is one line, exit 2, before any container: a pattern matching nothing, a bad --run, a timeout that is no duration', async (t) => {
+  const module = await copyModule('examples/service');
+  const volumes = await managedVolumes();
+  for (const [args, pattern] of [
+    [['--packages', './nothing/...'], /--packages \.\/nothing\/\.\.\. matches no package of the module example\.com\/service/],
+    [['--packages', 'fmt'], /--packages fmt is not a package of the module/],
+    [['--run', 'Test[('], /--run Test\[\( is not a valid regular expression/],
+    [['--timeout', '10'], /--timeout 10 is not a duration/],
+  ] as const) {
+    const result = await runAirlock(['test', module, ...args]);
+    assertCleanFailure(t, result, 2, pattern);
+    t.false(await fs.pathExists(path.join(module, 'test-results')));
+  }
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), volumes);
+});
