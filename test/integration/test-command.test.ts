@@ -8,6 +8,7 @@ import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
 import { assertCleanFailure, copyModule, ensureCosign, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock } from '../helpers/airlock-cli.js';
+import { corpusIntegration, corpusProgram } from '../helpers/corpus-integration.js';
 
 const TOOLCHAIN = 'go1.27.3';
 const STREAM = `go-test.${TOOLCHAIN}.linux-amd64.json`;
@@ -145,4 +146,25 @@ integration('bad input is one line, exit 2, before any container: a pattern matc
   }
   t.deepEqual(await managedContainers(), []);
   t.deepEqual(await managedVolumes(), volumes);
+});
+
+corpusIntegration('dasel\'s own test suite runs offline in the sandbox from vendor/: every test passes, and go vet\'s real findings make the result FAILED', ['dasel'], async (t) => {
+  await ensureToolchains();
+  const { dir } = await corpusProgram(t, 'dasel', { vendor: true });
+  const result = await runAirlock(['test', dir, '--go', '1.26.8']);
+  // dasel v2.8.1 uses reflect.TypeFor with go 1.21 in go.mod (stdversion) and an append with no values
+  // (appends): go vet reports both, which fails the run as it would fail a CI job that runs go vet.
+  assertCleanFailure(t, result, 3, /the tests failed: go1\.26\.8: go vet found 3 problems/);
+  t.regex(result.stdout, /^github\.com\/tomwright\/dasel\/v2\s+ok\s+\d+\s+0\s+0\s/m);
+  t.regex(result.stdout, /^total\s+FAILED\s+(\d+)\s+0\s+0\s/m);
+  const passed = Number(/^total\s+FAILED\s+(\d+)/m.exec(result.stdout)?.[1]);
+  t.true(passed >= 500, `${passed} tests passed`);
+  t.log(`dasel: ${passed} tests passed, 0 failed, 0 skipped; go vet: 3 findings`);
+  const junit = await fs.readFile(path.join(dir, 'test-results', 'junit.xml'), 'utf8');
+  t.regex(junit, /name="\[vet\] stdversion"/);
+  t.regex(junit, /name="\[vet\] appends"/);
+  const statement = await statementOf(path.join(dir, 'test-results', 'go-test.go1.26.8.linux-amd64.json.intoto.jsonl'));
+  t.is(statement.predicate.result, 'FAILED');
+  t.deepEqual(statement.predicate.failedTests.filter((name) => !name.includes('#[vet]')), []);
+  t.is(statement.predicate.passedTests.length, passed);
 });

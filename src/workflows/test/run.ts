@@ -9,9 +9,9 @@ import type { ResolvedTestRun, TestJob } from './resolve.js';
 export interface TestJobResult {
   readonly job: TestJob;
   readonly exitCode: number;
-  /** go test: the -json stream. */
+  /** The -json stream of go test, the -json report of go vet. */
   readonly stdout: string;
-  /** go vet -json writes its report here; otherwise the go command's own errors. */
+  /** The go command's own errors. */
   readonly stderr: string;
   readonly startedOn: Date;
   readonly finishedOn: Date;
@@ -50,8 +50,8 @@ export interface TestStage {
 
 /**
  * The report file of a job, as written to the output directory: go test's -json stream (its stdout); go vet's
- * -json report, which it writes to stderr, followed by anything on its stdout.
+ * -json report (its stdout) followed by what it wrote to stderr (a package it could not load, a type error).
  */
 export function reportText(result: TestJobResult): string {
-  return result.job.kind === 'test' ? result.stdout : result.stderr + result.stdout;
+  return result.job.kind === 'test' ? result.stdout : result.stdout + result.stderr;
 }

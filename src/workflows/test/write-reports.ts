@@ -37,7 +37,7 @@ export const writeTestReports: TestStage = {
     const vetByToolchain = new Map<string, Array<{ result: TestJobResult; report: VetReport; sha256: string }>>();
     for (const result of run.results.filter((r) => r.job.kind === 'vet').sort(byOutput)) {
       const sha256 = await write(result.job.output, reportText(result));
-      const report = parseVetReport({ stdout: result.stderr, stderr: result.stdout, exitCode: result.exitCode }, { sourceRoot: SandboxPaths.source });
+      const report = parseVetReport({ stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode }, { sourceRoot: SandboxPaths.source });
       vetByToolchain.set(result.job.toolchain, [...(vetByToolchain.get(result.job.toolchain) ?? []), { result, report, sha256 }]);
     }
     const imageIds = new Map<string, string>();
