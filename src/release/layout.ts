@@ -19,3 +19,8 @@ export const JUNIT_FILE = 'junit.xml';
 export function isTestReportFile(name: string): boolean {
   return name === JUNIT_FILE || /^go-vet\.[^/]+\.json$/.test(name);
 }
+
+/** The go test -json stream of one `airlock test` run, which its test-result envelope has beside it. */
+export function isTestStreamFile(name: string): boolean {
+  return /^go-test\.[^/]+\.json$/.test(name);
+}

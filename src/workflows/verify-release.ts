@@ -8,11 +8,12 @@ import { buildSetting, readGoBuildInfo } from '../binary/go-buildinfo.js';
 import { checkStaticExecutable } from '../binary/static-check.js';
 import { AirlockError, InputError, oneLine } from '../errors.js';
 import { sha256File } from '../util/hash.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from '../release/layout.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX, isTestReportFile, isTestStreamFile } from '../release/layout.js';
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from '../provenance/dsse.js';
 import { isJsonObject, jsonText } from '../provenance/json-fields.js';
 import { verifyDetached } from '../provenance/signers.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
+import { TEST_RESULT_V01 } from '../provenance/test-result-statement.js';
 import { listReleaseTree } from '../release/list-release-tree.js';
 
 /** A check that could not be made (a signature without --key) is neither passed nor failed. */
@@ -28,7 +29,7 @@ export interface FileVerification {
   /** Path relative to the verified directory. */
   file: string;
   /** 'unlisted': a file in the release that no SHA256SUMS accounts for. */
-  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted';
+  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted' | 'test-run' | 'report';
   /** No check failed (some may not have been made: see signaturesChecked). */
   ok: boolean;
   checks: Check[];
@@ -85,27 +86,27 @@ type Statement = {
 };
 
 /** Everything `airlock verify` checks about one binary, given its verified digest. */
-async function verifyArtifact(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined): Promise<Check[]> {
+/** An artifact's envelope, read and (with a key) its signature checked: the statement, or why there is none. */
+async function readEnvelopeStatement(dir: string, relative: string, publicKey: KeyObject | undefined): Promise<{ checks: Check[]; statement?: Statement }> {
   const checks: Check[] = [];
   const file = path.join(dir, relative);
-  const name = path.posix.basename(relative);
   const envelopeFile = `${file}${ENVELOPE_SUFFIX}`;
   let text: string;
   try {
     text = await fs.readFile(envelopeFile, 'utf8');
   } catch {
-    return [fail('provenance', `${relative}${ENVELOPE_SUFFIX} is missing`)];
+    return { checks: [fail('provenance', `${relative}${ENVELOPE_SUFFIX} is missing`)] };
   }
   let parsed: unknown;
   try {
     const envelopes = parseEnvelopeLines(text, `${relative}${ENVELOPE_SUFFIX}`);
-    if (envelopes.length !== 1) return [fail('provenance', `${relative}${ENVELOPE_SUFFIX} holds ${envelopes.length} envelopes, expected 1`)];
+    if (envelopes.length !== 1) return { checks: [fail('provenance', `${relative}${ENVELOPE_SUFFIX} holds ${envelopes.length} envelopes, expected 1`)] };
     const envelope = envelopes[0]!;
-    if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [fail('provenance', `payloadType is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`)];
+    if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { checks: [fail('provenance', `payloadType is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`)] };
     let payload: Buffer;
     if (publicKey) {
       const verified = verifyEnvelopeSignature(envelope, publicKey);
-      if (!verified.ok) return [fail('envelope signature', verified.reason)];
+      if (!verified.ok) return { checks: [fail('envelope signature', verified.reason)] };
       checks.push(pass('envelope signature', 'valid for the given key'));
       payload = verified.payload;
     } else {
@@ -114,25 +115,62 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
     }
     parsed = JSON.parse(payload.toString('utf8'));
   } catch (error) {
-    if (error instanceof AirlockError || error instanceof SyntaxError) return [...checks, fail('provenance', oneLine(error.message))];
+    if (error instanceof AirlockError || error instanceof SyntaxError) return { checks: [...checks, fail('provenance', oneLine(error.message))] };
     throw error;
   }
-  if (!isJsonObject(parsed)) return [...checks, fail('statement', `the payload is ${jsonText(parsed).slice(0, 40)}, not a JSON statement`)];
-  const statement = parsed as Statement;
-  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== SLSA_PROVENANCE_V1) {
-    return [...checks, fail('statement', `not an in-toto v1 statement with SLSA v1 provenance (_type ${jsonText(statement._type)}, predicateType ${jsonText(statement.predicateType)})`)];
-  }
+  if (!isJsonObject(parsed)) return { checks: [...checks, fail('statement', `the payload is ${jsonText(parsed).slice(0, 40)}, not a JSON statement`)] };
+  return { checks, statement: parsed as Statement };
+}
+
+/** The subject of a statement named `name`, checked against the file's sha256. */
+function subjectCheck(statement: Statement, name: string, actualSha256: string): Check {
   const subjects = (Array.isArray(statement.subject) ? (statement.subject as unknown[]) : []).filter(isJsonObject) as NonNullable<Statement['subject']>;
   const subject = subjects.find((candidate) => candidate.name === name);
   if (!subject) {
     const names = subjects.map((candidate) => jsonText(candidate.name)).join(', ');
-    return [...checks, fail('subject', `the envelope is for ${names || 'no named subject'}, not ${name}`)];
+    return fail('subject', `the envelope is for ${names || 'no named subject'}, not ${name}`);
   }
+  return subject.digest?.sha256 === actualSha256
+    ? pass('subject digest', `sha256 ${actualSha256}`)
+    : fail('subject digest', `the envelope records sha256 ${jsonText(subject.digest?.sha256)}, the file has ${actualSha256}`);
+}
+
+/**
+ * A go test -json stream of `airlock test` and its test-result attestation: the envelope (signature with a
+ * key), its statement, the stream as its subject, and the result it records (FAILED fails the check: a gate
+ * that verifies a release must not pass tests that failed).
+ */
+async function verifyTestRun(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined): Promise<Check[]> {
+  const { checks, statement } = await readEnvelopeStatement(dir, relative, publicKey);
+  if (!statement) return checks;
+  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== TEST_RESULT_V01) {
+    return [...checks, fail('statement', `not an in-toto v1 statement with a test-result v0.1 predicate (_type ${jsonText(statement._type)}, predicateType ${jsonText(statement.predicateType)})`)];
+  }
+  checks.push(subjectCheck(statement, path.posix.basename(relative), actualSha256));
+  const result = (statement.predicate as { result?: unknown } | undefined)?.result;
+  const failed = (statement.predicate as { failedTests?: unknown } | undefined)?.failedTests;
+  const count = Array.isArray(failed) ? failed.length : 0;
   checks.push(
-    subject.digest?.sha256 === actualSha256
-      ? pass('subject digest', `sha256 ${actualSha256}`)
-      : fail('subject digest', `the envelope records sha256 ${jsonText(subject.digest?.sha256)}, the file has ${actualSha256}`),
+    result === 'PASSED' || result === 'WARNED'
+      ? pass('test result', jsonText(result))
+      : fail('test result', `the tests ${result === 'FAILED' ? `FAILED (${count} failed: ${Array.isArray(failed) ? failed.slice(0, 3).map((name) => jsonText(name)).join(', ') : ''}${count > 3 ? ', ...' : ''})` : `recorded no result (${jsonText(result)})`}`),
   );
+  return checks;
+}
+
+async function verifyArtifact(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined): Promise<Check[]> {
+  const file = path.join(dir, relative);
+  const name = path.posix.basename(relative);
+  const read = await readEnvelopeStatement(dir, relative, publicKey);
+  const { checks } = read;
+  if (!read.statement) return checks;
+  const statement = read.statement;
+  if (statement._type !== STATEMENT_TYPE || statement.predicateType !== SLSA_PROVENANCE_V1) {
+    return [...checks, fail('statement', `not an in-toto v1 statement with SLSA v1 provenance (_type ${jsonText(statement._type)}, predicateType ${jsonText(statement.predicateType)})`)];
+  }
+  const subject = subjectCheck(statement, name, actualSha256);
+  if (subject.name === 'subject') return [...checks, subject];
+  checks.push(subject);
   const params = statement.predicate?.buildDefinition?.externalParameters ?? {};
   const bytes = await fs.readFile(file);
   const info = (() => {
@@ -191,7 +229,7 @@ export function releaseFiles(groups: readonly ChecksumGroup[]): Set<string> {
     expected.add(`${sumsFile}${SIGNATURE_SUFFIX}`);
     for (const name of names) {
       expected.add(inGroup(sumsFile, name));
-      if (!name.endsWith(SBOM_SUFFIX)) expected.add(inGroup(sumsFile, `${name}${ENVELOPE_SUFFIX}`));
+      if (!name.endsWith(SBOM_SUFFIX) && !isTestReportFile(name)) expected.add(inGroup(sumsFile, `${name}${ENVELOPE_SUFFIX}`));
     }
   }
   return expected;
@@ -253,7 +291,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
     files.push({ file: sumsRelative, kind: 'checksums', ok: noneFailed(sumsChecks), checks: sumsChecks });
     for (const entry of entries) {
       const relative = group === '' ? entry.name : `${group}/${entry.name}`;
-      const kind = entry.name.endsWith(SBOM_SUFFIX) ? 'sbom' : 'artifact';
+      const kind = entry.name.endsWith(SBOM_SUFFIX) ? 'sbom' : isTestReportFile(entry.name) ? 'report' : isTestStreamFile(entry.name) ? 'test-run' : 'artifact';
       const checks: Check[] = [];
       const actual = await sha256File(path.join(dir, relative)).catch(() => undefined);
       if (actual === undefined) {
@@ -262,6 +300,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
       }
       checks.push(actual === entry.sha256 ? pass('checksum', `matches ${sumsRelative}`) : fail('checksum', `sha256 ${actual} differs from ${sumsRelative} (${entry.sha256})`));
       if (kind === 'artifact') checks.push(...(await verifyArtifact(dir, relative, actual, publicKey)));
+      if (kind === 'test-run') checks.push(...(await verifyTestRun(dir, relative, actual, publicKey)));
       files.push({ file: relative, kind, ok: noneFailed(checks), checks });
     }
   }

@@ -77,6 +77,16 @@ integration('examples/service: go vet and go test pass in the sandbox, offline; 
   t.is(verified.exitCode, 0, verified.stdout + verified.stderr);
   const sums = await execa(cosign, ['verify-blob', '--key', pub, '--insecure-ignore-tlog', '--signature', path.join(out, 'SHA256SUMS.sig'), path.join(out, 'SHA256SUMS')], { reject: false, env: { HOME: os.tmpdir() } });
   t.is(sums.exitCode, 0, sums.stdout + sums.stderr);
+
+  // airlock verify checks the test results as it checks a release: checksums, signatures, the attestation
+  // against the stream, and the result it records; a changed stream is caught.
+  const verify = await runAirlock(['verify', out, '--key', pub]);
+  t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
+  t.regex(verify.stdout, new RegExp(`^OK\\s+${STREAM.replace(/\./g, '\\.')}\\s+checksum, envelope signature, subject digest, test result$`, 'm'));
+  await fs.appendFile(path.join(out, STREAM), '{"Action":"pass","Package":"example.com/forged"}\n');
+  const tampered = await runAirlock(['verify', out, '--key', pub]);
+  t.is(tampered.exitCode, 4);
+  t.regex(tampered.stdout, new RegExp(`^FAILED\\s+${STREAM.replace(/\./g, '\\.')}\\s+checksum: sha256 [0-9a-f]{64} differs`, 'm'));
   t.deepEqual(await managedContainers(), []);
 });
 

@@ -8,6 +8,7 @@ import { resolveModuleInputs } from '../../../src/modules/resolve-module-inputs.
 import { buildTestResultStatement } from '../../../src/provenance/test-result-statement.js';
 import { isTestReportFile } from '../../../src/release/layout.js';
 import { foreignInChecksumGroup } from '../../../src/release/output-directory.js';
+import { releaseFiles } from '../../../src/workflows/verify-release.js';
 import { loadSandboxTemplate } from '../../../src/sandbox/load-template.js';
 import { SandboxPaths, sandboxContainerSpec } from '../../../src/sandbox/policy.js';
 import { loadSeccompChoice } from '../../../src/sandbox/seccomp-choice.js';
@@ -162,6 +163,11 @@ test('a test results directory is airlock\'s: its reports are listed without env
   t.deepEqual(foreignInChecksumGroup({ files, directories: [], others: [] }, sums, false), []);
   t.deepEqual(foreignInChecksumGroup({ files: files.filter((f) => !f.endsWith('.intoto.jsonl')), directories: [], others: [] }, sums, false).length, 4, 'a stream without its envelope: nothing is airlock\'s');
   t.deepEqual(foreignInChecksumGroup({ files: [...files, 'notes.txt'], directories: [], others: [] }, sums, false), ['notes.txt']);
+  // verify expects exactly these files: an envelope beside the stream, none beside the reports.
+  t.deepEqual(
+    [...releaseFiles([{ sumsFile: 'SHA256SUMS', names: ['junit.xml', stream, 'go-vet.go1.26.8.linux-amd64.json'] }])].filter((f) => f !== 'airlock-shard.json').sort(),
+    [...files, 'SHA256SUMS.sig'].sort(),
+  );
 });
 
 test('the test-result statement: in-toto v1, test-result v0.1, the source and the stream as subjects, extensions inside the predicate (golden)', (t) => {
