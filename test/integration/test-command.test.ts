@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import { assertCleanFailure, copyModule, ensureCosign, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, cliPath, copyModule, ensureCosign, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock, testHome } from '../helpers/airlock-cli.js';
 import { corpusIntegration, corpusProgram } from '../helpers/corpus-integration.js';
 
 const TOOLCHAIN = 'go1.27.3';
@@ -177,4 +177,26 @@ corpusIntegration('dasel\'s own test suite runs offline in the sandbox from vend
   t.is(statement.predicate.result, 'FAILED');
   t.deepEqual(statement.predicate.failedTests.filter((name) => !name.includes('#[vet]')), []);
   t.is(statement.predicate.passedTests.length, passed);
+});
+
+integration('SIGINT while the tests run: exit 130, the containers and volumes removed, no test results written', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/service');
+  const volumes = await managedVolumes();
+  const child = execa('node', [cliPath, 'test', module, '--go', TOOLCHAIN.slice(2)], { reject: false, env: { AIRLOCK_HOME: testHome, CI: 'true' } });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/: running after/.test(stderr)) resolve();
+    });
+    void child.then(() => reject(new Error(`airlock test ended before a job was running: ${stderr}`)));
+  });
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, stderr);
+  t.false(await fs.pathExists(path.join(module, 'test-results')));
+  t.deepEqual((await fs.readdir(module)).filter((name) => name.startsWith('.airlock-')), [], 'no staging directory is left');
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), volumes);
 });
