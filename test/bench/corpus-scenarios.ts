@@ -76,7 +76,7 @@ async function assertSameBytes(targets: readonly string[], native: string, built
 }
 
 /** Runs the corpus scenarios; returns what goes into the results file. */
-export async function corpusScenarios(options: { coldRuns: number; warmRuns: number }): Promise<Record<string, unknown>> {
+export async function corpusScenarios(options: { coldRuns: number; warmRuns: number; coldKinds?: readonly string[] }): Promise<Record<string, unknown>> {
   requireCorpus([PROGRAM]);
   const goroot = (await storedGoroots()).get(TOOLCHAIN);
   if (goroot === undefined) throw new Error(`${TOOLCHAIN} is not in the test store`);
@@ -112,16 +112,17 @@ export async function corpusScenarios(options: { coldRuns: number; warmRuns: num
       }
       rows.push(scenarioResult(kind, samples));
     };
+    const coldKinds = options.coldKinds ?? ['cold-vendor', 'cold-modset'];
     if (options.coldRuns > 0) {
-      await cold('cold-vendor', copies.vendor);
-      await cold('cold-modset', copies.mod);
+      if (coldKinds.includes('cold-vendor')) await cold('cold-vendor', copies.vendor);
+      if (coldKinds.includes('cold-modset')) await cold('cold-modset', copies.mod);
     }
 
     // Warm caches for the vendored copy: native, the cold run's GOCACHE of each target (already holding this
     // very build), or a first native build when the cold scenarios were left out; airlock, a first --cache
     // run, not measured.
     const warmCache = (target: string) => path.join(scratch, `gocache-cold-vendor-0-${target.replace('/', '-')}`);
-    if (options.coldRuns === 0) await nativeBuilds(copies.vendor, goroot, WARM_TARGETS, path.join(scratch, 'warmup-native'), warmCache);
+    if (options.coldRuns === 0 || !coldKinds.includes('cold-vendor')) await nativeBuilds(copies.vendor, goroot, WARM_TARGETS, path.join(scratch, 'warmup-native'), warmCache);
     await airlockBuild(copies.vendor, WARM_TARGETS, path.join(scratch, 'warmup-airlock'), ['--cache']);
     const warm = async (kind: string, change: (run: number) => Promise<void>) => {
       const samples = { native: [] as number[], airlock: [] as number[] };
@@ -149,6 +150,7 @@ export async function corpusScenarios(options: { coldRuns: number; warmRuns: num
       targets: { cold: COLD_TARGETS, warm: WARM_TARGETS },
       leafFile: LEAF_FILE,
       coldRuns: options.coldRuns,
+      coldScenarios: options.coldRuns > 0 ? coldKinds : [],
       warmRuns: options.warmRuns,
       modulePackSeconds: packSeconds,
       scenarios: rows,

@@ -9,7 +9,7 @@
  *
  * Results are printed and written to test/bench/results/<time>-<commit>.json to compare versions.
  *   npm run bench [-- --runs N] [-- --only cli|corpus]
- * --warm-only: leave out the corpus's cold scenarios. --runs N: runs of the cli scenarios and of the corpus's cold ones (default 1); the corpus's no-op and
+ * --warm-only: leave out the corpus's cold scenarios; --cold cold-vendor|cold-modset: only that one of them. --runs N: runs of the cli scenarios and of the corpus's cold ones (default 1); the corpus's no-op and
  * incremental scenarios, which take seconds, run max(N, 3) times.
  */
 import { execa } from 'execa';
@@ -35,12 +35,15 @@ if (only !== undefined && !(SUITES as readonly string[]).includes(only)) throw n
 const suites: readonly Suite[] = only === undefined ? SUITES : [only as Suite];
 // --warm-only: the corpus's no-op and incremental scenarios without its cold ones (minutes each on 2 cores).
 const warmOnly = process.argv.includes('--warm-only');
+// --cold cold-vendor|cold-modset: only that cold scenario of the corpus (each takes about 25 minutes here).
+const coldOnly = flag('--cold');
+if (coldOnly !== undefined && !['cold-vendor', 'cold-modset'].includes(coldOnly)) throw new Error(`--cold takes cold-vendor or cold-modset, not ${coldOnly}`);
 
 async function main(): Promise<void> {
   await ensureToolchains();
   const results: Record<string, unknown> = {};
   if (suites.includes('cli')) Object.assign(results, await cliScenarios(runs));
-  if (suites.includes('corpus')) results.corpus = await corpusScenarios({ coldRuns: warmOnly ? 0 : runs, warmRuns: Math.max(runs, 3) });
+  if (suites.includes('corpus')) results.corpus = await corpusScenarios({ coldRuns: warmOnly ? 0 : runs, warmRuns: Math.max(runs, 3), ...(coldOnly ? { coldKinds: [coldOnly] } : {}) });
   const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, reject: false })).stdout || 'unknown';
   const resultsDir = path.join(repoRoot, 'test', 'bench', 'results');
   await fs.mkdirp(resultsDir);
