@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { cliPath, ensureToolchains, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, cliPath, ensureToolchains, runAirlock, testHome } from '../helpers/airlock-cli.js';
 import {
   type CorpusProgram,
   corpusBinaryName,
@@ -226,6 +226,30 @@ for (const small of SMALL_PROGRAMS) {
     await assertNativeEqual(t, dir, dist, program, ['linux/amd64'], 'vendor');
   });
 }
+
+corpusIntegration('airlock test: dasel\'s own test suite runs offline in the sandbox from vendor/: every test passes, and go vet\'s real findings make the result FAILED', ['dasel'], async (t) => {
+  await ensureToolchains();
+  const { dir } = await corpusProgram(t, 'dasel', { vendor: true });
+  // --cache: the cache dasel's build above filled; vet and the tests compile only their own packages.
+  cacheVolumesBefore ??= new Set(await gocacheVolumes());
+  const result = await runAirlock(['test', dir, '--go', '1.26.8', '--cache']);
+  // dasel v2.8.1 uses reflect.TypeFor with go 1.21 in go.mod (stdversion) and an append with no values
+  // (appends): go vet reports both, which fails the run as it would fail a CI job that runs go vet.
+  assertCleanFailure(t, result, 3, /the tests failed: go1\.26\.8: go vet found 3 problems/);
+  t.regex(result.stdout, /^github\.com\/tomwright\/dasel\/v2\s+ok\s+\d+\s+0\s+0\s/m);
+  t.regex(result.stdout, /^total\s+FAILED\s+(\d+)\s+0\s+0\s/m);
+  const passed = Number(/^total\s+FAILED\s+(\d+)/m.exec(result.stdout)?.[1]);
+  t.true(passed >= 500, `${passed} tests passed`);
+  t.log(`dasel: ${passed} tests passed, 0 failed, 0 skipped; go vet: 3 findings`);
+  const junit = await fs.readFile(path.join(dir, 'test-results', 'junit.xml'), 'utf8');
+  t.regex(junit, /name="\[vet\] stdversion"/);
+  t.regex(junit, /name="\[vet\] appends"/);
+  const envelope = JSON.parse((await fs.readFile(path.join(dir, 'test-results', 'go-test.go1.26.8.linux-amd64.json.intoto.jsonl'), 'utf8')).trim()) as { payload: string };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { result: string; failedTests: string[]; passedTests: string[] } };
+  t.is(statement.predicate.result, 'FAILED');
+  t.deepEqual(statement.predicate.failedTests.filter((name) => !name.includes('#[vet]')), []);
+  t.is(statement.predicate.passedTests.length, passed);
+});
 
 corpusIntegration('dasel packed with its Go checksum database evidence, then verified and built with no network at all: every module version proven', ['dasel'], async (t) => {
   t.timeout(15 * 60 * 1000);

@@ -1,6 +1,7 @@
 import { packModuleCache } from '../../sandbox/module-cache-archive.js';
 import { LABEL_MANAGED } from '../../sandbox/policy.js';
 import { SandboxWorker, type WorkerOpenRequest } from '../../sandbox/worker.js';
+import { buildCacheVolume } from './resolve.js';
 import type { BuildRun } from './run.js';
 import { sourceOf } from './stage.js';
 
@@ -8,8 +9,8 @@ import { sourceOf } from './stage.js';
 export async function workerOpenRequest(run: BuildRun, version: string, name: string): Promise<WorkerOpenRequest> {
   const { build } = run;
   const { image, toolchain } = build.toolchains.get(version)!;
-  // Every job of a toolchain shares its cache volume (see buildCacheVolume): any job of it names the volume.
-  const cacheVolume = build.jobs.find((job) => job.toolchain === toolchain.version)?.cacheVolume;
+  // Every job of a toolchain shares its cache volume (see buildCacheVolume), a build's or a test run's.
+  const cacheVolume = build.run.persistentCache ? buildCacheVolume(toolchain.treeDigest, build.plan.module.path) : undefined;
   if (cacheVolume) await run.engine.createVolume(cacheVolume, { [LABEL_MANAGED]: 'true', 'airlock.purpose': 'gocache' });
   const set = build.moduleInputs.set;
   return {
