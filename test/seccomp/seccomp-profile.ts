@@ -302,3 +302,240 @@ export function parseSeccompMeasurement(value: unknown): SeccompMeasurement {
   if (!strings(record.syscalls) || record.syscalls.length === 0) fail('syscalls is not a non-empty list of names');
   return value as SeccompMeasurement;
 }
+
+/*
+ * The profile for `airlock test` (go vet and go test in the sandbox): the build profile's rules unchanged, plus
+ * what test suites were measured to need beyond go build (test/seccomp/measure-tests.sh writes
+ * templates/seccomp/measured-test-syscalls.json; test/seccomp/generate-test-profile.ts writes
+ * templates/seccomp/airlock-go-test.json with buildTestSeccompProfile below). What it adds:
+ *   - socket only for AF_UNIX, AF_INET, AF_INET6, and AF_NETLINK with protocol NETLINK_ROUTE; socketpair only
+ *     for AF_UNIX. seccomp ORs the rules of one name and ANDs the conditions within a rule, and a rule cannot say
+ *     "every other family", so a socket call that matches none of these rules falls to the default action,
+ *     EPERM: AF_VSOCK, AF_PACKET, AF_ALG, other netlink protocols and the rest stay denied. "Loopback only"
+ *     comes from the private network namespace (network mode none), not from seccomp: connect and bind take
+ *     their address behind a pointer seccomp cannot read.
+ *   - the socket operations on those sockets that tests were measured to use, and shutdown/sendmsg/recvmsg as
+ *     a margin (TEST_SECCOMP_MARGIN, each with its reason);
+ *   - the other calls measured in test runs (links, truncate, statfs, fchdir, process groups, profiling
+ *     timers, ...); mknodat, when measured, only to make fifos (mode & S_IFMT == S_IFIFO);
+ *   - the build profile's explicit EPERM group without the names above. Everything else the build profile
+ *     denies (ptrace, mounts, namespaces, setuid and friends, bpf, perf, io_uring, keyrings, ...) stays denied.
+ */
+
+export const TEST_PROFILE_FILE = 'airlock-go-test.json';
+export const SECCOMP_TEST_MEASUREMENT_SCHEMA = 'airlock.dev/seccomp-test-measurement/v1';
+export const SECCOMP_TEST_MEASUREMENT_FILE = 'measured-test-syscalls.json';
+
+/** templates/seccomp/measured-test-syscalls.json, as test/seccomp/measure-tests.sh writes it. */
+export interface SeccompTestMeasurement {
+  schema: typeof SECCOMP_TEST_MEASUREMENT_SCHEMA;
+  measuredWith: {
+    toolchains: string[];
+    /** The test suites run (a module of this repository, or a corpus program with its version). */
+    modules: string[];
+    /** The go commands run in each suite. */
+    commands: string[];
+    targets: string[];
+    kernel: string;
+    strace: string;
+  };
+  /** The socket families the traced runs opened, netlink with its protocol: AF_INET, AF_NETLINK/NETLINK_ROUTE, ... */
+  socketFamilies: string[];
+  /** Every distinct syscall name seen in the traced runs (go vet, go test, the compiles and the test binaries). */
+  syscalls: string[];
+}
+
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+export const NETLINK_ROUTE = 0;
+export const S_IFMT = 0o170000;
+export const S_IFIFO = 0o010000;
+
+/** The families a test may open a socket of, as measure-tests.sh names them (strace's names). */
+export const TEST_SOCKET_FAMILIES: readonly string[] = ['AF_INET', 'AF_INET6', 'AF_NETLINK/NETLINK_ROUTE', 'AF_UNIX'];
+
+/**
+ * Operations on sockets the test profile allows (on sockets of the allowed families: no other can be opened).
+ * accept (accept4 is Go's), sendmmsg and recvmmsg stay denied: neither Go's net package nor a measured test uses them.
+ */
+export const TEST_SOCKET_OPERATIONS: readonly string[] = [
+  'accept4',
+  'bind',
+  'connect',
+  'getpeername',
+  'getsockname',
+  'getsockopt',
+  'listen',
+  'recvfrom',
+  'recvmsg',
+  'sendmsg',
+  'sendto',
+  'setsockopt',
+  'shutdown',
+];
+
+/**
+ * Allowed for tests although the measurement may not show them, each for a stated reason. As in SECCOMP_MARGIN,
+ * names the measurement also shows stay listed, so a run that misses them never drops them from the profile.
+ */
+export const TEST_SECCOMP_MARGIN: ReadonlyArray<{ name: string; reason: string }> = [
+  { name: 'recvmsg', reason: 'UnixConn.ReadMsgUnix and UDPConn.ReadMsgUDP (out-of-band data, descriptors passed with SCM_RIGHTS); the receiving side of sendmsg' },
+  { name: 'sendmsg', reason: 'UnixConn.WriteMsgUnix and UDPConn.WriteMsgUDP (out-of-band data, descriptors passed with SCM_RIGHTS); by analogy with the measured sendto' },
+  { name: 'shutdown', reason: 'TCPConn.CloseWrite/CloseRead and UnixConn.CloseWrite: half-closing a loopback connection, as protocol tests do' },
+];
+
+/**
+ * Names a measured test suite called that the test profile still denies by policy, each with what the test
+ * did and why EPERM is the right answer for it. buildTestSeccompProfile refuses a measured denied name that is
+ * not listed here: a person has to look before a test measurement can widen or ignore the policy.
+ */
+export const TEST_MEASURED_BUT_DENIED: ReadonlyArray<{ name: string; reason: string }> = [
+  {
+    name: 'ioctl',
+    reason:
+      "yq's tests ask stdout for its terminal size (TIOCGWINSZ), a terminal check: stdout is a pipe, the answer was ENOTTY, and EPERM reads the same to them (not a terminal). ioctl stays denied: TIOCSTI input injection and device control",
+  },
+];
+
+const TEST_SOCKET_RULES: readonly SeccompRule[] = [
+  {
+    names: ['socket'],
+    action: 'SCMP_ACT_ALLOW',
+    args: [{ index: 0, value: AF_UNIX, valueTwo: 0, op: 'SCMP_CMP_EQ' }],
+    comment: 'AF_UNIX: paths in the sandbox\'s own file system, abstract names in its private network namespace',
+  },
+  {
+    names: ['socket'],
+    action: 'SCMP_ACT_ALLOW',
+    args: [{ index: 0, value: AF_INET, valueTwo: 0, op: 'SCMP_CMP_EQ' }],
+    comment: 'AF_INET: loopback only, because the network namespace has nothing else (seccomp cannot read the address of connect or bind)',
+  },
+  {
+    names: ['socket'],
+    action: 'SCMP_ACT_ALLOW',
+    args: [{ index: 0, value: AF_INET6, valueTwo: 0, op: 'SCMP_CMP_EQ' }],
+    comment: 'AF_INET6: loopback only, as AF_INET',
+  },
+  {
+    names: ['socket'],
+    action: 'SCMP_ACT_ALLOW',
+    args: [
+      { index: 0, value: AF_NETLINK, valueTwo: 0, op: 'SCMP_CMP_EQ' },
+      { index: 2, value: NETLINK_ROUTE, valueTwo: 0, op: 'SCMP_CMP_EQ' },
+    ],
+    comment:
+      'AF_NETLINK with protocol NETLINK_ROUTE only: net.Interfaces and net.InterfaceAddrs read the own namespace (changes need CAP_NET_ADMIN, dropped). Every other family and netlink protocol (AF_VSOCK, AF_PACKET, AF_ALG, NETLINK_KOBJECT_UEVENT, ...) matches no rule and gets the default EPERM',
+  },
+  {
+    names: ['socketpair'],
+    action: 'SCMP_ACT_ALLOW',
+    args: [{ index: 0, value: AF_UNIX, valueTwo: 0, op: 'SCMP_CMP_EQ' }],
+    comment: 'AF_UNIX only; other families get the default EPERM',
+  },
+];
+
+const FIFO_RULE: SeccompRule = {
+  names: ['mknodat'],
+  action: 'SCMP_ACT_ALLOW',
+  args: [{ index: 2, value: S_IFMT, valueTwo: S_IFIFO, op: 'SCMP_CMP_MASKED_EQ' }],
+  comment: 'fifos only (syscall.Mkfifo): (mode & S_IFMT) == S_IFIFO; device nodes and every other kind get the default EPERM, mknod stays denied',
+};
+
+function refuseUnnamed(measured: string[]): void {
+  const bad = measured.filter((name) => !SYSCALL_NAME.test(name) || name.startsWith('syscall_'));
+  if (bad.length > 0) throw new Error(`not syscall names: ${sortedUnique(bad).join(', ')} (an older strace cannot name newer syscalls)`);
+}
+
+/** The names the build profile denies by name that the test profile allows (always, on arguments, or, for mknodat, only when measured). */
+function testOpened(measuredTest: readonly string[]): Set<string> {
+  return new Set([...TEST_SOCKET_OPERATIONS, ...TEST_SOCKET_RULES.flatMap((rule) => rule.names), ...(measuredTest.includes('mknodat') ? FIFO_RULE.names : [])]);
+}
+
+/** The test profile's explicit EPERM group: the build profile's, without what tests are allowed. */
+export function testDeniedSyscalls(measuredTest: readonly string[]): string[] {
+  const opened = testOpened(measuredTest);
+  return deniedSyscalls().filter((name) => !opened.has(name));
+}
+
+/**
+ * The profile for go vet and go test: buildSeccompProfile(measuredBuild)'s rules unchanged, then the names
+ * measured in test runs beyond them, the test margin, the socket rules, the fifo rule (only when mknodat was
+ * measured) and the build's EPERM group without what tests may do. Throws, as buildSeccompProfile does, on
+ * something that is not a syscall name, and on a measured name the policy denies that TEST_MEASURED_BUT_DENIED
+ * does not explain.
+ */
+export function buildTestSeccompProfile(measuredBuild: string[], measuredTest: string[]): SeccompProfile {
+  const build = buildSeccompProfile(measuredBuild);
+  refuseUnnamed(measuredTest);
+
+  const buildDenied = build.syscalls.at(-1);
+  if (buildDenied?.action !== 'SCMP_ACT_ERRNO' || buildDenied.errnoRet !== EPERM || buildDenied.names.join() !== deniedSyscalls().join()) {
+    throw new Error('the build profile does not end with its EPERM group; buildTestSeccompProfile must follow buildSeccompProfile');
+  }
+
+  const denied = testDeniedSyscalls(measuredTest);
+  const deniedSet = new Set(denied);
+  const explained = new Set(TEST_MEASURED_BUT_DENIED.map((entry) => entry.name));
+  const unexplained = measuredTest.filter((name) => deniedSet.has(name) && !explained.has(name));
+  if (unexplained.length > 0) {
+    throw new Error(
+      `go test was measured calling ${sortedUnique(unexplained).join(', ')}, which the test profile denies by policy; review TEST_MEASURED_BUT_DENIED or SECCOMP_DENIED`,
+    );
+  }
+  const notDenied = [...explained].filter((name) => !deniedSet.has(name));
+  if (notDenied.length > 0) throw new Error(`TEST_MEASURED_BUT_DENIED lists ${sortedUnique(notDenied).join(', ')}, which the test profile does not deny`);
+
+  const fifo = measuredTest.includes('mknodat');
+  const buildAllowed = new Set(allowedSyscalls(build));
+  const ruled = new Set([...ARGUMENT_RULES.flatMap((rule) => rule.names), ...CLONE3_RULE.names, ...TEST_SOCKET_RULES.flatMap((rule) => rule.names), ...FIFO_RULE.names]);
+  const extra = (name: string): boolean => !buildAllowed.has(name) && !ruled.has(name) && !deniedSet.has(name);
+  const seen = new Set(measuredTest);
+  const measuredAllow = sortedUnique(measuredTest.filter(extra));
+  const marginAllow = sortedUnique(TEST_SECCOMP_MARGIN.map((entry) => entry.name).filter((name) => !seen.has(name) && extra(name)));
+
+  const syscalls: SeccompRule[] = build.syscalls.slice(0, -1).map(copyRule);
+  if (measuredAllow.length > 0) {
+    syscalls.push({
+      names: measuredAllow,
+      action: 'SCMP_ACT_ALLOW',
+      comment:
+        'called by go vet and go test under strace, beyond what go build needs (templates/seccomp/measured-test-syscalls.json, made by test/seccomp/measure-tests.sh)',
+    });
+  }
+  if (marginAllow.length > 0) {
+    syscalls.push({
+      names: marginAllow,
+      action: 'SCMP_ACT_ALLOW',
+      comment: 'test margin: socket operations not seen in the measurement, the counterparts of measured ones; reasons in test/seccomp/seccomp-profile.ts',
+    });
+  }
+  syscalls.push(...TEST_SOCKET_RULES.map(copyRule), ...(fifo ? [copyRule(FIFO_RULE)] : []), {
+    names: denied,
+    action: 'SCMP_ACT_ERRNO',
+    errnoRet: EPERM,
+    comment:
+      'denied by policy (EPERM): the socket calls tests do not need (socket and socketpair of other families match no rule above and get the default EPERM), other processes, mounts, namespaces, keyrings, bpf/perf/io_uring, host administration, fileless exec, ioctl, identity changes, device nodes. Everything unlisted gets EPERM too: Docker 20.10 ignores defaultErrnoRet, so the profile asks for EPERM everywhere',
+  });
+
+  return { ...build, syscalls };
+}
+
+/** Checks the shape of measured-test-syscalls.json and returns it typed. */
+export function parseSeccompTestMeasurement(value: unknown): SeccompTestMeasurement {
+  const fail = (what: string): never => {
+    throw new Error(`not a seccomp test measurement: ${what}`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('not a JSON object');
+  const record = value as Record<string, unknown>;
+  if (record.schema !== SECCOMP_TEST_MEASUREMENT_SCHEMA) fail(`schema is not ${SECCOMP_TEST_MEASUREMENT_SCHEMA}`);
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((item) => typeof item === 'string');
+  const withWhat = record.measuredWith as Record<string, unknown> | undefined;
+  if (typeof withWhat !== 'object' || withWhat === null) return fail('measuredWith is missing');
+  for (const key of ['toolchains', 'modules', 'commands', 'targets'] as const) if (!strings(withWhat[key])) fail(`measuredWith.${key} is not a list of strings`);
+  for (const key of ['kernel', 'strace'] as const) if (typeof withWhat[key] !== 'string') fail(`measuredWith.${key} is not a string`);
+  if (!strings(record.socketFamilies)) fail('socketFamilies is not a list of strings');
+  if (!strings(record.syscalls) || record.syscalls.length === 0) fail('syscalls is not a non-empty list of names');
+  return value as SeccompTestMeasurement;
+}

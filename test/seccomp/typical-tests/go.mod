@@ -1,0 +1,3 @@
+module example.com/typicaltests
+
+go 1.24

@@ -1,0 +1,2 @@
+// Package network holds tests that use loopback sockets and expect the outside network to be unreachable.
+package network
