@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { type AirlockErrorOptions, InputError, VerificationError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE, SHARD_SCHEMA, type ShardManifest, formatShard } from '../plan/shards.js';
-import { ENVELOPE_SUFFIX, SBOM_SUFFIX } from './layout.js';
+import { ENVELOPE_SUFFIX, SBOM_SUFFIX, isTestStreamFile } from './layout.js';
+import { planTestRunFiles } from './test-run-files.js';
 import { type ChecksumEntry, parseSha256Sums } from './checksums.js';
 import { CHECKSUMS_FILE, SIGNATURE_SUFFIX } from './layout.js';
 
@@ -42,7 +43,7 @@ export interface MergeFile {
   shardLabel: string;
   /** Relative to the shard and to the merged output. */
   file: string;
-  kind: 'binary' | 'envelope' | 'sbom';
+  kind: 'binary' | 'envelope' | 'sbom' | 'test-report' | 'test-envelope';
   /** The digest the shard's SHA256SUMS records (binaries and SBOMs). */
   sha256?: string;
 }
@@ -67,6 +68,8 @@ export interface MergePlan {
   sbom: boolean;
   /** Files in the shards that are not part of the release and are not copied, as "DIR/FILE". */
   ignored: string[];
+  /** The output of `airlock test` given beside the shards: its reports and attestations join the release. */
+  testRun?: { dir: string; realPath: string };
 }
 
 const RESERVED_NAMES = new Set([CHECKSUMS_FILE, `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`, SHARD_MANIFEST_FILE]);
@@ -177,7 +180,15 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
     seenPaths.set(listing.realPath, listing.dir);
   }
 
-  const shards = listings.map((listing) => {
+  // One directory may be the output of `airlock test` (CI runs the tests once, before the shards).
+  const testRuns = listings.filter(isTestRunListing);
+  if (testRuns.length > 1) {
+    throw inputError(`${testRuns[0]!.dir} and ${testRuns[1]!.dir} are both test runs`, { hint: 'pass the output of one `airlock test` run beside the shards' });
+  }
+  const testRun = testRuns[0];
+  const shardListings = listings.filter((listing) => listing !== testRun);
+  if (shardListings.length === 0) throw inputError('no shard directories to merge, only a test run', { hint: MERGE_HINT });
+  const shards = shardListings.map((listing) => {
     if (listing.manifest === undefined) {
       throw inputError(`${listing.dir} has no ${SHARD_MANIFEST_FILE}: it is not the output of \`airlock build --shard\``, { hint: MERGE_HINT });
     }
@@ -342,10 +353,19 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
     const sbom = sboms.get(output);
     if (sbom !== undefined) files.push({ ...from, file: `${output}${SBOM_SUFFIX}`, kind: 'sbom', sha256: sbom });
   }
+  if (testRun) {
+    const tests = planTestRunFiles(testRun.checksums[CHECKSUMS_FILE]!, testRun.dir, new Set(planOutputs.map((output) => path.posix.basename(output))));
+    const from = { shardDir: testRun.realPath, shardLabel: testRun.dir };
+    for (const entry of tests.listed) files.push({ ...from, file: entry.name, kind: 'test-report', sha256: entry.sha256 });
+    for (const envelope of tests.envelopes) files.push({ ...from, file: envelope, kind: 'test-envelope' });
+    const carried = new Set([...tests.listed.map((entry) => entry.name), ...tests.envelopes]);
+    for (const file of testRun.files) if (!carried.has(file) && !RESERVED_NAMES.has(file)) ignored.push(oneLine(`${testRun.dir}/${file}`));
+    if (!groupDirs.includes('')) groupDirs.unshift('');
+  }
   const groups = groupDirs.map((directory) => ({
     directory,
     entries: files
-      .filter((file) => file.kind !== 'envelope' && groupOf(file.file) === directory)
+      .filter((file) => file.kind !== 'envelope' && file.kind !== 'test-envelope' && groupOf(file.file) === directory)
       .map((file) => ({ name: path.posix.basename(file.file), sha256: file.sha256! })),
   }));
   return {
@@ -357,5 +377,17 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
     groups,
     sbom: withSbom.length > 0,
     ignored,
+    ...(testRun ? { testRun: { dir: testRun.dir, realPath: testRun.realPath } } : {}),
   };
+}
+
+/** The output directory of `airlock test`: no shard manifest, and a top-level SHA256SUMS listing a go test -json stream. */
+function isTestRunListing(listing: ShardListing): boolean {
+  const sums = listing.checksums[CHECKSUMS_FILE];
+  if (listing.manifest !== undefined || sums === undefined) return false;
+  try {
+    return parseSha256Sums(sums).some((entry) => isTestStreamFile(entry.name));
+  } catch {
+    return false;
+  }
 }

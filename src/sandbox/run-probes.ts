@@ -44,8 +44,14 @@ function probeArchive(binary: Buffer): Readable {
   return pack as unknown as Readable;
 }
 
+/** A probe whose outcome is not what the policy should make of it: allowed where denied is expected (an escape), or the reverse. */
+export function unexpectedOutcome(result: ProbeResult): 'escaped' | 'blocked' | undefined {
+  if (result.outcome === 'skipped' || result.outcome === result.expected) return undefined;
+  return result.outcome === 'allowed' ? 'escaped' : 'blocked';
+}
+
 /**
- * Runs the escape-probe program inside a container with exactly the build sandbox's policy and returns one
+ * Runs the escape-probe program inside a container with exactly the build (or test) sandbox's policy and returns one
  * result per probe. The probes that can hang or kill run in child processes; the container still gets a
  * bounded wall-clock time.
  */
@@ -53,7 +59,7 @@ export async function runProbesInSandbox(
   engine: ContainerEngine,
   tracker: ResourceTracker,
   policy: SandboxPolicy,
-  options: { image: string; probeBinary: string; seccomp?: SeccompSetting; timeoutSeconds?: number },
+  options: { image: string; probeBinary: string; seccomp?: SeccompSetting; timeoutSeconds?: number; purpose?: 'build' | 'test' },
 ): Promise<ProbeResult[]> {
   const runId = randomBytes(6).toString('hex');
   const name = `airlock-probe-${runId}`;
@@ -67,7 +73,8 @@ export async function runProbesInSandbox(
         image: options.image,
         volume: name,
         command: [`${SandboxPaths.work}/probe`],
-        env: { AIRLOCK_PROBE_IN_SANDBOX: '1', GODEBUG: 'netdns=go', HOME: `${SandboxPaths.tmp}`, TMPDIR: SandboxPaths.tmp },
+        // AIRLOCK_PROBE_POLICY tells the probes what the policy allows by design (the test policy: loopback).
+        env: { AIRLOCK_PROBE_IN_SANDBOX: '1', AIRLOCK_PROBE_POLICY: options.purpose ?? 'build', GODEBUG: 'netdns=go', HOME: `${SandboxPaths.tmp}`, TMPDIR: SandboxPaths.tmp },
         labels,
         ...(options.seccomp ? { seccomp: options.seccomp } : {}),
       }),

@@ -118,6 +118,18 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
     reporter.info(`verified shard ${formatShard(shard.manifest.shard)} (${shard.dir}): ${result.files.length} files${request.publicKey ? ', signatures checked' : ''}`);
   }
 
+  if (plan.testRun) {
+    const result = await verifyRelease(plan.testRun.realPath, request.publicKey, { ignoreUnlisted: true });
+    if (!result.ok) {
+      const failure = firstFailure(result);
+      throw new VerificationError(oneLine(`the test run ${plan.testRun.dir} failed verification: ${failure.line}`), {
+        hint: 'do not release it: fix the tests, run `airlock test` again and merge its output',
+        ...(failure.failed > 1 ? { details: failure.details } : {}),
+      });
+    }
+    reporter.info(`verified the test run ${plan.testRun.dir}: ${result.files.length} files${request.publicKey ? ', signatures checked' : ''}`);
+  }
+
   const outDir = path.resolve(request.out);
   // OutputStaging guards a build's module directory; here every shard is guarded above, so it guards one again.
   const staging = await OutputStaging.create(outDir, plan.shards[0]!.realPath);

@@ -140,13 +140,15 @@ function subjectCheck(statement: Statement, name: string, actualSha256: string):
  * key), its statement, the stream as its subject, and the result it records (FAILED fails the check: a gate
  * that verifies a release must not pass tests that failed).
  */
-async function verifyTestRun(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined): Promise<Check[]> {
+async function verifyTestRun(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined, sources: SourceDigests): Promise<Check[]> {
   const { checks, statement } = await readEnvelopeStatement(dir, relative, publicKey);
   if (!statement) return checks;
   if (statement._type !== STATEMENT_TYPE || statement.predicateType !== TEST_RESULT_V01) {
     return [...checks, fail('statement', `not an in-toto v1 statement with a test-result v0.1 predicate (_type ${jsonText(statement._type)}, predicateType ${jsonText(statement.predicateType)})`)];
   }
   checks.push(subjectCheck(statement, path.posix.basename(relative), actualSha256));
+  const tested = (statement.subject?.find((subject) => subject.name === 'source')?.digest as { dirHash?: unknown } | undefined)?.dirHash;
+  if (typeof tested === 'string') sources.tested.set(relative, tested);
   const result = (statement.predicate as { result?: unknown } | undefined)?.result;
   const failed = (statement.predicate as { failedTests?: unknown } | undefined)?.failedTests;
   const count = Array.isArray(failed) ? failed.length : 0;
@@ -158,7 +160,7 @@ async function verifyTestRun(dir: string, relative: string, actualSha256: string
   return checks;
 }
 
-async function verifyArtifact(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined): Promise<Check[]> {
+async function verifyArtifact(dir: string, relative: string, actualSha256: string, publicKey: KeyObject | undefined, sources: SourceDigests): Promise<Check[]> {
   const file = path.join(dir, relative);
   const name = path.posix.basename(relative);
   const read = await readEnvelopeStatement(dir, relative, publicKey);
@@ -172,6 +174,8 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
   if (subject.name === 'subject') return [...checks, subject];
   checks.push(subject);
   const params = statement.predicate?.buildDefinition?.externalParameters ?? {};
+  const built = (params.source as { dirHash?: unknown } | undefined)?.dirHash;
+  if (typeof built === 'string') sources.built.add(built);
   const bytes = await fs.readFile(file);
   const info = (() => {
     try {
@@ -204,6 +208,13 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
   })();
   checks.push(linkage.static ? pass('static', 'no dynamic linking') : fail('static', linkage.reason ?? 'not static'));
   return checks;
+}
+
+/** The source trees a release's provenance says its binaries were built from, and each test run's. */
+interface SourceDigests {
+  built: Set<string>;
+  /** By the stream's path in the release. */
+  tested: Map<string, string>;
 }
 
 /** What one SHA256SUMS of a release lists, by the name it has there. */
@@ -266,6 +277,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
     files.push({ file: CHECKSUMS_FILE, kind: 'checksums', ok: false, checks: [fail('SHA256SUMS', `${dir} has no SHA256SUMS (nor one per toolchain)`)] });
   }
   const groups: ChecksumGroup[] = [];
+  const sources: SourceDigests = { built: new Set(), tested: new Map() };
   for (const sumsRelative of sumsFiles) {
     const sumsPath = path.join(dir, sumsRelative);
     const group = path.posix.dirname(sumsRelative) === '.' ? '' : path.posix.dirname(sumsRelative);
@@ -299,9 +311,21 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
         continue;
       }
       checks.push(actual === entry.sha256 ? pass('checksum', `matches ${sumsRelative}`) : fail('checksum', `sha256 ${actual} differs from ${sumsRelative} (${entry.sha256})`));
-      if (kind === 'artifact') checks.push(...(await verifyArtifact(dir, relative, actual, publicKey)));
-      if (kind === 'test-run') checks.push(...(await verifyTestRun(dir, relative, actual, publicKey)));
+      if (kind === 'artifact') checks.push(...(await verifyArtifact(dir, relative, actual, publicKey, sources)));
+      if (kind === 'test-run') checks.push(...(await verifyTestRun(dir, relative, actual, publicKey, sources)));
       files.push({ file: relative, kind, ok: noneFailed(checks), checks });
+    }
+  }
+  // A release that carries test runs beside binaries says the binaries' source passed them: it must be so.
+  if (sources.built.size > 0) {
+    for (const file of files) {
+      const tested = sources.tested.get(file.file);
+      if (tested === undefined) continue;
+      const check = sources.built.size === 1 && sources.built.has(tested)
+        ? pass('tested source', `the source tree the binaries were built from (${tested.slice(0, 12)}…)`)
+        : fail('tested source', `the tests ran on source tree ${jsonText(tested)}, the binaries were built from ${[...sources.built].map((digest) => jsonText(digest)).join(', ')}`);
+      file.checks.push(check);
+      file.ok = noneFailed(file.checks);
     }
   }
   // Unreadable checksums already fail the release; naming every file as unlisted then would only bury that.

@@ -16,6 +16,8 @@ export interface WorkflowStep {
   name?: string;
   uses?: string;
   run?: string;
+  /** Only `always()`: the step runs after an earlier step failed too. */
+  if?: string;
   env?: Record<string, string>;
   with?: Record<string, string | number>;
 }
@@ -98,7 +100,11 @@ export class LocalWorkflowRunner {
     context.runnerTemp = path.join(root, 'temp');
     await fs.mkdirp(context.runnerTemp);
     const logs: string[] = [];
+    let failure: Error | undefined;
     for (const step of job.steps) {
+      if (step.if !== undefined && step.if !== 'always()') throw new Error(`this runner evaluates no step condition but always(): ${step.if}`);
+      // After a failed step, only the steps that ask for it still run, as on GitHub.
+      if (failure && step.if !== 'always()') continue;
       if (step.uses !== undefined) {
         await this.runAction(step, workspace, context);
         continue;
@@ -123,9 +129,13 @@ export class LocalWorkflowRunner {
         reject: false,
       });
       logs.push(`[${label}]\n${String(result.all)}`);
-      if (result.exitCode !== 0) throw new Error(`job ${name}, step ${label} failed (exit ${result.exitCode}):\n${String(result.all)}`);
+      if (result.exitCode !== 0) {
+        failure ??= new Error(`job ${name}, step ${label} failed (exit ${result.exitCode}):\n${String(result.all)}`);
+        continue;
+      }
       if (step.id !== undefined) context.steps[step.id] = { outputs: parseOutputFile(await fs.readFile(outputFile, 'utf8')) };
     }
+    if (failure) throw failure;
     const outputs = Object.fromEntries(Object.entries(job.outputs ?? {}).map(([key, value]) => [key, substitute(value, context, this.options.secrets)]));
     return { outputs, logs };
   }

@@ -18,7 +18,7 @@ type Job = {
   needs?: string[];
   variables?: Record<string, string>;
   parallel?: { matrix: Array<Record<string, string>> };
-  artifacts?: { paths?: string[] };
+  artifacts?: { paths?: string[]; when?: 'on_success' | 'always'; reports?: { junit?: string }; expire_in?: string };
 };
 
 export type PipelineConfig = Record<string, unknown> & { stages?: string[]; variables?: Record<string, string> };
@@ -39,6 +39,18 @@ export interface JobRun {
   log: string;
   /** Where the job's artifacts were collected. */
   artifacts: string;
+  /** artifacts:reports:junit, as GitLab collects it: the file's path among the artifacts. */
+  junit?: string;
+}
+
+/** What a failed job left: its log and, with artifacts:when: always, its artifacts. */
+export class JobFailure extends Error {
+  constructor(
+    message: string,
+    readonly run: JobRun,
+  ) {
+    super(message);
+  }
 }
 
 const RESERVED = new Set(['stages', 'variables', 'default', 'workflow', 'include']);
@@ -104,13 +116,21 @@ export class LocalPipelineRunner {
       reject: false,
     });
     const log = String(result.all);
-    if (result.exitCode !== 0) throw new Error(`job ${label} failed (exit ${result.exitCode}):\n${log}`);
+    const when = job.artifacts?.when ?? 'on_success';
+    if (when !== 'on_success' && when !== 'always') throw new Error(`this runner does not know artifacts:when: ${String(when)}`);
     const artifacts = path.join(root, 'artifacts');
     await fs.mkdirp(artifacts);
-    for (const entry of job.artifacts?.paths ?? []) {
-      const source = path.join(workspace, entry);
-      if (await fs.pathExists(source)) await fs.copy(source, path.join(artifacts, entry));
+    if (result.exitCode === 0 || when === 'always') {
+      for (const entry of [...(job.artifacts?.paths ?? []), ...(job.artifacts?.reports?.junit !== undefined ? [job.artifacts.reports.junit] : [])]) {
+        const source = path.join(workspace, entry);
+        if (await fs.pathExists(source)) await fs.copy(source, path.join(artifacts, entry));
+      }
     }
-    return { name, log, artifacts };
+    const unknownReports = Object.keys(job.artifacts?.reports ?? {}).filter((kind) => kind !== 'junit');
+    if (unknownReports.length > 0) throw new Error(`this runner does not know artifacts:reports: ${unknownReports.join(', ')}`);
+    const junit = job.artifacts?.reports?.junit !== undefined ? path.join(artifacts, job.artifacts.reports.junit) : undefined;
+    const run: JobRun = { name, log, artifacts, ...(junit !== undefined && (await fs.pathExists(junit)) ? { junit } : {}) };
+    if (result.exitCode !== 0) throw new JobFailure(`job ${label} failed (exit ${result.exitCode}):\n${log}`, run);
+    return run;
   }
 }

@@ -35,7 +35,7 @@ integration('from `airlock init --ci github` to a 2-shard release: merged and ve
   const init = await runAirlock(['init', module, '--ci', 'github']);
   t.is(init.exitCode, 0, init.stderr);
   const workflow = parse(await fs.readFile(path.join(module, '.github', 'workflows', 'airlock-release.yml'), 'utf8')) as { jobs: Record<string, unknown> };
-  t.deepEqual(Object.keys(workflow.jobs), ['plan', 'build', 'merge', 'verify']);
+  t.deepEqual(Object.keys(workflow.jobs), ['test', 'plan', 'build', 'merge', 'verify']);
   // Two targets keep the test short; the starter config's toolchain pin and main package stay as init wrote them.
   const config = JSON.parse(await fs.readFile(path.join(module, 'airlock.json'), 'utf8')) as Record<string, unknown>;
   await fs.writeFile(path.join(module, 'airlock.json'), `${JSON.stringify({ ...config, toolchains: ['1.26.8'], targets: ['linux/amd64', 'windows/amd64'] }, null, 2)}\n`);
@@ -133,11 +133,44 @@ integration('--report and --fail-fast: a failing target is reported as such, lat
  * wrote, its airlock.json narrowed to one toolchain and 4 targets (4 shards of one build each), and a release
  * key pair whose public half is committed.
  */
+const HELLO_TEST = `package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRuntimeInfo(t *testing.T) {
+	if !strings.HasPrefix(runtimeInfo(), "go1.") {
+		t.Fatalf("runtimeInfo() = %q", runtimeInfo())
+	}
+}
+`;
+
+/** The release's SHA256SUMS without the test run's lines: what an unsharded build without --test lists. */
+function binaryLines(sums: string): string {
+  return sums
+    .split('\n')
+    .filter((line) => line !== '' && !/  (junit\.xml|go-(test|vet)\.\S+\.json)$/.test(line))
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** The pipeline's test run in a merged release: reports and stream listed, the attestation beside it, verified as the binaries' source. */
+function assertTestRunReleased(t: ExecutionContext, sums: string, verifyLog: string): void {
+  t.regex(sums, /  junit\.xml$/m);
+  t.regex(sums, /  go-test\.go1\.26\.8\.linux-amd64\.json$/m);
+  t.regex(sums, /  go-vet\.go1\.26\.8\.linux-amd64\.json$/m);
+  t.regex(verifyLog, /^OK +go-test\.go1\.26\.8\.linux-amd64\.json +checksum, envelope signature, subject digest, test result, tested source/m, verifyLog);
+}
+
 async function releaseRepository(t: ExecutionContext, ci: 'github' | 'gitlab'): Promise<{ module: string; work: string; key: string }> {
   await ensureToolchains();
   const module = await copyModule('examples/hello');
   const work = path.dirname(module);
   t.is((await runAirlock(['init', module, '--ci', ci])).exitCode, 0);
+  // Tests for the pipeline's test job: one that passes, in the sandbox, offline.
+  await fs.writeFile(path.join(module, 'main_test.go'), HELLO_TEST);
   const config = JSON.parse(await fs.readFile(path.join(module, 'airlock.json'), 'utf8')) as Record<string, unknown>;
   await fs.writeFile(path.join(module, 'airlock.json'), `${JSON.stringify({ ...config, toolchains: ['1.26.8'], targets: ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'] }, null, 2)}\n`);
   const key = path.join(work, 'airlock.key');
@@ -151,7 +184,7 @@ async function linkAirlockInto(workspace: string): Promise<void> {
   await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
 }
 
-integration('the GitHub workflow `airlock init --ci github` writes runs as written: plan, 4 shard jobs, merge, verify; the release equals an unsharded build', async (t) => {
+integration('the GitHub workflow `airlock init --ci github` writes runs as written: tests, plan, 4 shard jobs, merge, verify; the release equals an unsharded build and carries the test attestation', async (t) => {
   const { module, work, key } = await releaseRepository(t, 'github');
   const workflow = parse(await fs.readFile(path.join(module, '.github', 'workflows', 'airlock-release.yml'), 'utf8')) as Workflow;
   const runner = new LocalWorkflowRunner(workflow, {
@@ -161,6 +194,8 @@ integration('the GitHub workflow `airlock init --ci github` writes runs as writt
     baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome },
     prepareWorkspace: linkAirlockInto,
   });
+  const [tested] = await runner.runJob('test');
+  t.regex(tested!.logs.join('\n'), /go1\.26\.8 on linux\/amd64: PASSED/);
   const [plan] = await runner.runJob('plan');
   const matrix = JSON.parse(plan!.outputs.matrix!) as { include: Array<{ shard: string }> };
   t.deepEqual(
@@ -185,8 +220,11 @@ integration('the GitHub workflow `airlock init --ci github` writes runs as writt
   const unsharded = await runAirlock(['build', module, '--cache', '--out', whole]);
   t.is(unsharded.exitCode, 0, unsharded.stderr);
   const sums = await fs.readFile(path.join(whole, 'SHA256SUMS'), 'utf8');
-  t.is(await fs.readFile(path.join(release, 'SHA256SUMS'), 'utf8'), sums);
+  const releaseSums = await fs.readFile(path.join(release, 'SHA256SUMS'), 'utf8');
+  t.is(binaryLines(releaseSums), sums);
   t.is(sums.trim().split('\n').length, 4);
+  assertTestRunReleased(t, releaseSums, verifyLog);
+  t.true(await fs.pathExists(path.join(work, 'runner', 'artifacts', 'airlock-test-results', 'junit.xml')), 'the JUnit file is uploaded');
   for (const line of sums.trim().split('\n')) {
     const file = line.split('  ')[1]!;
     t.true((await fs.readFile(path.join(release, file))).equals(await fs.readFile(path.join(whole, file))), file);
@@ -196,7 +234,7 @@ integration('the GitHub workflow `airlock init --ci github` writes runs as writt
   t.deepEqual(await managedContainers(), []);
 });
 
-integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as written: plan, then the child pipeline (4 shards, merge, verify); the release equals an unsharded build', async (t) => {
+integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as written: plan, then the child pipeline (tests with their JUnit report, 4 shards, merge, verify); the release equals an unsharded build and carries the test attestation', async (t) => {
   const { module, work, key } = await releaseRepository(t, 'gitlab');
   const options = {
     repository: module,
@@ -221,8 +259,12 @@ integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as writt
   const runs = await new LocalPipelineRunner({ ...options, scratch: path.join(work, 'gitlab-runner-child') }).runPipeline(child, parent.variables);
   t.deepEqual(
     runs.map((run) => run.name),
-    ['airlock-build', 'airlock-build', 'airlock-build', 'airlock-build', 'airlock-merge', 'airlock-verify'],
+    ['airlock-test', 'airlock-build', 'airlock-build', 'airlock-build', 'airlock-build', 'airlock-merge', 'airlock-verify'],
   );
+  // artifacts:reports:junit, as GitLab's Tests tab reads it: one suite of the module's package, its test passed.
+  const junit = await fs.readFile(runs[0]!.junit!, 'utf8');
+  t.regex(junit, /<testsuite name="example\.com\/hello" tests="1" failures="0" errors="0"/);
+  t.regex(junit, /<testcase classname="example\.com\/hello" name="TestRuntimeInfo"/);
   const verifyLog = runs.at(-1)!.log;
   t.is(verifyLog.match(/^OK +hello_\S+ +checksum, envelope signature, subject digest/gm)?.length, 4, verifyLog);
   t.notRegex(verifyLog, /FAILED|signatures were not checked/);
@@ -232,7 +274,9 @@ integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as writt
   const unsharded = await runAirlock(['build', module, '--cache', '--out', whole]);
   t.is(unsharded.exitCode, 0, unsharded.stderr);
   const sums = await fs.readFile(path.join(whole, 'SHA256SUMS'), 'utf8');
-  t.is(await fs.readFile(path.join(merged, 'SHA256SUMS'), 'utf8'), sums);
+  const mergedSums = await fs.readFile(path.join(merged, 'SHA256SUMS'), 'utf8');
+  t.is(binaryLines(mergedSums), sums);
+  assertTestRunReleased(t, mergedSums, verifyLog);
   for (const line of sums.trim().split('\n')) {
     const file = line.split('  ')[1]!;
     t.true((await fs.readFile(path.join(merged, file))).equals(await fs.readFile(path.join(whole, file))), file);

@@ -6,6 +6,7 @@ import { assertCleanFailure, copyModule, ensureToolchains, integration, managedC
 interface Probe {
   probe: string;
   category: string;
+  expected: string;
   outcome: string;
   detail: string;
 }
@@ -38,6 +39,29 @@ integration('every escape probe is denied under airlock policy; the engine defau
   const allowed = engineDefault.results.filter((probe) => probe.outcome === 'allowed').map((probe) => probe.probe);
   t.true(allowed.includes('socket-inet'), 'the strict profile is what denies sockets');
   t.true(allowed.includes('memfd-create'));
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});
+
+integration('under the test policy loopback works by design; dialling out, DNS, vsock, other netlink, the engine socket and every other probe still fail', async (t) => {
+  await ensureToolchains();
+  const run = await probeRun(['--policy', 'test']);
+  t.is(run.exitCode, 0, run.stderr);
+  const byName = new Map(run.results.map((probe) => [probe.probe, probe]));
+  const allowedByDesign = ['socket-inet', 'socket-inet6', 'socket-unix', 'socket-netlink', 'socketpair', 'loopback-tcp', 'mkfifo', 'exec-tmp'];
+  for (const name of allowedByDesign) {
+    t.is(byName.get(name)?.expected, 'allowed', name);
+    t.is(byName.get(name)?.outcome, 'allowed', `${name}: ${byName.get(name)?.detail}`);
+  }
+  t.regex(byName.get('loopback-tcp')!.detail, /echoed 5 bytes over 127\.0\.0\.1:\d+/);
+  const unexpected = run.results.filter((probe) => probe.outcome !== probe.expected);
+  t.deepEqual(unexpected, [], 'every probe as the test policy means it: no escape, nothing skipped');
+  for (const name of ['tcp-dial', 'udp-send', 'dns-lookup', 'socket-vsock', 'socket-packet', 'socket-alg', 'socket-netlink-uevent', 'socket-netlink-audit', 'docker-sock-var-run', 'docker-sock-run', 'mknod-block', 'mknod-char', 'memfd-create', 'unlisted-syscall']) {
+    t.is(byName.get(name)?.outcome, 'denied', name);
+  }
+  t.regex(byName.get('tcp-dial')!.detail, /ENETUNREACH/, 'the socket opens, but there is no route off the loopback');
+  t.regex(byName.get('socket-netlink-uevent')!.detail, /EPERM/);
+  t.true(run.results.length >= 70, `${run.results.length} probes`);
   t.deepEqual(await managedContainers(), []);
   t.deepEqual(await managedVolumes(), []);
 });

@@ -104,6 +104,39 @@ integration('examples/service: go vet and go test pass in the sandbox, offline; 
   t.deepEqual(await managedContainers(), []);
 });
 
+integration('build --test: the tests pass, then the build; the release carries the test run, and verify checks it was the binaries\' source', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/service');
+  const { key, pub } = await keyPair();
+  cacheVolumesBefore ??= new Set(await gocacheVolumes());
+  const env = { AIRLOCK_KEY_PASSPHRASE: 'test' };
+  const result = await runAirlock(['build', module, '--test', '--go', TOOLCHAIN.slice(2), '--cache', '--sign-key', key], { env });
+  t.is(result.exitCode, 0, result.stderr + result.stdout);
+  t.regex(result.stderr, new RegExp(`${TOOLCHAIN} on linux/amd64: PASSED`));
+  const dist = path.join(module, 'dist');
+  const files = (await fs.readdir(dist)).sort();
+  for (const name of ['junit.xml', STREAM, `${STREAM}.intoto.jsonl`, `go-vet.${TOOLCHAIN}.linux-amd64.json`, 'service_linux_amd64', 'SHA256SUMS', 'SHA256SUMS.sig']) t.true(files.includes(name), name);
+  t.true(await fs.pathExists(path.join(module, 'test-results', 'junit.xml')), 'the test run is also where `airlock test` puts it');
+  const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
+  t.is(check.stdout.trim().split('\n').length, 4, 'the binary and the three reports');
+  const verify = await runAirlock(['verify', dist, '--key', pub]);
+  t.is(verify.exitCode, 0, verify.stdout + verify.stderr);
+  t.regex(verify.stdout, new RegExp(`^OK\\s+${STREAM.replace(/\./g, '\\.')}\\s+checksum, envelope signature, subject digest, test result, tested source$`, 'm'));
+
+  // A release whose test run is of other source than its binaries fails verify, even with every checksum right.
+  await fs.appendFile(path.join(module, 'main.go'), '\n// changed after the tests ran\n');
+  const other = path.join(path.dirname(module), 'other');
+  const rebuilt = await runAirlock(['build', module, '--go', TOOLCHAIN.slice(2), '--cache', '--out', other]);
+  t.is(rebuilt.exitCode, 0, rebuilt.stderr);
+  for (const name of ['junit.xml', STREAM, `${STREAM}.intoto.jsonl`, `go-vet.${TOOLCHAIN}.linux-amd64.json`]) await fs.copy(path.join(dist, name), path.join(other, name));
+  const carried = (await fs.readFile(path.join(dist, 'SHA256SUMS'), 'utf8')).split('\n').filter((line) => !line.endsWith('service_linux_amd64') && line !== '');
+  await fs.appendFile(path.join(other, 'SHA256SUMS'), carried.map((line) => `${line}\n`).join(''));
+  const mixed = await runAirlock(['verify', other]);
+  t.is(mixed.exitCode, 4, mixed.stdout);
+  t.regex(mixed.stdout, new RegExp(`^FAILED\\s+${STREAM.replace(/\./g, '\\.')}\\s+tested source: the tests ran on source tree`, 'm'));
+  t.deepEqual(await managedContainers(), []);
+});
+
 integration('a failing test is exit 3 with a JUnit failure and a FAILED attestation; dialling out and DNS fail fast, loopback works', async (t) => {
   await ensureToolchains();
   const module = await copyModule('examples/service');
@@ -153,6 +186,13 @@ func TestFails(t *testing.T) {
   t.deepEqual(statement.predicate.failedTests, ['example.com/service/internal/clock#TestFails']);
   t.true(statement.predicate.passedTests.includes('example.com/service/internal/clock#TestDialOut'));
   t.true(statement.predicate.passedTests.includes('example.com/service/internal/clock#TestServerOnLoopback'));
+
+  // build --test stops at the failing tests: exit 3, no release, the JUnit file written for the CI system.
+  await fs.remove(out);
+  const build = await runAirlock(['build', module, '--test', '--go', TOOLCHAIN.slice(2), '--cache']);
+  assertCleanFailure(t, build, 3, /the tests failed, so nothing was built: go1\.27\.3: 1 test failed/);
+  t.false(await fs.pathExists(path.join(module, 'dist')), 'nothing was built');
+  t.regex(await fs.readFile(path.join(out, 'junit.xml'), 'utf8'), /this test fails on purpose/);
   t.deepEqual(await managedContainers(), []);
 });
 
@@ -166,6 +206,14 @@ integration('bad input is one line, exit 2, before any container: a pattern matc
     [['--timeout', '10'], /--timeout 10 is not a duration/],
   ] as const) {
     const result = await runAirlock(['test', module, ...args]);
+    assertCleanFailure(t, result, 2, pattern);
+    t.false(await fs.pathExists(path.join(module, 'test-results')));
+  }
+  for (const [args, pattern] of [
+    [['--shard', '1/2'], /--test runs the tests of the whole plan, not of one shard/],
+    [['--test-out', path.join(module, 'dist', 'tests')], /--test-out .* and the release directory .* overlap/],
+  ] as const) {
+    const result = await runAirlock(['build', module, '--test', ...args]);
     assertCleanFailure(t, result, 2, pattern);
     t.false(await fs.pathExists(path.join(module, 'test-results')));
   }

@@ -232,6 +232,20 @@ func mknodProbe(kind uint32, major, minor uint64) func() result {
 	}
 }
 
+// mkfifoProbe makes a named pipe (mknodat with S_IFIFO), which tests may do and the test profile allows.
+func mkfifoProbe() result {
+	dir := "/tmp"
+	if exe, err := os.Executable(); err == nil {
+		dir = filepath.Dir(exe)
+	}
+	name := filepath.Join(dir, fmt.Sprintf(".airlock-probe-fifo-%d", os.Getpid()))
+	if err := syscall.Mkfifo(name, 0o600); err != nil {
+		return denied("%s", errName(err))
+	}
+	os.Remove(name)
+	return allowed("created a fifo in %s (removed again)", dir)
+}
+
 func execTmp() result {
 	dst := fmt.Sprintf("/tmp/airlock-probe-exec-%d", os.Getpid())
 	defer os.Remove(dst)

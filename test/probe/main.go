@@ -71,7 +71,7 @@ func main() {
 	}
 	if *list {
 		for _, p := range probes {
-			out.Encode(listing{p.name, p.category, expectedDenied, p.desc, p.destructive, p.isolated})
+			out.Encode(listing{p.name, p.category, expectedOutcome(p.name), p.desc, p.destructive, p.isolated})
 		}
 		return
 	}
@@ -95,7 +95,7 @@ func main() {
 	}
 	for _, p := range selected {
 		r := runProbe(p, *timeout)
-		emit(record{p.name, p.category, expectedDenied, r.Outcome, r.Detail})
+		emit(record{p.name, p.category, expectedOutcome(p.name), r.Outcome, r.Detail})
 	}
 	reapOrphans()
 	sum.Summary = true

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -83,4 +84,38 @@ func netDetail(err error) string {
 		return "timeout: " + err.Error()
 	}
 	return err.Error()
+}
+
+// loopbackTCP does what a test's httptest server does: a listener on 127.0.0.1 and a connection to it.
+func loopbackTCP() result {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return denied("listen: %s", netDetail(err))
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 5)
+		if _, err := io.ReadFull(c, buf); err == nil {
+			c.Write(buf)
+		}
+	}()
+	c, err := net.DialTimeout("tcp", ln.Addr().String(), 2*time.Second)
+	if err != nil {
+		return denied("dial: %s", netDetail(err))
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("probe")); err != nil {
+		return denied("write: %s", netDetail(err))
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "probe" {
+		return denied("echo: %v", err)
+	}
+	return allowed("echoed 5 bytes over %s", ln.Addr())
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -39,10 +40,28 @@ const (
 )
 
 const (
-	afAlg   = 38
-	afVsock = 40
-	ethPAll = 0x0003
+	afAlg                = 38
+	afVsock              = 40
+	ethPAll              = 0x0003
+	netlinkAudit         = 9
+	netlinkKobjectUevent = 15
 )
+
+// allowedUnderTestPolicy are the probes the test policy allows by design (loopback sockets, netlink
+// ROUTE, fifos, an executable /tmp); every other probe is expected to be denied under both policies.
+var allowedUnderTestPolicy = map[string]bool{
+	"socket-inet": true, "socket-inet6": true, "socket-unix": true, "socket-netlink": true,
+	"socketpair": true, "loopback-tcp": true, "mkfifo": true, "exec-tmp": true,
+}
+
+// expectedOutcome is what the policy the probe runs under (AIRLOCK_PROBE_POLICY: build, the default, or
+// test) should make of a probe.
+func expectedOutcome(name string) string {
+	if os.Getenv("AIRLOCK_PROBE_POLICY") == "test" && allowedUnderTestPolicy[name] {
+		return outcomeAllowed
+	}
+	return expectedDenied
+}
 
 var probes = []probe{
 	{name: "status-capeff", category: catStatus, desc: "/proc/self/status CapEff is 0 (no effective capabilities)", run: statusCap("CapEff")},
@@ -58,6 +77,9 @@ var probes = []probe{
 	{name: "socket-packet", category: catNetwork, desc: "socket(AF_PACKET, SOCK_RAW, ETH_P_ALL): raw link-layer access", run: socketProbe(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(ethPAll)))},
 	{name: "socket-alg", category: catNetwork, desc: "socket(AF_ALG, SOCK_SEQPACKET): kernel crypto API, a frequent exploit entry", run: socketProbe(afAlg, syscall.SOCK_SEQPACKET, 0)},
 	{name: "socket-vsock", category: catNetwork, desc: "socket(AF_VSOCK, SOCK_STREAM): host/guest channel", run: socketProbe(afVsock, syscall.SOCK_STREAM, 0)},
+	{name: "socket-netlink-uevent", category: catNetwork, desc: "socket(AF_NETLINK, SOCK_RAW, NETLINK_KOBJECT_UEVENT): the host's device events", run: socketProbe(syscall.AF_NETLINK, syscall.SOCK_RAW, netlinkKobjectUevent)},
+	{name: "socket-netlink-audit", category: catNetwork, desc: "socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT): the kernel's audit log", run: socketProbe(syscall.AF_NETLINK, syscall.SOCK_RAW, netlinkAudit)},
+	{name: "loopback-tcp", category: catNetwork, desc: "listen on 127.0.0.1, connect to it and echo 5 bytes (what httptest does)", run: loopbackTCP},
 	{name: "socketpair", category: catNetwork, desc: "socketpair(AF_UNIX, SOCK_STREAM)", run: socketpairProbe},
 	{name: "tcp-dial", category: catNetwork, desc: "TCP connect to 192.0.2.1:443 with a 2 s timeout", run: tcpDial},
 	{name: "udp-send", category: catNetwork, desc: "send one UDP datagram to 192.0.2.1:9", run: udpSend},
@@ -75,6 +97,7 @@ var probes = []probe{
 	{name: "docker-sock-run", category: catFS, desc: "stat and connect to /run/docker.sock", run: dockerSock("/run/docker.sock")},
 	{name: "read-etc-shadow", category: catFS, desc: "open /etc/shadow (a host file the image must not have)", run: openRead("/etc/shadow")},
 	{name: "read-root-home", category: catFS, desc: "list /root (a host directory the image must not have)", run: openRead("/root")},
+	{name: "mkfifo", category: catFS, desc: "mkfifo next to the probe binary (a named pipe; removed again)", run: mkfifoProbe},
 	{name: "mknod-block", category: catFS, desc: "mknod a block device (8:0) next to the probe binary", run: mknodProbe(syscall.S_IFBLK, 8, 0), destructive: true},
 	{name: "mknod-char", category: catFS, desc: "mknod a character device (1:1, /dev/mem) next to the probe binary", run: mknodProbe(syscall.S_IFCHR, 1, 1), destructive: true},
 

@@ -17,6 +17,9 @@ import { parseShardSpec } from '../../plan/shards.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
 import { parseJobs } from '../flag-values.js';
+import { assertUsableOutput } from '../../release/output-directory.js';
+import { DEFAULT_TEST_OUT, prepareTestRun } from '../../workflows/test/index.js';
+import { runPreparedTests } from './run-prepared-tests.js';
 
 export interface BuildArguments extends GlobalOptions {
   dir: string;
@@ -42,6 +45,9 @@ export interface BuildArguments extends GlobalOptions {
   failFast?: boolean;
   allowUnproven?: boolean;
   checksumDatabase?: string;
+  /** Run go vet and go test first, and build only if they pass. */
+  test?: boolean;
+  testOut?: string;
 }
 
 /** How module sets are proven in the Go checksum database: the site's key and private patterns, never the set's. */
@@ -177,15 +183,39 @@ async function runBuild(args: BuildArguments, context: CommandContext): Promise<
     },
     context.env,
   );
+  const testOut = args.test ? await testRunOutput(args, request) : undefined;
   const engine = await connectEngine(context.env);
   const info = await engine.info();
-  const prepared = await prepareBuild(request, info);
+  const prepared = await prepareBuild(testOut !== undefined ? { ...request, testRunDir: testOut } : request, info);
   try {
     await assertBuildOutput(prepared);
+    if (testOut !== undefined) {
+      // The tests run with the build's toolchains, targets (vetted), tags, modules and cache, under the test policy.
+      const { mains: _mains, ldflags: _ldflags, out: _out, seccomp: _seccomp, check: _check, shard: _shard, failFast: _failFast, ...shared } = request;
+      const test = await prepareTestRun({ ...shared, out: testOut }, { packages: ['./...'], short: false }, info);
+      await runPreparedTests(context, engine, test, signer, { json: args.json === true, out: testOut, failure: ', so nothing was built', summaryOnStdout: false });
+    }
     return await buildPrepared(context, engine, prepared, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false }, args.json === true);
   } finally {
     await releasePreparedBuild(prepared);
   }
+}
+
+/** Where `build --test` writes its test run: --test-out, else test-results/ in the module; never the release itself. */
+async function testRunOutput(args: BuildArguments, request: BuildRequest): Promise<string> {
+  if (request.shard !== undefined) {
+    throw new InputError('--test runs the tests of the whole plan, not of one shard', {
+      hint: 'run `airlock test` once, build the shards without --test, and pass the test output to `airlock merge` beside the shards',
+    });
+  }
+  const testOut = args.testOut !== undefined ? path.resolve(args.testOut) : path.join(request.dir, DEFAULT_TEST_OUT);
+  const outDir = path.resolve(request.dir, request.out ?? 'dist');
+  const inside = (parent: string, child: string) => child === parent || child.startsWith(`${parent}${path.sep}`);
+  if (inside(testOut, outDir) || inside(outDir, testOut)) {
+    throw new InputError(`--test-out ${args.testOut ?? DEFAULT_TEST_OUT} and the release directory ${outDir} overlap`, { hint: 'write the test run and the release to two separate directories' });
+  }
+  await assertUsableOutput(testOut, request.dir);
+  return testOut;
 }
 
 async function buildPrepared(
@@ -242,7 +272,9 @@ export function buildCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
           .option('shard', { type: 'string', describe: 'build only shard I/N of the plan (see `airlock plan --shards N`), for `airlock merge`' })
           .option('fail-fast', { type: 'boolean', default: false, describe: 'start no more targets once one has failed' })
           .option('json', { type: 'boolean', default: false, describe: 'print progress as JSON events, one per line, on stdout (docs/json-events.md)' })
-          .option('report', { type: 'string', describe: 'write a JSON report of the run to this file, for the CI system to archive' }),
+          .option('report', { type: 'string', describe: 'write a JSON report of the run to this file, for the CI system to archive' })
+          .option('test', { type: 'boolean', default: false, describe: 'run go vet and go test in the sandbox first (as `airlock test`), build only if they pass, and put the test attestation into the release' })
+          .option('test-out', { type: 'string', describe: `with --test: where the test run's reports go (default: ${DEFAULT_TEST_OUT}/ in the module)` }),
       async (args) => runBuildCommand(args),
     );
 }

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import type { ContainerEngine, EngineInfo } from '../../engine/engine.js';
-import { AirlockError, ExitCode } from '../../errors.js';
+import { AirlockError, ExitCode, InputError } from '../../errors.js';
 import { packageRoot } from '../../util/package-root.js';
 import { silentReporter } from '../../report/reporter.js';
 import { formatTable } from '../../report/summary.js';
 import { SandboxImages } from '../../sandbox/ensure-image.js';
 import { ResourceTracker } from '../../sandbox/resource-tracker.js';
-import { type ProbeResult, runProbesInSandbox } from '../../sandbox/run-probes.js';
+import { type ProbeResult, runProbesInSandbox, unexpectedOutcome } from '../../sandbox/run-probes.js';
 import { ToolchainStore } from '../../toolchain/store.js';
 import { type CommandContext, type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
@@ -42,7 +42,7 @@ function engineFindings(info: EngineInfo, endpoint: string): Finding[] {
   return findings;
 }
 
-async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engine: ContainerEngine, seccomp: string | undefined) {
+async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engine: ContainerEngine, seccomp: string | undefined, purpose: ProbePolicy) {
   const scratch = await createScratchDir('airlock-probe');
   const out = scratch.path;
   const request = {
@@ -57,12 +57,15 @@ async function buildProbe(context: CommandContext, engineInfo: EngineInfo, engin
     airlockHome: context.airlockHome,
     ...(seccomp !== undefined ? { seccomp } : {}),
   };
-  const prepared = await prepareBuild(request, engineInfo);
+  const built = await prepareBuild(request, engineInfo);
   try {
-    await executeBuild(engine, prepared, silentReporter);
+    await executeBuild(engine, built, silentReporter);
   } finally {
-    await releasePreparedBuild(prepared);
+    await releasePreparedBuild(built);
   }
+  // The probes run under the policy asked for: the test policy is resolved as `airlock test` resolves it.
+  const prepared = purpose === 'test' ? await prepareBuild({ ...request, purpose: 'test' }, engineInfo) : built;
+  await releasePreparedBuild(prepared);
   return { prepared, binary: path.join(out, 'dist', `probe_linux_${engineInfo.arch}`), cleanup: () => scratch.remove() };
 }
 
@@ -105,9 +108,11 @@ async function scratchFinding(engine: ContainerEngine, info: EngineInfo): Promis
   }
 }
 
-/** Builds the escape probes with airlock itself and runs them under the exact build policy. */
-async function runProbes(context: CommandContext, engine: ContainerEngine, info: EngineInfo, seccomp: string | undefined): Promise<ProbeResult[]> {
-  const { prepared, binary, cleanup } = await buildProbe(context, info, engine, seccomp);
+type ProbePolicy = 'build' | 'test';
+
+/** Builds the escape probes with airlock itself and runs them under the exact build (or test) policy. */
+async function runProbes(context: CommandContext, engine: ContainerEngine, info: EngineInfo, seccomp: string | undefined, purpose: ProbePolicy): Promise<ProbeResult[]> {
+  const { prepared, binary, cleanup } = await buildProbe(context, info, engine, seccomp, purpose);
   try {
     const { toolchain, image } = [...prepared.toolchains.values()][0]!;
     await new SandboxImages(engine, path.join(context.airlockHome, 'locks')).ensure(image, toolchain.goroot);
@@ -116,6 +121,7 @@ async function runProbes(context: CommandContext, engine: ContainerEngine, info:
       return await runProbesInSandbox(engine, tracker, prepared.policy, {
         image: image.tag,
         probeBinary: binary,
+        purpose,
         ...(prepared.seccomp ? { seccomp: prepared.seccomp } : {}),
       });
     } finally {
@@ -127,8 +133,12 @@ async function runProbes(context: CommandContext, engine: ContainerEngine, info:
 }
 
 /** Checks what a build needs and says what to do about each problem; exits non-zero if anything is wrong. */
-export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp?: string; json?: boolean }): Promise<number> {
+export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp?: string; json?: boolean; policy?: string }): Promise<number> {
   const context = await commandContext(args);
+  const purpose = args.policy ?? 'build';
+  if (purpose !== 'build' && purpose !== 'test') {
+    throw new InputError(`--policy ${purpose} is not a sandbox policy`, { hint: 'pass --policy build (the default) or --policy test (what `airlock test` runs under)' });
+  }
   const findings: Finding[] = [];
   let engine: Awaited<ReturnType<typeof connectEngine>> | undefined;
   let info: EngineInfo | undefined;
@@ -158,18 +168,30 @@ export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp
   const problem = findings.find((finding) => !finding.ok)?.exitCode;
   if (!args.probe || problem !== undefined || !engine || !info) return problem ?? ExitCode.ok;
 
-  const results = await runProbes(context, engine, info, args.seccomp);
+  const results = await runProbes(context, engine, info, args.seccomp, purpose);
   if (args.json) {
     context.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
-    const rows = results.map((r) => [r.outcome === 'allowed' ? 'ESCAPED' : r.outcome === 'skipped' ? 'skipped' : 'denied', r.probe, r.category, r.detail]);
+    const label = (r: ProbeResult) => {
+      const unexpected = unexpectedOutcome(r);
+      return unexpected === 'escaped' ? 'ESCAPED' : unexpected === 'blocked' ? 'BLOCKED' : r.outcome === 'allowed' ? 'allowed' : r.outcome;
+    };
+    const rows = results.map((r) => [label(r), r.probe, r.category, r.detail]);
     context.stdout.write(`${formatTable([['RESULT', 'PROBE', 'CATEGORY', 'DETAIL'], ...rows])}\n`);
   }
-  const escaped = results.filter((r) => r.outcome === 'allowed');
+  const escaped = results.filter((r) => unexpectedOutcome(r) === 'escaped');
+  const blocked = results.filter((r) => unexpectedOutcome(r) === 'blocked');
   const denied = results.filter((r) => r.outcome === 'denied').length;
-  context.stdout.write(`${results.length} probes: ${denied} denied, ${escaped.length} escaped, ${results.length - denied - escaped.length} skipped\n`);
+  const allowed = results.filter((r) => r.outcome === 'allowed').length;
+  context.stdout.write(
+    `${results.length} probes under the ${purpose} policy: ${denied} denied, ${allowed - escaped.length} allowed by design, ${escaped.length} escaped, ${results.length - denied - allowed} skipped\n`,
+  );
   if (escaped.length > 0) {
-    context.stderr.write(`airlock: error: ${countOf(escaped.length, 'probe')} escaped the sandbox: ${escaped.map((r) => r.probe).join(', ')}; do not run untrusted builds on this runner until the policy holds\n`);
+    context.stderr.write(`airlock: error: ${countOf(escaped.length, 'probe')} escaped the sandbox: ${escaped.map((r) => r.probe).join(', ')}; do not run untrusted ${purpose === 'test' ? 'tests' : 'builds'} on this runner until the policy holds\n`);
+    return ExitCode.verificationFailed;
+  }
+  if (blocked.length > 0) {
+    context.stderr.write(`airlock: error: the ${purpose} policy denies what it must allow: ${blocked.map((r) => r.probe).join(', ')}; tests that use loopback will fail on this runner (check the engine's seccomp support with \`airlock doctor\`)\n`);
     return ExitCode.verificationFailed;
   }
   return ExitCode.ok;
@@ -184,6 +206,7 @@ export function doctorCommand<T extends GlobalOptions>(cli: Argv<T>, setExitCode
       (y) =>
         y
           .option('probe', { type: 'boolean', default: false, describe: 'build and run the escape-probe suite under the exact build policy' })
+          .option('policy', { type: 'string', describe: 'with --probe: build (default), or test: the policy `airlock test` runs under, where loopback is allowed by design' })
           .option('seccomp', { type: 'string', describe: 'with --probe: a seccomp profile file, or engine-default, to compare' })
           .option('json', { type: 'boolean', default: false, describe: 'with --probe: print the probe results as JSON' }),
       async (args) => {

@@ -44,7 +44,7 @@ export async function runMerge(args: MergeArguments): Promise<void> {
   const binaries = plan.files.filter((file) => file.kind === 'binary').length;
   const sums = plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   context.reporter.info(
-    `merged ${countOf(plan.count, 'shard')}: ${countOf(binaries, 'binary', 'binaries')}, their provenance${plan.sbom ? ', SBOMs' : ''} and ${sums}` +
+    `merged ${countOf(plan.count, 'shard')}: ${countOf(binaries, 'binary', 'binaries')}, their provenance${plan.sbom ? ', SBOMs' : ''}${plan.testRun ? `, the test run of ${plan.testRun.dir}` : ''} and ${sums}` +
       `${outcome.signed ? ' (signed)' : ''} to ${outcome.outDir}`,
   );
 }
@@ -54,10 +54,10 @@ export function mergeCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
       'merge <dirs..>',
-      'combine the output directories of `airlock build --shard I/N` into one release, re-verifying every shard',
+      'combine the output directories of `airlock build --shard I/N` (and of one `airlock test`) into one release, re-verifying each',
       (y) =>
         y
-          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the output directory of every shard' })
+          .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the output directory of every shard, and optionally of the `airlock test` run whose attestation joins the release' })
           .option('out', { type: 'string', demandOption: true, describe: 'the directory to write the merged release to' })
           .option('key', { type: 'string', describe: 'the public key (PEM) the shards were signed with, to check their signatures' })
           .option('sign-key', { type: 'string', describe: 'sign the merged SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })

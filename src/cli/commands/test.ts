@@ -2,14 +2,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { connectEngine } from '../../engine/docker-engine.js';
-import { BuildError, ExitCode } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
-import { testTableRows } from '../../gotest/summary-table.js';
-import { formatTable } from '../../report/summary.js';
-import { countOf } from '../../report/wording.js';
-import { DEFAULT_TEST_OUT, type ToolchainTestOutcome, executeTestRun, prepareTestRun, releaseTestRun } from '../../workflows/test/index.js';
+import { DEFAULT_TEST_OUT, prepareTestRun } from '../../workflows/test/index.js';
 import { assertUsableOutput } from '../../release/output-directory.js';
 import { type GlobalOptions, commandContext } from '../context.js';
+import { runPreparedTests } from './run-prepared-tests.js';
 import { parseGoDuration, parseJobs, parseTestPattern } from '../flag-values.js';
 import { checksumDatabaseRequest, repeatable } from './build.js';
 
@@ -36,16 +34,6 @@ export interface TestArguments extends GlobalOptions {
   checksumDatabase?: string;
 }
 
-/** The terminal's summary: per toolchain, a row per package and a total whose status is the run's verdict. */
-export function formatTestSummary(outcomes: readonly ToolchainTestOutcome[]): string {
-  return outcomes
-    .map((outcome) => {
-      const reasons = outcome.summary.resultReasons.length > 0 ? ` (${outcome.summary.resultReasons.join(', ')})` : '';
-      return [`${outcome.toolchain} on ${outcome.target}: ${outcome.summary.result}${reasons}`, formatTable(testTableRows(outcome.summary))].join('\n');
-    })
-    .join('\n\n');
-}
-
 async function runTestCommand(args: TestArguments): Promise<void> {
   const context = await commandContext(args, { events: args.json === true });
   try {
@@ -67,7 +55,7 @@ async function runTestCommand(args: TestArguments): Promise<void> {
       context.env,
     );
     const dir = path.resolve(args.dir);
-    const out = path.resolve(dir, args.out ?? DEFAULT_TEST_OUT);
+    const out = args.out !== undefined ? path.resolve(args.out) : path.join(dir, DEFAULT_TEST_OUT);
     await assertUsableOutput(out, dir);
     const engine = await connectEngine(context.env);
     const info = await engine.info();
@@ -87,28 +75,7 @@ async function runTestCommand(args: TestArguments): Promise<void> {
       selection,
       info,
     );
-    let outcomes: ToolchainTestOutcome[];
-    try {
-      for (const note of test.build.notes) context.reporter.info(note);
-      context.reporter.info(test.build.moduleInputs.summary);
-      const vets = test.jobs.filter((job) => job.kind === 'vet').length;
-      context.reporter.info(
-        `go vet for ${countOf(vets, 'target')} and go test on ${info.os}/${info.arch} of ${test.build.plan.module.path} (${test.selection.packages.join(' ')})` +
-          ` with ${test.build.plan.toolchains.map((t) => t.version).join(', ')}, offline, up to ${test.build.run.jobs} at once`,
-      );
-      ({ outcomes } = await executeTestRun(engine, test, context.reporter, signer ? { signer, sbom: false } : { sbom: false }));
-    } finally {
-      await releaseTestRun(test);
-    }
-    context.reporter.close();
-    if (args.json !== true) context.stdout.write(`${formatTestSummary(outcomes)}\n`);
-    context.reporter.info(`wrote the go test -json streams, go vet reports, junit.xml, ${signer ? 'signed' : 'unsigned'} test-result attestations and SHA256SUMS to ${out}`);
-    const failed = outcomes.filter((outcome) => outcome.summary.result === 'FAILED');
-    if (failed.length > 0) {
-      throw new BuildError(`the tests failed: ${failed.map((o) => `${o.toolchain}: ${o.summary.resultReasons.join(', ')}`).join('; ')}`, {
-        hint: `see the failures above and in ${path.join(out, 'junit.xml')}`,
-      });
-    }
+    await runPreparedTests(context, engine, test, signer, { json: args.json === true, out, failure: '', summaryOnStdout: true });
     context.reporter.event({ type: 'result', ok: true, exitCode: ExitCode.ok, outDir: out });
   } finally {
     context.reporter.close();

@@ -38,6 +38,8 @@ export interface BuildRequest {
   sourceExclude?: string[];
   /** Sandbox limits recorded in a provenance (`airlock reproduce`): they win over airlock.json's. */
   recordedLimits?: RecordedLimits;
+  /** `build --test`: the output directory of the passing `airlock test` run to carry into the release. */
+  testRunDir?: string;
   /** How a module set's modules are proven against the Go checksum database. */
   checksumDatabase?: ChecksumDatabaseRequest;
 }

@@ -52,8 +52,10 @@ export interface RunSettings {
   readonly airlockHome: string;
   /** The output directory, absolute. */
   readonly outDir: string;
-  /** Absolute paths never sent as source: the output directory and the request's exclusions. */
+  /** Absolute paths never sent as source: the output directory, the test run's and the request's exclusions. */
   readonly sourceExclude: readonly string[];
+  /** `build --test`: the output directory of the passing test run the release carries. */
+  readonly testRunDir?: string;
 }
 
 /** A build, fully decided: the plan, the sandbox policy and every job's command. Frozen: nothing patches it later. */
@@ -226,7 +228,8 @@ function resolveRunSettings(module: GoModule, request: BuildRequest): RunSetting
     ...(request.sourceDateEpoch !== undefined ? { sourceDateEpoch: request.sourceDateEpoch } : {}),
     airlockHome: request.airlockHome,
     outDir,
-    sourceExclude: [outDir, ...(request.sourceExclude ?? [])],
+    sourceExclude: [outDir, ...(request.testRunDir !== undefined ? [request.testRunDir] : []), ...(request.sourceExclude ?? [])],
+    ...(request.testRunDir !== undefined ? { testRunDir: request.testRunDir } : {}),
   };
 }
 

@@ -58,6 +58,8 @@ export interface BuildRun {
   readonly imagesBuilt: string[];
   /** SBOMs written by the attest stage, by output path: SHA256SUMS lists them too. */
   readonly sboms: Map<string, { name: string; sha256: string }>;
+  /** `build --test`: the test run's reports and streams the stage copied in, for the top-level SHA256SUMS. */
+  readonly testRunFiles: Array<{ name: string; sha256: string }>;
   failures: AirlockError[];
   /** Removes the interrupt clean-up registered for this run. */
   readonly forgetInterrupt: () => void;
@@ -82,6 +84,7 @@ export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, repo
     artifacts: [],
     imagesBuilt: [],
     sboms: new Map(),
+    testRunFiles: [],
     failures: [],
     // Staged outputs go first: they are local and quick, while the engine may be the thing that stopped answering.
     forgetInterrupt: onInterrupt(async () => {

@@ -60,23 +60,28 @@ test('every CI file has a template, and each template parses as YAML', async (t)
   );
 });
 
-test('GitHub: plan, build, merge and verify jobs, chained by needs, with the build matrix from the plan job', async (t) => {
+test('GitHub: test, plan, build, merge and verify jobs, chained by needs, with the build matrix from the plan job', async (t) => {
   const workflow = yaml((await templates('github')).get('.github/workflows/airlock-release.yml')!.text);
-  t.deepEqual(Object.keys(workflow.jobs as object), ['plan', 'build', 'merge', 'verify']);
+  t.deepEqual(Object.keys(workflow.jobs as object), ['test', 'plan', 'build', 'merge', 'verify']);
   t.deepEqual(workflow.on.push.tags, ['v*']);
   t.true('workflow_dispatch' in workflow.on);
   t.deepEqual(workflow.permissions, { contents: 'read' });
   t.regex(workflow.env.AIRLOCK_SHARDS, /^[1-9]\d*$/, 'the shard count is a placeholder string');
   t.is(workflow.env.AIRLOCK_MODULE, '.');
 
-  const { plan, build, merge, verify } = workflow.jobs as Record<string, Yaml>;
+  const { test: tests, plan, build, merge, verify } = workflow.jobs as Record<string, Yaml>;
+  // The tests once, signed; their results are uploaded whatever the outcome, and the build waits for them.
+  t.regex((tests!.steps as Yaml[]).map(scripts).join('\n'), /npx --no airlock test "\$AIRLOCK_MODULE" --out "\$RUNNER_TEMP\/test-results" --sign-key /);
+  const testUpload = (tests!.steps as Yaml[]).find((step) => String(step.uses).startsWith('actions/upload-artifact@'))!;
+  t.is(testUpload.if, 'always()');
+  t.is(testUpload.with.name, 'airlock-test-results');
   const planStep = (plan!.steps as Yaml[]).find((step) => step.id === 'plan')!;
   t.is(plan!.outputs.matrix, '${{ steps.plan.outputs.matrix }}');
   t.regex(planStep.run, /npx --no airlock plan "\$AIRLOCK_MODULE" --format github --shards "\$AIRLOCK_SHARDS"/);
   t.regex(planStep.run, /^matrix=\$\(npx .*\)$/m, 'assigned on its own line, so a failing plan fails the step');
   t.regex(planStep.run, /echo "matrix=\$matrix" >> "\$GITHUB_OUTPUT"/);
 
-  t.is(build!.needs, 'plan');
+  t.deepEqual(build!.needs, ['plan', 'test']);
   t.is(build!.strategy.matrix, '${{ fromJSON(needs.plan.outputs.matrix) }}');
   const buildRun = (build!.steps as Yaml[]).map(scripts).join('\n');
   t.regex(buildRun, /npx --no airlock build "\$AIRLOCK_MODULE" --shard "\$AIRLOCK_SHARD" --out /);
@@ -86,15 +91,16 @@ test('GitHub: plan, build, merge and verify jobs, chained by needs, with the bui
 
   t.is(merge!.needs, 'build');
   const mergeRun = (merge!.steps as Yaml[]).map(scripts).join('\n');
-  t.regex(mergeRun, /npx --no airlock merge "\$RUNNER_TEMP"\/shards\/\* --out "\$RUNNER_TEMP\/dist" --key airlock\.pub/);
+  t.regex(mergeRun, /npx --no airlock merge "\$RUNNER_TEMP"\/shards\/\* "\$RUNNER_TEMP\/test-results" --out "\$RUNNER_TEMP\/dist" --key airlock\.pub/);
   t.is(verify!.needs, 'merge');
   t.regex((verify!.steps as Yaml[]).map(scripts).join('\n'), /npx --no airlock verify "\$RUNNER_TEMP\/dist" --key airlock\.pub/);
 
   // Artifacts: each shard under its own name, downloaded together by the merge job.
   const upload = (build!.steps as Yaml[]).find((step) => String(step.uses).startsWith('actions/upload-artifact@'))!;
   t.is(upload.with.name, 'airlock-shard-${{ strategy.job-index }}');
-  const download = (merge!.steps as Yaml[]).find((step) => String(step.uses).startsWith('actions/download-artifact@'))!;
-  t.is(download.with.pattern, 'airlock-shard-*');
+  const downloads = (merge!.steps as Yaml[]).filter((step) => String(step.uses).startsWith('actions/download-artifact@'));
+  t.is(downloads[0]!.with.pattern, 'airlock-shard-*');
+  t.deepEqual(downloads[1]!.with, { name: 'airlock-test-results', path: '${{ runner.temp }}/test-results' });
 });
 
 test('GitHub: every matrix field the workflow reads is one `airlock plan --format github` writes', async (t) => {
@@ -141,7 +147,7 @@ test('GitLab parent: a plan job whose artifact, with the child file, makes the c
   for (const stage of [plan.stage, trigger.stage]) t.true((parent.stages as string[]).includes(stage));
 });
 
-test('GitLab child: with the plan output merged in, one build job per shard, then merge and verify', async (t) => {
+test('GitLab child: with the plan output merged in, the tests, one build job per shard, then merge and verify', async (t) => {
   const child = yaml((await templates('gitlab')).get('.gitlab/airlock-build.yml')!.text);
   const generated = gitlabMatrix(PLAN, 4) as Yaml;
   // GitLab merges the included files into one configuration; the generated file only adds airlock-build.
@@ -149,7 +155,14 @@ test('GitLab child: with the plan output merged in, one build job per shard, the
   t.false('airlock-build' in child);
   const config = { ...child, ...(yaml(JSON.stringify(generated)) as Yaml) };
 
-  t.deepEqual(config.stages, ['build', 'merge', 'verify']);
+  t.deepEqual(config.stages, ['test', 'build', 'merge', 'verify']);
+  // The tests run once, before any shard; GitLab shows their JUnit file, of failing runs too.
+  const tests = config['airlock-test'] as Yaml;
+  t.is(tests.stage, 'test');
+  t.regex(scripts(tests), /npx --no airlock test "\$AIRLOCK_MODULE" --out test-results --sign-key "\$AIRLOCK_SIGNING_KEY"/);
+  t.is(tests.artifacts.when, 'always');
+  t.deepEqual(tests.artifacts.reports, { junit: 'test-results/junit.xml' });
+  t.deepEqual(tests.artifacts.paths, ['test-results/']);
   t.deepEqual(config.default.tags, ['airlock']);
   const base = config[config['airlock-build'].extends as string] as Yaml;
   t.is(config['airlock-build'].extends, '.airlock-build');
@@ -162,14 +175,14 @@ test('GitLab child: with the plan output merged in, one build job per shard, the
 
   const merge = config['airlock-merge'] as Yaml;
   t.is(merge.stage, 'merge');
-  t.regex(scripts(merge), /npx --no airlock merge shards\/\* --out dist --key airlock\.pub/);
+  t.regex(scripts(merge), /npx --no airlock merge shards\/\* test-results --out dist --key airlock\.pub/);
   t.deepEqual(merge.artifacts.paths, ['dist/']);
   const verify = config['airlock-verify'] as Yaml;
   t.is(verify.stage, 'verify');
   t.deepEqual(verify.needs, ['airlock-merge']);
   t.regex(scripts(verify), /npx --no airlock verify dist --key airlock\.pub/);
   const stages = config.stages as string[];
-  t.true(stages.indexOf(base.stage) < stages.indexOf(merge.stage) && stages.indexOf(merge.stage) < stages.indexOf(verify.stage));
+  t.true(stages.indexOf(tests.stage) < stages.indexOf(base.stage) && stages.indexOf(base.stage) < stages.indexOf(merge.stage) && stages.indexOf(merge.stage) < stages.indexOf(verify.stage));
 });
 
 test('GitLab child: each shard writes its own directory under shards/ (POSIX sh)', async (t) => {

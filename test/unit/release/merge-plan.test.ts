@@ -346,3 +346,48 @@ test('refusal messages (golden)', (t) => {
     'planMerge refusals',
   );
 });
+
+/** The output directory of `airlock test` with one toolchain: JUnit, vet report, stream and its envelope, SHA256SUMS (signed). */
+function testRunListing(dir = 'test-results'): ShardListing {
+  const listed = ['junit.xml', 'go-vet.go1.26.8.linux-amd64.json', 'go-test.go1.26.8.linux-amd64.json'].map((name) => ({ name, sha256: sha256(`test ${name}`) }));
+  const files = [...listed.map((entry) => entry.name), 'go-test.go1.26.8.linux-amd64.json.intoto.jsonl', CHECKSUMS_FILE, `${CHECKSUMS_FILE}.sig`];
+  return { dir, realPath: `/work/${dir}`, manifest: undefined, files: files.sort(), checksums: { [CHECKSUMS_FILE]: formatSha256Sums(listed) } };
+}
+
+test('a test run beside the shards joins the release: its reports and stream in the top SHA256SUMS, its envelope beside', (t) => {
+  const plan = wholePlan(1, 1, 3);
+  const merge = planMerge([testRunListing(), ...listings(plan, 2)]);
+  t.deepEqual(merge.testRun, { dir: 'test-results', realPath: '/work/test-results' });
+  t.deepEqual(
+    merge.files.filter((file) => file.shardLabel === 'test-results').map((file) => [file.file, file.kind]),
+    [
+      ['go-test.go1.26.8.linux-amd64.json', 'test-report'],
+      ['go-vet.go1.26.8.linux-amd64.json', 'test-report'],
+      ['junit.xml', 'test-report'],
+      ['go-test.go1.26.8.linux-amd64.json.intoto.jsonl', 'test-envelope'],
+    ],
+  );
+  const sums = mergedSums(merge)[CHECKSUMS_FILE]!;
+  t.regex(sums, /  junit\.xml\n/);
+  t.regex(sums, /  go-test\.go1\.26\.8\.linux-amd64\.json\n/);
+  t.notRegex(sums, /intoto/, 'envelopes are verified by signature, not listed');
+  t.is(sums.trim().split('\n').length, 3 + 3);
+  t.deepEqual(merge.ignored, [], 'the test run\'s own SHA256SUMS and signature are replaced, not reported');
+});
+
+test('a test run with a per-toolchain plan gets a top-level SHA256SUMS of its own', (t) => {
+  const plan = wholePlan(2, 1, 2);
+  const merge = planMerge([...listings(plan, 2), testRunListing()]);
+  t.is(merge.layout, 'per-toolchain');
+  t.deepEqual(merge.groups.map((group) => group.directory), ['', ...checksumGroups(plan).map((group) => group.directory)]);
+  t.deepEqual(merge.groups[0]!.entries.map((entry) => entry.name).sort(), ['go-test.go1.26.8.linux-amd64.json', 'go-vet.go1.26.8.linux-amd64.json', 'junit.xml']);
+});
+
+test('two test runs, a test run alone, or a test run listing what airlock test does not write are refused', (t) => {
+  const plan = wholePlan(1, 1, 2);
+  refuses(t, [testRunListing('a'), testRunListing('b'), ...listings(plan, 1)], InputError, /^a and b are both test runs$/);
+  refuses(t, [testRunListing()], InputError, /only a test run/);
+  const odd = testRunListing();
+  const withStray = { ...odd, checksums: { [CHECKSUMS_FILE]: `${odd.checksums[CHECKSUMS_FILE]}${sha256('x')}  notes.txt\n` } };
+  refuses(t, [withStray, ...listings(plan, 1)], VerificationError, /lists "notes\.txt", which `airlock test` does not write/);
+});
