@@ -71,7 +71,7 @@ test('GitHub: test, plan, build, merge and verify jobs, chained by needs, with t
 
   const { test: tests, plan, build, merge, verify } = workflow.jobs as Record<string, Yaml>;
   // The tests once, signed; their results are uploaded whatever the outcome, and the build waits for them.
-  t.regex((tests!.steps as Yaml[]).map(scripts).join('\n'), /npx --no airlock test "\$AIRLOCK_MODULE" --out "\$RUNNER_TEMP\/test-results" --sign-key /);
+  t.regex((tests!.steps as Yaml[]).map(scripts).join('\n'), /npx --no airlock test "\$AIRLOCK_MODULE" --cache --out "\$RUNNER_TEMP\/test-results" --sign-key /);
   const testUpload = (tests!.steps as Yaml[]).find((step) => String(step.uses).startsWith('actions/upload-artifact@'))!;
   t.is(testUpload.if, 'always()');
   t.is(testUpload.with.name, 'airlock-test-results');
@@ -159,7 +159,7 @@ test('GitLab child: with the plan output merged in, the tests, one build job per
   // The tests run once, before any shard; GitLab shows their JUnit file, of failing runs too.
   const tests = config['airlock-test'] as Yaml;
   t.is(tests.stage, 'test');
-  t.regex(scripts(tests), /npx --no airlock test "\$AIRLOCK_MODULE" --out test-results --sign-key "\$AIRLOCK_SIGNING_KEY"/);
+  t.regex(scripts(tests), /npx --no airlock test "\$AIRLOCK_MODULE" --cache --out test-results --sign-key "\$AIRLOCK_SIGNING_KEY"/);
   t.is(tests.artifacts.when, 'always');
   t.deepEqual(tests.artifacts.reports, { junit: 'test-results/junit.xml' });
   t.deepEqual(tests.artifacts.paths, ['test-results/']);
