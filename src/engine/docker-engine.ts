@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { EngineError, InputError } from '../errors.js';
 import { toDockerCreateBody } from './docker-create-options.js';
@@ -133,6 +134,8 @@ export class DockerEngine implements ContainerEngine {
   constructor(
     private readonly docker: Docker,
     readonly endpoint: string,
+    /** Stamped on every container and volume this process creates (LABEL_OWNER), so it can be told whose they are. */
+    private readonly owner: string = defaultOwner(),
   ) {}
 
   async info(): Promise<EngineInfo> {
@@ -186,7 +189,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    await engineCall(`create the volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: labels }));
+    await engineCall(`create the volume ${name}`, () => this.docker.createVolume({ Name: name, Labels: { ...labels, [LABEL_OWNER]: this.owner } }));
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -198,7 +201,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const body = toDockerCreateBody(spec, this.kind);
+    const body = toDockerCreateBody({ ...spec, labels: { ...spec.labels, [LABEL_OWNER]: this.owner } }, this.kind);
     const container = await engineCall(`create the container ${spec.name}`, () => this.docker.createContainer(body));
     return container.id;
   }
@@ -381,6 +384,25 @@ export function engineEndpoint(env: NodeJS.ProcessEnv): string {
  * Connects to the engine named by DOCKER_HOST (and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), else the local
  * socket, and checks it answers within a bounded time.
  */
+/**
+ * The label naming who created a container or volume: AIRLOCK_OWNER when set (a CI job's id, say), else this
+ * host and process. Nothing is decided by it; it says whose a leftover is (`docker ps --filter label=...`).
+ */
+export const LABEL_OWNER = 'airlock.owner';
+
+function defaultOwner(): string {
+  return `${os.hostname()}/${process.pid}`;
+}
+
+function ownerOf(env: NodeJS.ProcessEnv): string {
+  const owner = env.AIRLOCK_OWNER;
+  if (owner === undefined || owner === '') return defaultOwner();
+  if (owner.length > 200 || /[\0-\x1f\x7f]/.test(owner)) {
+    throw new InputError('AIRLOCK_OWNER must be one line of at most 200 characters', { hint: 'set it to a plain name, such as the CI job id' });
+  }
+  return owner;
+}
+
 export async function connectEngine(env: NodeJS.ProcessEnv = process.env, pingTimeoutMs = 10_000): Promise<DockerEngine> {
   const endpoint = engineEndpoint(env);
   const hint = env.DOCKER_HOST
@@ -399,7 +421,7 @@ export async function connectEngine(env: NodeJS.ProcessEnv = process.env, pingTi
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new EngineError(`no container engine answers at ${endpoint} (${reason})`, { hint, cause: error });
   }
-  const engine = new DockerEngine(docker, endpoint);
+  const engine = new DockerEngine(docker, endpoint, ownerOf(env));
   await engine.info();
   return engine;
 }

@@ -8,6 +8,15 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const cliPath = path.join(repoRoot, 'build', 'src', 'cli', 'bin.js');
+/**
+ * Every container and volume the CLIs this test process starts create is labelled as this process's
+ * (AIRLOCK_OWNER, inherited by the children), so the checks for leftovers see their own and not those of a
+ * test file running beside them.
+ */
+export const TEST_OWNER = `airlock-test/${os.hostname()}/${process.pid}`;
+process.env.AIRLOCK_OWNER = TEST_OWNER;
+const OWNED = `airlock.owner=${TEST_OWNER}`;
+
 /** Integration tests keep their own toolchain store, shared by every test file. */
 export const testHome = path.join(repoRoot, '.airlock-test-home');
 
@@ -37,6 +46,12 @@ export async function engineReachable(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** This test process's GOCACHE volumes (build --cache, test --cache). */
+export async function ownGocacheVolumes(): Promise<string[]> {
+  const listed = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.purpose=gocache', OWNED] }) }).catch(() => ({ Volumes: [] }));
+  return (listed.Volumes ?? []).map((volume) => volume.Name);
 }
 
 /** The two Go releases the tests build with. */
@@ -108,13 +123,13 @@ export async function copyModule(relative: string): Promise<string> {
 }
 
 export async function managedContainers(): Promise<string[]> {
-  const containers = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
+  const containers = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.managed=true', OWNED] }) });
   return containers.map((container) => container.Id);
 }
 
 /** Managed containers still running, e.g. sandbox workers of a run whose airlock process is gone. */
 export async function runningManagedContainers(): Promise<string[]> {
-  const containers = await new Docker().listContainers({ filters: JSON.stringify({ label: ['airlock.managed=true'], status: ['running'] }) });
+  const containers = await new Docker().listContainers({ filters: JSON.stringify({ label: ['airlock.managed=true', OWNED], status: ['running'] }) });
   return containers.map((container) => container.Id);
 }
 
@@ -130,7 +145,7 @@ export async function waitForNoRunningWorkers(seconds: number): Promise<string[]
 
 /** Volumes a run leaves behind; the persistent build caches of --cache are meant to stay and are not counted. */
 export async function managedVolumes(): Promise<string[]> {
-  const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true'] }) });
+  const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true', OWNED] }) });
   return (result.Volumes ?? []).filter((volume) => volume.Labels?.['airlock.purpose'] !== 'gocache').map((volume) => volume.Name);
 }
 

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { assertCleanFailure, cliPath, ensureToolchains, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, cliPath, ensureToolchains, ownGocacheVolumes, runAirlock, testHome } from '../helpers/airlock-cli.js';
 import {
   type CorpusProgram,
   corpusBinaryName,
@@ -113,8 +113,7 @@ test.after.always(async () => {
 });
 
 async function gocacheVolumes(): Promise<string[]> {
-  const listed = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.purpose=gocache'] }) }).catch(() => ({ Volumes: [] }));
-  return (listed.Volumes ?? []).map((volume) => volume.Name);
+  return ownGocacheVolumes();
 }
 
 corpusIntegration('golangci-lint, large, from vendor/ with the default sandbox: equals a native go build -mod=vendor byte for byte', ['golangci-lint'], async (t) => {

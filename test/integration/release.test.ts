@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { cliPath, copyModule, ensureToolchains, integration, managedContainers, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { cliPath, copyModule, ensureToolchains, integration, managedContainers, runAirlock, TEST_OWNER, testHome } from '../helpers/airlock-cli.js';
 import { LocalPipelineRunner, type PipelineConfig } from '../helpers/gitlab-pipeline.js';
 import { LocalWorkflowRunner, type Workflow } from '../helpers/github-workflow.js';
 
@@ -191,7 +191,7 @@ integration('the GitHub workflow `airlock init --ci github` writes runs as writt
     repository: module,
     scratch: path.join(work, 'runner'),
     secrets: { AIRLOCK_SIGNING_KEY: await fs.readFile(key, 'utf8'), AIRLOCK_KEY_PASSPHRASE: PASSPHRASE },
-    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome },
+    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome, AIRLOCK_OWNER: TEST_OWNER },
     prepareWorkspace: linkAirlockInto,
   });
   const [tested] = await runner.runJob('test');
@@ -242,7 +242,7 @@ integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as writt
     // As the pipeline's comments tell a user to set them up: the key as a File variable, the passphrase masked.
     variables: { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE },
     fileVariables: { AIRLOCK_SIGNING_KEY: await fs.readFile(key, 'utf8') },
-    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome },
+    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome, AIRLOCK_OWNER: TEST_OWNER },
     prepareWorkspace: linkAirlockInto,
   };
   const parent = parse(await fs.readFile(path.join(module, '.gitlab-ci.yml'), 'utf8')) as PipelineConfig & { 'airlock-release': { trigger: { include: Array<Record<string, string>> } } };

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
-import { assertCleanFailure, cliPath, copyModule, ensureCosign, ensureToolchains, integration, managedContainers, managedVolumes, runAirlock, testHome } from '../helpers/airlock-cli.js';
+import { assertCleanFailure, cliPath, copyModule, ensureCosign, ensureToolchains, integration, managedContainers, managedVolumes, ownGocacheVolumes, runAirlock, testHome } from '../helpers/airlock-cli.js';
 
 const TOOLCHAIN = 'go1.27.3';
 
@@ -17,8 +17,7 @@ const TOOLCHAIN = 'go1.27.3';
 // cached, -count=1), removed when the file ends: the second run then compiles only what changed (CI time).
 let cacheVolumesBefore: Set<string> | undefined;
 async function gocacheVolumes(): Promise<string[]> {
-  const listed = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.purpose=gocache'] }) }).catch(() => ({ Volumes: [] }));
-  return (listed.Volumes ?? []).map((volume) => volume.Name);
+  return ownGocacheVolumes();
 }
 test.after.always(async () => {
   if (cacheVolumesBefore === undefined) return;
