@@ -116,7 +116,7 @@ else
   else
     [ -S /var/run/docker.sock ] && as_root rm -f /var/run/docker.sock
     log "starting dockerd (no bridge, no iptables); log in $dockerd_log"
-    as_root sh -c "nohup dockerd --bridge=none --iptables=false --ip-masq=false >>'$dockerd_log' 2>&1 &"
+    as_root sh -c "cd / && nohup dockerd --bridge=none --iptables=false --ip-masq=false >>'$dockerd_log' 2>&1 &"
   fi
   waited=0
   until engine_answers; do
@@ -141,7 +141,8 @@ if [ "${AIRLOCK_BOOTSTRAP_PODMAN:-0}" = 1 ] && ! podman_answers; then
   as_root mkdir -p "$(dirname "$podman_socket")"
   as_root rm -f "$podman_socket"
   log "starting Podman's API service on $podman_socket"
-  as_root sh -c "nohup podman system service --time=0 'unix://$podman_socket' >>/var/log/airlock-podman.log 2>&1 &"
+  # From /: the service and its conmon children keep this working directory, and a checkout can be removed.
+  as_root sh -c "cd / && nohup podman system service --time=0 'unix://$podman_socket' >>/var/log/airlock-podman.log 2>&1 &"
   waited=0
   until podman_answers; do
     [ "$waited" -lt "$engine_wait_seconds" ] || die "Podman's API did not answer within ${engine_wait_seconds}s; see /var/log/airlock-podman.log"
