@@ -1,7 +1,6 @@
 /**
  * npm test runs the integration files in two groups: most two at a time, and those that act on the whole engine
- * (prune, killed engines and workers, limits measured by timing, the large corpus, Podman beside Docker) one at
- * a time after them.
+ * (prune, killed engines and workers, limits measured by timing, the large corpus) one at a time after them.
  * Every file must be in exactly one group, or it would silently not run.
  */
 import test from 'ava';
