@@ -9,6 +9,7 @@ import {
   ensureToolchains,
   integration,
   managedContainers,
+  managedVolumes,
   runAirlock,
 } from '../helpers/airlock-cli.js';
 
@@ -69,6 +70,16 @@ integration('an output directory holding other files is never replaced', async (
   assertCleanFailure(t, result, 2, /holds files airlock did not write/);
   t.deepEqual(await fs.readdir(out), ['notes.txt']);
   t.deepEqual(await containersLeftSince(before), []);
+});
+
+integration('doctor --policy that is no policy, and an AIRLOCK_OWNER that is not one line, are refused in one line before any container', async (t) => {
+  const volumes = await managedVolumes();
+  assertCleanFailure(t, await runAirlock(['doctor', '--probe', '--policy', 'bogus']), 2, /--policy bogus is not a sandbox policy/);
+  const module = await copyModule('examples/hello');
+  assertCleanFailure(t, await runAirlock(['build', module], { env: { AIRLOCK_OWNER: 'two\nlines' } }), 2, /AIRLOCK_OWNER must be one line of at most 200 characters/);
+  t.false(await fs.pathExists(path.join(module, 'dist')));
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), volumes);
 });
 
 integration('bad --shard, --report and AIRLOCK_ENGINE_TIMEOUT values are refused before anything runs', async (t) => {
