@@ -31,6 +31,11 @@ export function onInterrupt(task: CleanupTask, options: { first?: boolean } = {}
   };
 }
 
+/** True once the interrupt clean-up has begun: work that would make something new must not start. */
+export function interruptCleanupBegun(): boolean {
+  return lateTasks !== undefined;
+}
+
 export async function runInterruptCleanup(): Promise<void> {
   const late = (lateTasks ??= new Set());
   const pending = [...firstTasks, ...[...tasks].reverse()];

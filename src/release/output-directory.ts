@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
+import { onInterrupt } from '../cleanup.js';
 import { InputError, InterruptedError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
 import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, SBOM_SUFFIX, SIGNATURE_SUFFIX, isTestReportFile } from './layout.js';
@@ -137,13 +138,26 @@ export class OutputStaging {
   private constructor(
     readonly outDir: string,
     readonly stagingDir: string,
+    private readonly forgetInterrupt: () => void,
   ) {}
 
   static async create(outDir: string, moduleDir: string): Promise<OutputStaging> {
     const out = await assertUsableOutput(outDir, moduleDir);
     const stagingDir = path.join(path.dirname(out), `.airlock-staging-${path.basename(out)}-${randomBytes(4).toString('hex')}`);
-    await fs.mkdirp(stagingDir);
-    return new OutputStaging(out, stagingDir);
+    // Its removal is registered before it is made: a signal landing while mkdirp is in flight would otherwise
+    // leave the directory behind, since the caller only learns of it after the await.
+    const making = fs.mkdirp(stagingDir);
+    const forget = onInterrupt(async () => {
+      await making.catch(() => undefined);
+      await fs.remove(stagingDir);
+    });
+    try {
+      await making;
+    } catch (error) {
+      forget();
+      throw error;
+    }
+    return new OutputStaging(out, stagingDir, forget);
   }
 
   pathFor(relative: string): string {
@@ -183,6 +197,7 @@ export class OutputStaging {
 
   async discard(): Promise<void> {
     this.discarded = true;
+    this.forgetInterrupt();
     await Promise.allSettled([...this.preparing]);
     await fs.remove(this.stagingDir);
   }

@@ -137,8 +137,8 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
   try {
     const times = new Set<number>();
     for (const file of plan.files) {
-      const target = staging.pathFor(file.file);
-      await fs.mkdirp(path.dirname(target));
+      // directoryFor, not mkdirp: once an interrupt has discarded the staging, it must not be made again.
+      const target = await staging.directoryFor(file.file);
       await copyUnchanged(path.join(file.shardDir, file.file), target);
       times.add((await fs.stat(target)).mtimeMs);
       // The copy is what gets published: it must still be what the shard's SHA256SUMS (and ours) record.
@@ -154,9 +154,8 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
     const written: string[] = [];
     for (const group of plan.groups) {
       const sumsRelative = group.directory === '' ? CHECKSUMS_FILE : `${group.directory}/${CHECKSUMS_FILE}`;
-      const sumsFile = staging.pathFor(sumsRelative);
+      const sumsFile = await staging.directoryFor(sumsRelative);
       const sums = formatSha256Sums(group.entries);
-      await fs.mkdirp(path.dirname(sumsFile));
       await fs.writeFile(sumsFile, sums, { mode: 0o644 });
       await fs.chmod(sumsFile, 0o644);
       written.push(sumsRelative);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { BuildError, InputError, VerificationError, oneLine } from '../errors.js';
+import { BuildError, InputError, InterruptedError, VerificationError, oneLine } from '../errors.js';
 import semver from 'semver';
 import type { Reporter } from '../report/reporter.js';
 import { countOf } from '../report/wording.js';
@@ -28,7 +28,7 @@ import { checkRememberedHead, readRememberedHead, rememberHead } from '../sumdb/
 import { tileReaderOf } from '../sumdb/evidence.js';
 import { readGoModule } from '../modules/read-module.js';
 import { listFiles } from '../modules/list-files.js';
-import { onInterrupt } from '../cleanup.js';
+import { interruptCleanupBegun, onInterrupt } from '../cleanup.js';
 import { createScratchDir } from '../util/scratch-dir.js';
 
 export interface PackResult {
@@ -55,8 +55,9 @@ export async function packModuleSet(moduleDir: string, outFile: string, reporter
   const module = await readGoModule(moduleDir);
   const scratch = await createScratchDir('airlock-pack');
   const modcache = path.join(scratch.path, 'modcache');
-  // A module without dependencies downloads nothing, and go never creates the cache.
-  await fs.mkdirp(modcache);
+  // A module without dependencies downloads nothing, and go never creates the cache. Not mkdirp: after an
+  // interrupt has removed the scratch directory, this must fail rather than make it again.
+  await fs.mkdir(modcache);
   const env = { GOMODCACHE: modcache, GOFLAGS: '-mod=readonly -modcacherw', GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0' };
   // On an interrupt the go command is stopped before the scratch directory goes (tasks run newest first), or
   // it could still be writing into the module cache while that is removed.
@@ -66,6 +67,9 @@ export async function packModuleSet(moduleDir: string, outFile: string, reporter
     await Promise.allSettled([...running]);
   });
   const go = async (args: string[], extraEnv: Record<string, string> = {}) => {
+    // The clean-up has already stopped the go commands it knew of; one started now would write into a
+    // scratch directory that is being removed.
+    if (interruptCleanupBegun()) throw new InterruptedError('the run is being cleaned up; the go command was not started');
     const child = execa('go', args, { cwd: module.dir, env: { ...env, ...extraEnv }, reject: false, all: true });
     running.add(child);
     try {

@@ -1,5 +1,9 @@
 import test from 'ava';
-import { onInterrupt, runInterruptCleanup } from '../../src/cleanup.js';
+import fs from 'fs-extra';
+import os from 'node:os';
+import path from 'node:path';
+import { interruptCleanupBegun, onInterrupt, runInterruptCleanup } from '../../src/cleanup.js';
+import { createScratchDir } from '../../src/util/scratch-dir.js';
 
 // Serial: the interrupt tasks are one process-wide list, as in the CLI.
 test.serial('interrupt tasks: the `first` ones, then the rest newest first; each runs once, and a failure stops none', async (t) => {
@@ -40,4 +44,24 @@ test.serial('a removal registered while the clean-up runs (the signal came betwe
   t.deepEqual(after, [], 'once the clean-up is over, tasks wait for the next interrupt again');
   await runInterruptCleanup();
   t.deepEqual(after, ['next run']);
+});
+
+test.serial('a scratch directory whose mkdtemp is still in flight when the clean-up starts is removed, not left behind', async (t) => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-cleanup-test-'));
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  t.teardown(async () => {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    await fs.remove(tmp);
+  });
+  // The signal lands here: the directory is being made, its continuation has not run.
+  const creating = createScratchDir('airlock-pack');
+  const cleanup = runInterruptCleanup();
+  t.true(interruptCleanupBegun());
+  const scratch = await creating;
+  await cleanup;
+  t.true(scratch.path.startsWith(tmp));
+  t.deepEqual(await fs.readdir(tmp), [], 'the directory mkdtemp made was removed by the clean-up');
+  t.false(interruptCleanupBegun(), 'the clean-up is over');
 });
