@@ -6,7 +6,7 @@ import { LATEST_NOTE, lookupPath, proveRecord, tileReaderOf } from './evidence.j
 import { formatLookupRecord, parseLookupRecord } from './lookup-record.js';
 import { tilesForProofs } from './merkle.js';
 import { openSignedNote } from './signed-note.js';
-import { type NetrcEntry, authorizationFor } from './netrc.js';
+import type { RequestCredentials } from './go-auth.js';
 import { HASH_SIZE, TILE_WIDTH, type Tile, tilePath } from './tile.js';
 import { type TreeHead, parseTreeHead } from './tree-head.js';
 import { type VerifierKey, parseVerifierKey } from './verifier-key.js';
@@ -20,15 +20,26 @@ export interface ChecksumDatabaseSource {
 
 export type Fetch = (url: string) => Promise<{ status: number; bytes: Uint8Array }>;
 
-/** Node's fetch, reduced to what the protocol needs; file:// URLs (a local mirror or proxy tree) are read from disk. */
-export function httpFetch(credentials: ReadonlyMap<string, NetrcEntry> = new Map()): Fetch {
+/**
+ * Node's fetch, reduced to what the protocol needs; file:// URLs (a local mirror or proxy tree) are read from
+ * disk. With credentials, an https request carries their headers, and a 4xx answer is tried once more when the
+ * credentials' URL-specific methods (GOAUTH commands, git) have something new for it.
+ */
+export function httpFetch(credentials?: RequestCredentials): Fetch {
   return async (url) => {
     if (url.startsWith('file://')) {
       const bytes = await readFile(fileURLToPath(url)).catch(() => undefined);
       return bytes ? { status: 200, bytes } : { status: 404, bytes: new Uint8Array() };
     }
-    const authorization = authorizationFor(url, credentials);
-    const response = await fetch(url, { redirect: 'follow', ...(authorization ? { headers: { authorization } } : {}) });
+    const send = async () => {
+      const headers = await credentials?.headersFor(url);
+      return fetch(url, { redirect: 'follow', ...(headers ? { headers: headers.map(([name, value]) => [name, value] as [string, string]) } : {}) });
+    };
+    let response = await send();
+    if (credentials && response.status >= 400 && response.status < 500 && (await credentials.afterRefusal(url, response))) {
+      await response.body?.cancel();
+      response = await send();
+    }
     return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) };
   };
 }
@@ -86,6 +97,11 @@ export async function fetchEvidence(
     const answer = await get(url).catch((error: unknown) => {
       throw new BuildError(`cannot fetch ${url}: ${oneLine((error as Error).message)}`, { hint: 'run modules pack where the checksum database is reachable' });
     });
+    if (answer.status === 401 || answer.status === 403) {
+      throw new BuildError(`the checksum database answered ${answer.status} for ${url}`, {
+        hint: 'the proxy wants credentials: give them as the go command takes them (GOAUTH: .netrc, git DIR or a command)',
+      });
+    }
     if (answer.status !== 200) {
       throw new BuildError(`the checksum database answered ${answer.status} for ${url}`, {
         hint: 'a module that is not in the public log must be named in GONOSUMDB or GOPRIVATE; otherwise run modules pack again later',

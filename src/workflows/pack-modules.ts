@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import { createWriteStream } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -22,7 +21,8 @@ import {
 import { downloadCachePath, escapeModulePath, unescapeModulePath } from '../modules/module-path.js';
 import { readGoSum } from '../modules/resolve-module-inputs.js';
 import { fetchEvidence, httpFetch, resolveChecksumDatabase } from '../sumdb/fetch-evidence.js';
-import { type NetrcEntry, parseNetrc } from '../sumdb/netrc.js';
+import { GoAuthCredentials } from '../sumdb/go-auth.js';
+import { parseGoAuthSetting } from '../sumdb/go-auth-setting.js';
 import { matchesPrivatePatterns } from '../sumdb/private-patterns.js';
 import { checkRememberedHead, readRememberedHead, rememberHead } from '../sumdb/remembered-head.js';
 import { tileReaderOf } from '../sumdb/evidence.js';
@@ -195,7 +195,8 @@ async function packEvidence(
   const settings = await go(['env', '-json', 'GOSUMDB', 'GOPROXY', 'GONOSUMDB', 'GOPRIVATE', 'GOAUTH']);
   const env = JSON.parse(settings.stdout) as Record<'GOSUMDB' | 'GOPROXY' | 'GONOSUMDB' | 'GOPRIVATE' | 'GOAUTH', string>;
   await fs.remove(path.join(modcache, 'cache', 'download', 'sumdb'));
-  const get = httpFetch(await goAuthCredentials(env.GOAUTH ?? 'netrc', reporter));
+  const credentials = goAuthCredentials(env.GOAUTH ?? 'netrc', reporter);
+  const get = httpFetch(credentials);
   const source = await resolveChecksumDatabase(env.GOSUMDB, env.GOPROXY, get);
   if (source === undefined) {
     reporter.warn('GOSUMDB=off: the set carries no checksum database evidence, and its modules will be trusted by go.sum only where --allow-unproven is given');
@@ -205,7 +206,11 @@ async function packEvidence(
   const unique = new Map(versions.map((v) => [`${v.path}@${v.version}`, { path: v.path, version: v.version }]));
   const publicOnes = [...unique.values()].filter((v) => !matchesPrivatePatterns(privatePatterns, v.path));
   const accepted = await readRememberedHead(options.airlockHome, source.key.name);
-  const evidence = await fetchEvidence(source, publicOnes, [...options.consistentWith, ...(accepted ? [accepted.size] : [])], get);
+  const evidence = await fetchEvidence(source, publicOnes, [...options.consistentWith, ...(accepted ? [accepted.size] : [])], get).catch((error: unknown) => {
+    // A request that stayed refused: say which GOAUTH method gave nothing, as the go command does with -x.
+    for (const failure of new Set(credentials?.failures ?? [])) reporter.warn(failure);
+    throw error;
+  });
   // The packer's own store checks the head too: a database that shows this machine a fork is caught here.
   const verdict = checkRememberedHead(accepted, evidence.tree, tileReaderOf(evidence.files, source.base), source.base);
   if (!verdict.ok) throw new VerificationError(verdict.reason, { hint: verdict.hint });
@@ -223,18 +228,15 @@ async function packEvidence(
 }
 
 /**
- * The credentials the go command itself would send (GOAUTH, netrc by default: $NETRC, else ~/.netrc), so that a
- * site's own proxy that asks for them serves the checksum database evidence too.
+ * The credentials the go command itself would send (GOAUTH: netrc by default, git, commands), so that a site's
+ * own proxy that asks for them serves the checksum database evidence too.
  */
-async function goAuthCredentials(goauth: string, reporter: PackReporter): Promise<Map<string, NetrcEntry>> {
-  const methods = goauth.split(';').map((method) => method.trim()).filter((method) => method !== '');
-  if (methods.includes('off')) return new Map();
-  if (methods.some((method) => method !== 'netrc')) {
-    reporter.warn(`GOAUTH=${goauth}: the checksum database requests of modules pack carry .netrc credentials only`);
-  }
-  const file = process.env.NETRC || path.join(os.homedir(), '.netrc');
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-  return text === undefined ? new Map() : parseNetrc(text);
+function goAuthCredentials(goauth: string, reporter: PackReporter): GoAuthCredentials | undefined {
+  const methods = parseGoAuthSetting(goauth);
+  if (methods.length === 0) return undefined;
+  const credentials = new GoAuthCredentials(methods);
+  if (methods.some((method) => method.kind === 'git')) reporter.info(`GOAUTH=${oneLine(goauth)}: git credentials are asked for without a terminal prompt`);
+  return credentials;
 }
 
 /** The module set archive: the manifest first, then the cache files in order, every header fixed. */

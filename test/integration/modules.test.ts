@@ -426,7 +426,7 @@ https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (
 }).listen(Number(port), '127.0.0.1', () => fs.appendFileSync(log, 'listening\\n'));
 `;
 
-integration("modules pack through a site's own proxy with .netrc credentials, the public one out of reach: a private module is packed and marked private", async (t) => {
+integration("modules pack through a site's own proxy with credentials from .netrc, a GOAUTH command and git, the public one out of reach: a private module is packed and marked private", async (t) => {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-siteproxy-'));
   t.teardown(() => execa('chmod', ['-R', 'u+w', work]).then(() => fs.remove(work)));
   // The site's proxy serves a mirror of examples/cli's modules, plus a private module of its own.
@@ -453,6 +453,23 @@ integration("modules pack through a site's own proxy with .netrc credentials, th
   const log = path.join(work, 'requests.log');
   const set = path.join(work, 'site-modules.tar.gz');
   const port = 18000 + Math.floor(Math.random() * 2000);
+  // A GOAUTH command that has credentials only for a URL the proxy refused, so the retry is what is tested.
+  const authCommand = path.join(work, 'site-auth.mjs');
+  const authLog = path.join(work, 'site-auth.log');
+  await fs.writeFile(
+    authCommand,
+    `import fs from 'node:fs';
+const url = process.argv[2];
+fs.appendFileSync(${JSON.stringify(authLog)}, (url ?? '-') + ' ' + JSON.stringify(fs.readFileSync(0, 'utf8').split('\\n')[0]) + '\\n');
+if (url) process.stdout.write('https://127.0.0.1:${port}\\n\\nAuthorization: Basic ' + Buffer.from('site:s3cret').toString('base64') + '\\n\\n');
+`,
+  );
+  const credentialRepo = path.join(work, 'credentials');
+  await execa('git', ['init', '-q', credentialRepo]);
+  await fs.writeFile(path.join(work, 'git-credentials'), `https://site:s3cret@127.0.0.1:${port}\n`);
+  await execa('git', ['config', 'credential.helper', `store --file=${path.join(work, 'git-credentials')}`], { cwd: credentialRepo });
+  const commandSet = path.join(work, 'command-modules.tar.gz');
+  const gitSet = path.join(work, 'git-modules.tar.gz');
   // A certificate for 127.0.0.1 that the go command (SSL_CERT_FILE) and airlock (NODE_EXTRA_CA_CERTS) trust.
   const key = path.join(work, 'proxy.key');
   const cert = path.join(work, 'proxy.crt');
@@ -469,6 +486,11 @@ integration("modules pack through a site's own proxy with .netrc credentials, th
     // go.sum gains the private module's lines (the go command does not ask the checksum database for it).
     `cd ${module} && env ${goEnv} GOPATH=${path.join(work, 'gopath')} go mod tidy`,
     `env ${goEnv} AIRLOCK_HOME=${path.join(work, 'home')} node ${cliPath} modules pack ${module} --out ${set}`,
+    // The other GOAUTH methods, with no .netrc: a command, asked again with the refused URL; git's credential helper.
+    `env ${goEnv} NETRC=/dev/null GOAUTH="node ${authCommand}" AIRLOCK_HOME=${path.join(work, 'home-command')} node ${cliPath} modules pack ${module} --out ${commandSet}`,
+    `env ${goEnv} NETRC=/dev/null GOAUTH="git ${credentialRepo}" AIRLOCK_HOME=${path.join(work, 'home-git')} node ${cliPath} modules pack ${module} --out ${gitSet}`,
+    // And none at all: refused by the proxy, said so, nothing written.
+    `! env ${goEnv} NETRC=/dev/null GOAUTH=off AIRLOCK_HOME=${path.join(work, 'home-none')} node ${cliPath} modules pack ${module} --out ${path.join(work, 'refused.tar.gz')} 2>${path.join(work, 'refused.err')}`,
   ].join('\n');
   const packed = await execa('unshare', ['-rn', 'sh', '-c', script], { reject: false, all: true });
   t.is(packed.exitCode, 0, packed.all);
@@ -477,6 +499,14 @@ integration("modules pack through a site's own proxy with .netrc credentials, th
   t.regex(requests, /^\/sumdb\/sum\.golang\.org\/supported$/m);
   t.regex(requests, /^\/sumdb\/sum\.golang\.org\/lookup\/github\.com\/google\/uuid@v1\.6\.0$/m);
   t.notRegex(requests, /lookup\/example\.private/, 'a private module is never looked up');
+  t.is(packed.all?.match(/checksum database sum\.golang\.org: 9 module versions proven in the signed tree of 73014680 records; 1 private/g)?.length, 3, 'netrc, the command and git each packed the set');
+  const commandCalls = await fs.readFile(authLog, 'utf8');
+  t.regex(commandCalls, /^- ""$/m, 'the command ran once with no argument first');
+  t.regex(commandCalls, new RegExp(`^https://127\\.0\\.0\\.1:${port}/sumdb/sum\\.golang\\.org/supported "HTTP/1\\.1 401 Unauthorized"$`, 'm'));
+  t.deepEqual(await fs.readFile(gitSet), await fs.readFile(set), 'git credentials give the same set');
+  t.deepEqual(await fs.readFile(commandSet), await fs.readFile(set), 'the command gives the same set');
+  t.regex(await fs.readFile(path.join(work, 'refused.err'), 'utf8'), /^airlock: error: the checksum database answered 401 for https:\/\/127\.0\.0\.1:\d+\/sumdb\/sum\.golang\.org\/supported|^airlock: error: the module proxy https:\/\/127\.0\.0\.1:\d+ answered 401 for the checksum database sum\.golang\.org/m);
+  t.false(await fs.pathExists(path.join(work, 'refused.tar.gz')));
 
   const env = { GOPRIVATE: 'example.private', GONOSUMDB: '' };
   const verify = await runAirlock(['modules', 'verify', module, '--modules', set], { env: { ...env, AIRLOCK_HOME: path.join(work, 'site-home') } });
