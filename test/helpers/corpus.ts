@@ -171,6 +171,8 @@ export interface NativeBuildOptions {
   gocache: string;
   /** The binary to write. */
   out: string;
+  /** For 'mod': the module cache to read (default: the corpus cache). */
+  modcache?: string;
 }
 
 /**
@@ -195,7 +197,7 @@ export async function nativeBuild(dir: string, options: NativeBuildOptions): Pro
     GOARCH: goarch,
     GOFLAGS: options.mode === 'vendor' ? '-mod=vendor' : '-mod=readonly',
   };
-  if (options.mode === 'mod') env.GOMODCACHE = corpusModCache;
+  if (options.mode === 'mod') env.GOMODCACHE = options.modcache ?? corpusModCache;
   const started = performance.now();
   const result = await execa(path.join(options.goroot, 'bin', 'go'), args, { cwd: dir, env, reject: false, all: true });
   if (result.exitCode !== 0) throw new Error(`native go build of ${options.main} for ${options.target} (${options.mode}) failed: ${String(result.all)}`);

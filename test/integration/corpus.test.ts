@@ -250,7 +250,7 @@ corpusIntegration('airlock test: dasel\'s own test suite runs offline in the san
   t.is(statement.predicate.passedTests.length, passed);
 });
 
-corpusIntegration('dasel packed with its Go checksum database evidence, then verified and built with no network at all: every module version proven', ['dasel'], async (t) => {
+corpusIntegration('dasel packed with its Go checksum database evidence, then verified and built with no network at all, and served as a mirror tree to the plain go command: every module version proven, a poisoned go.mod refused by both', ['dasel'], async (t) => {
   t.timeout(15 * 60 * 1000);
   await storedGoroot();
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-corpus-home-'));
@@ -291,4 +291,46 @@ corpusIntegration('dasel packed with its Go checksum database evidence, then ver
   const modules = statement.predicate.buildDefinition.resolvedDependencies.filter((d) => d.name.includes('@'));
   t.true(modules.length > 0);
   t.true(modules.every((d) => d.annotations.checksumDatabase === 'proven'), JSON.stringify(modules.map((d) => [d.name, d.annotations.checksumDatabase])));
+
+  // The same set as a developer-facing mirror: the plain go command, with no network and no go.sum, downloads
+  // dasel's modules from the tree, proving each in the checksum database from the tree alone, and builds the
+  // very bytes airlock built.
+  const tree = path.join(home, 'mirror');
+  const mirrored = await runAirlock(['modules', 'mirror', set, '--into', tree]);
+  t.is(mirrored.exitCode, 0, mirrored.stderr);
+  const goFromTree = async (args: string[], cwd: string, from: string, gopath: string) =>
+    execa('unshare', ['-rn', 'env', `GOPATH=${gopath}`, `GOMODCACHE=${path.join(gopath, 'mod')}`, 'GOFLAGS=-modcacherw -mod=mod', 'GOTOOLCHAIN=local', `GOPROXY=file://${from}`, `GOSUMDB=sum.golang.org file://${from}/sumdb/sum.golang.org`, 'GONOSUMDB=', 'GOPRIVATE=', 'GOWORK=off', 'GOENV=off', 'go', ...args], { cwd, reject: false, all: true });
+  const developer = await corpusProgram(t, 'dasel', { vendor: false });
+  const goSum = await fs.readFile(path.join(developer.dir, 'go.sum'), 'utf8');
+  await fs.remove(path.join(developer.dir, 'go.sum'));
+  const gopath = path.join(home, 'gopath');
+  const download = await goFromTree(['mod', 'download'], developer.dir, tree, gopath);
+  t.is(download.exitCode, 0, download.all);
+  const written = (await fs.readFile(path.join(developer.dir, 'go.sum'), 'utf8')).trim().split('\n');
+  t.true(written.length >= 12, `${written.length} go.sum lines`);
+  t.deepEqual(written.filter((line) => !goSum.split('\n').includes(line)), [], "every line the go command proved from the tree is one of dasel's own go.sum");
+  await fs.writeFile(path.join(developer.dir, 'go.sum'), goSum);
+  const fromMirror = path.join(home, 'dasel-from-mirror');
+  await nativeBuild(developer.dir, { goroot: await storedGoroot(), target: 'linux/amd64', main: corpusEntry('dasel').main, tags: corpusEntry('dasel').tags, mode: 'mod', modcache: path.join(gopath, 'mod'), gocache: await sharedNativeCache(), out: fromMirror });
+  t.is(await sha256(fromMirror), await sha256(path.join(dir, 'dist', 'dasel_linux_amd64')), "the go command's build from the mirror equals airlock's");
+  const reproven = await runAirlock(['modules', 'verify', '--mirror', tree]);
+  t.is(reproven.exitCode, 0, reproven.stdout + reproven.stderr);
+
+  // One go.mod file changed in a copy of the tree: the go command refuses it against the checksum database,
+  // and so does verify --mirror, both naming the hash the log holds.
+  const poisoned = path.join(home, 'poisoned');
+  await fs.copy(tree, poisoned);
+  const modFile = path.join(poisoned, 'github.com', 'davecgh', 'go-spew', '@v', 'v1.1.1.mod');
+  await execa('chmod', ['u+w', modFile]);
+  await fs.appendFile(modFile, '// poisoned\n');
+  const victim = await corpusProgram(t, 'dasel', { vendor: false });
+  await fs.remove(path.join(victim.dir, 'go.sum'));
+  const refusedByGo = await goFromTree(['mod', 'download'], victim.dir, poisoned, path.join(home, 'gopath-poisoned'));
+  t.not(refusedByGo.exitCode, 0);
+  t.regex(refusedByGo.all ?? '', /SECURITY ERROR/);
+  const logged = /sum\.golang\.org: (h1:\S+)/.exec(refusedByGo.all ?? '')?.[1];
+  t.truthy(logged, refusedByGo.all);
+  const refusedByAirlock = await runAirlock(['modules', 'verify', '--mirror', poisoned]);
+  assertCleanFailure(t, refusedByAirlock, 4, /^airlock: error: 1 module version of .* not proven in the Go checksum database; first: mismatch github\.com\/davecgh\/go-spew@v1\.1\.1: its go\.mod hashes to h1:\S+, the checksum database says (h1:\S+) /);
+  t.true(refusedByAirlock.stderr.includes(`the checksum database says ${logged}`), 'airlock and the go command name the same hash from the log');
 });
