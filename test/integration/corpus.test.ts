@@ -18,7 +18,6 @@ import {
   corpusBinaryName,
   corpusEntry,
   corpusIntegration,
-  corpusModuleSet,
   corpusModuleSetWithEvidence,
   corpusProgram,
   nativeBuild,
@@ -136,25 +135,62 @@ corpusIntegration('golangci-lint, large, from vendor/ with the default sandbox: 
   await assertNativeEqual(t, dir, dist, golangciLint, ['linux/amd64'], 'vendor');
 });
 
-corpusIntegration('golangci-lint from a module set, without vendor/: equals a native module-mode go build byte for byte', ['golangci-lint'], async (t) => {
+corpusIntegration('golangci-lint from a module set with its checksum database evidence, without vendor/: every module proven offline, and equal to a native module-mode go build byte for byte', ['golangci-lint'], async (t) => {
   t.timeout(30 * 60 * 1000);
   await storedGoroot();
-  const [set, packed] = await seconds(() => corpusModuleSet(t, 'golangci-lint'));
-  t.log(`airlock modules pack of golangci-lint (offline, from the corpus cache): ${packed.toFixed(1)} s, ${((await fs.stat(set)).size / MiB).toFixed(0)} MiB`);
-  const { dir } = await corpusProgram(t, 'golangci-lint', { vendor: false });
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-corpus-home-'));
+  t.teardown(() => fs.remove(home));
+  const [{ dir, set, pack }, packed] = await seconds(() => corpusModuleSetWithEvidence(t, 'golangci-lint', path.join(home, 'packer')));
+  t.is(pack.exitCode, 0, pack.stderr);
+  const proven = /checksum database sum\.golang\.org: (\d+) module versions proven in the signed tree of (\d+) records/.exec(pack.stderr);
+  t.true(Number(proven?.[1]) >= 500, pack.stderr);
+  t.log(`airlock modules pack of golangci-lint (modules from the corpus cache, evidence through the module proxy): ${packed.toFixed(1)} s, ${((await fs.stat(set)).size / MiB).toFixed(0)} MiB, ${proven?.[1]} module versions proven`);
   t.false(await fs.pathExists(path.join(dir, 'vendor')));
   cacheVolumesBefore ??= new Set(await gocacheVolumes());
-  // The set is packed offline from the corpus cache with GOSUMDB=off, so it carries no checksum database
-  // evidence: --allow-unproven builds on go.sum alone (what is compared here is the binary).
-  const dist = await airlockBuild(t, dir, golangciLint, ['linux/amd64'], ['--modules', set, '--cache', '--allow-unproven']);
+  // No --allow-unproven: every module version must be proven in the log, offline, from the set alone.
+  const dist = await withOwnRememberedHead(() => airlockBuild(t, dir, golangciLint, ['linux/amd64'], ['--modules', set, '--cache']));
   const binary = path.join(dist, corpusBinaryName(golangciLint, 'linux/amd64'));
   t.true((await fs.stat(binary)).size >= 50 * MiB);
+  const statuses = await moduleStatuses(`${binary}.intoto.jsonl`);
+  t.true(statuses.length >= 150, `${statuses.length} modules in the provenance`);
+  t.deepEqual([...new Set(statuses)], ['proven']);
   // Built in module mode: every dependency in the build info carries its go.sum hash.
   const deps = (await goVersionM(binary)).split('\n').filter((line) => line.startsWith('\tdep\t'));
   t.true(deps.length >= 150, `${deps.length} dependencies in the build info`);
   t.true(deps.every((line) => /\th1:[A-Za-z0-9+/]{43}=$/.test(line)), deps.find((line) => !/\th1:/.test(line)));
   await assertNativeEqual(t, dir, dist, golangciLint, ['linux/amd64'], 'mod');
 });
+
+/** The checksum database status the provenance records for each module of the build. */
+async function moduleStatuses(envelopeFile: string): Promise<unknown[]> {
+  const envelope = JSON.parse(await fs.readFile(envelopeFile, 'utf8')) as { payload: string };
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+    predicate: { buildDefinition: { resolvedDependencies: Array<{ name: string; annotations: Record<string, unknown> }> } };
+  };
+  return statement.predicate.buildDefinition.resolvedDependencies.filter((d) => d.name.includes('@')).map((d) => d.annotations.checksumDatabase);
+}
+
+// The shared test store remembers the newest checksum database head it accepted. A build from a set packed
+// today makes it remember today's head, after which the committed fixtures' older sets (other files) would be
+// refused as rollbacks, and another of today's sets, packed without --consistent-with that head, as a fork.
+// So a test that builds from a fresh set does it with the remembered head set aside and put back after, one
+// test at a time.
+let rememberedHeadQueue: Promise<unknown> = Promise.resolve();
+function withOwnRememberedHead<T>(run: () => Promise<T>): Promise<T> {
+  const file = path.join(testHome, 'checksum-database', 'sum.golang.org.json');
+  const turn = rememberedHeadQueue.then(async () => {
+    const before = await fs.readFile(file).catch(() => undefined);
+    await fs.remove(file);
+    try {
+      return await run();
+    } finally {
+      if (before === undefined) await fs.remove(file);
+      else await fs.outputFile(file, before);
+    }
+  });
+  rememberedHeadQueue = turn.catch(() => undefined);
+  return turn;
+}
 
 /** Each smaller program for its CI targets from vendor/, then what its shape needs checked on linux/amd64. */
 const SMALL_PROGRAMS: Array<{ name: string; title: string; check: (t: ExecutionContext, binary: string) => Promise<void> }> = [
@@ -255,82 +291,73 @@ corpusIntegration('dasel packed with its Go checksum database evidence, then ver
   await storedGoroot();
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-corpus-home-'));
   t.teardown(() => fs.remove(home));
-  // The build below runs in the shared test store (its toolchains), which then accepts the set's head: today's,
-  // newer than the committed fixtures' (test/fixtures/module-sets). Put back what the store had, so later
-  // tests' older sets are not refused as rollbacks of a head only this test made it see.
-  const rememberedHead = path.join(testHome, 'checksum-database', 'sum.golang.org.json');
-  // For the same reason, the store starts this test without one: a head some earlier test left (a fixture's)
-  // is not what this set was packed to extend (modules.test shows --consistent-with for that).
-  const headBefore = await fs.readFile(rememberedHead).catch(() => undefined);
-  await fs.remove(rememberedHead);
-  t.teardown(async () => {
-    if (headBefore === undefined) await fs.remove(rememberedHead);
-    else await fs.writeFile(rememberedHead, headBefore);
-  });
   const { dir, set, pack } = await corpusModuleSetWithEvidence(t, 'dasel', path.join(home, 'packer'));
   t.is(pack.exitCode, 0, pack.stderr);
   const proven = /checksum database sum\.golang\.org: (\d+) module versions proven in the signed tree of (\d+) records/.exec(pack.stderr);
   t.truthy(proven, pack.stderr);
   const versions = Number(proven?.[1]);
   t.true(versions >= 12, `${versions} module versions`);
-  // In a network namespace with no network: the engine is still reached through its unix socket.
-  const offline = (args: string[]) =>
-    execa('unshare', ['-rn', 'node', cliPath, ...args], { env: { AIRLOCK_HOME: testHome, CI: 'true', GOPRIVATE: '', GONOSUMDB: '' }, reject: false, all: true });
-  const verify = await offline(['modules', 'verify', dir, '--modules', set]);
-  t.is(verify.exitCode, 0, verify.all);
-  t.is(verify.stdout.match(/^PROVEN\s/gm)?.length, versions);
-  // --cache: the cache the vendored dasel build above filled (the action IDs do not depend on -mod).
-  const build = await offline(['build', dir, '--modules', set, '--go', '1.26.8', '--target', 'linux/amd64', '--cache']);
-  t.is(build.exitCode, 0, build.all);
-  t.regex(build.stderr, new RegExp(`${versions} module versions proven in sum\\.golang\\.org's signed tree of ${proven?.[2]} records`));
-  const envelope = JSON.parse(await fs.readFile(path.join(dir, 'dist', 'dasel_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
-  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
-    predicate: { buildDefinition: { internalParameters: { checksumDatabase: { tree: { size: number } } }; resolvedDependencies: Array<{ name: string; annotations: Record<string, unknown> }> } };
-  };
-  t.is(statement.predicate.buildDefinition.internalParameters.checksumDatabase.tree.size, Number(proven?.[2]));
-  const modules = statement.predicate.buildDefinition.resolvedDependencies.filter((d) => d.name.includes('@'));
-  t.true(modules.length > 0);
-  t.true(modules.every((d) => d.annotations.checksumDatabase === 'proven'), JSON.stringify(modules.map((d) => [d.name, d.annotations.checksumDatabase])));
+  // Everything below runs in the shared test store (its toolchains), which accepts the set's head.
+  await withOwnRememberedHead(async () => {
+    // In a network namespace with no network: the engine is still reached through its unix socket.
+    const offline = (args: string[]) =>
+      execa('unshare', ['-rn', 'node', cliPath, ...args], { env: { AIRLOCK_HOME: testHome, CI: 'true', GOPRIVATE: '', GONOSUMDB: '' }, reject: false, all: true });
+    const verify = await offline(['modules', 'verify', dir, '--modules', set]);
+    t.is(verify.exitCode, 0, verify.all);
+    t.is(verify.stdout.match(/^PROVEN\s/gm)?.length, versions);
+    // --cache: the cache the vendored dasel build above filled (the action IDs do not depend on -mod).
+    const build = await offline(['build', dir, '--modules', set, '--go', '1.26.8', '--target', 'linux/amd64', '--cache']);
+    t.is(build.exitCode, 0, build.all);
+    t.regex(build.stderr, new RegExp(`${versions} module versions proven in sum\\.golang\\.org's signed tree of ${proven?.[2]} records`));
+    const envelope = JSON.parse(await fs.readFile(path.join(dir, 'dist', 'dasel_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+      predicate: { buildDefinition: { internalParameters: { checksumDatabase: { tree: { size: number } } }; resolvedDependencies: Array<{ name: string; annotations: Record<string, unknown> }> } };
+    };
+    t.is(statement.predicate.buildDefinition.internalParameters.checksumDatabase.tree.size, Number(proven?.[2]));
+    const modules = statement.predicate.buildDefinition.resolvedDependencies.filter((d) => d.name.includes('@'));
+    t.true(modules.length > 0);
+    t.true(modules.every((d) => d.annotations.checksumDatabase === 'proven'), JSON.stringify(modules.map((d) => [d.name, d.annotations.checksumDatabase])));
 
-  // The same set as a developer-facing mirror: the plain go command, with no network and no go.sum, downloads
-  // dasel's modules from the tree, proving each in the checksum database from the tree alone, and builds the
-  // very bytes airlock built.
-  const tree = path.join(home, 'mirror');
-  const mirrored = await runAirlock(['modules', 'mirror', set, '--into', tree]);
-  t.is(mirrored.exitCode, 0, mirrored.stderr);
-  const goFromTree = async (args: string[], cwd: string, from: string, gopath: string) =>
-    execa('unshare', ['-rn', 'env', `GOPATH=${gopath}`, `GOMODCACHE=${path.join(gopath, 'mod')}`, 'GOFLAGS=-modcacherw -mod=mod', 'GOTOOLCHAIN=local', `GOPROXY=file://${from}`, `GOSUMDB=sum.golang.org file://${from}/sumdb/sum.golang.org`, 'GONOSUMDB=', 'GOPRIVATE=', 'GOWORK=off', 'GOENV=off', 'go', ...args], { cwd, reject: false, all: true });
-  const developer = await corpusProgram(t, 'dasel', { vendor: false });
-  const goSum = await fs.readFile(path.join(developer.dir, 'go.sum'), 'utf8');
-  await fs.remove(path.join(developer.dir, 'go.sum'));
-  const gopath = path.join(home, 'gopath');
-  const download = await goFromTree(['mod', 'download'], developer.dir, tree, gopath);
-  t.is(download.exitCode, 0, download.all);
-  const written = (await fs.readFile(path.join(developer.dir, 'go.sum'), 'utf8')).trim().split('\n');
-  t.true(written.length >= 12, `${written.length} go.sum lines`);
-  t.deepEqual(written.filter((line) => !goSum.split('\n').includes(line)), [], "every line the go command proved from the tree is one of dasel's own go.sum");
-  await fs.writeFile(path.join(developer.dir, 'go.sum'), goSum);
-  const fromMirror = path.join(home, 'dasel-from-mirror');
-  await nativeBuild(developer.dir, { goroot: await storedGoroot(), target: 'linux/amd64', main: corpusEntry('dasel').main, tags: corpusEntry('dasel').tags, mode: 'mod', modcache: path.join(gopath, 'mod'), gocache: await sharedNativeCache(), out: fromMirror });
-  t.is(await sha256(fromMirror), await sha256(path.join(dir, 'dist', 'dasel_linux_amd64')), "the go command's build from the mirror equals airlock's");
-  const reproven = await runAirlock(['modules', 'verify', '--mirror', tree]);
-  t.is(reproven.exitCode, 0, reproven.stdout + reproven.stderr);
+    // The same set as a developer-facing mirror: the plain go command, with no network and no go.sum, downloads
+    // dasel's modules from the tree, proving each in the checksum database from the tree alone, and builds the
+    // very bytes airlock built.
+    const tree = path.join(home, 'mirror');
+    const mirrored = await runAirlock(['modules', 'mirror', set, '--into', tree]);
+    t.is(mirrored.exitCode, 0, mirrored.stderr);
+    const goFromTree = async (args: string[], cwd: string, from: string, gopath: string) =>
+      execa('unshare', ['-rn', 'env', `GOPATH=${gopath}`, `GOMODCACHE=${path.join(gopath, 'mod')}`, 'GOFLAGS=-modcacherw -mod=mod', 'GOTOOLCHAIN=local', `GOPROXY=file://${from}`, `GOSUMDB=sum.golang.org file://${from}/sumdb/sum.golang.org`, 'GONOSUMDB=', 'GOPRIVATE=', 'GOWORK=off', 'GOENV=off', 'go', ...args], { cwd, reject: false, all: true });
+    const developer = await corpusProgram(t, 'dasel', { vendor: false });
+    const goSum = await fs.readFile(path.join(developer.dir, 'go.sum'), 'utf8');
+    await fs.remove(path.join(developer.dir, 'go.sum'));
+    const gopath = path.join(home, 'gopath');
+    const download = await goFromTree(['mod', 'download'], developer.dir, tree, gopath);
+    t.is(download.exitCode, 0, download.all);
+    const written = (await fs.readFile(path.join(developer.dir, 'go.sum'), 'utf8')).trim().split('\n');
+    t.true(written.length >= 12, `${written.length} go.sum lines`);
+    t.deepEqual(written.filter((line) => !goSum.split('\n').includes(line)), [], "every line the go command proved from the tree is one of dasel's own go.sum");
+    await fs.writeFile(path.join(developer.dir, 'go.sum'), goSum);
+    const fromMirror = path.join(home, 'dasel-from-mirror');
+    await nativeBuild(developer.dir, { goroot: await storedGoroot(), target: 'linux/amd64', main: corpusEntry('dasel').main, tags: corpusEntry('dasel').tags, mode: 'mod', modcache: path.join(gopath, 'mod'), gocache: await sharedNativeCache(), out: fromMirror });
+    t.is(await sha256(fromMirror), await sha256(path.join(dir, 'dist', 'dasel_linux_amd64')), "the go command's build from the mirror equals airlock's");
+    const reproven = await runAirlock(['modules', 'verify', '--mirror', tree]);
+    t.is(reproven.exitCode, 0, reproven.stdout + reproven.stderr);
 
-  // One go.mod file changed in a copy of the tree: the go command refuses it against the checksum database,
-  // and so does verify --mirror, both naming the hash the log holds.
-  const poisoned = path.join(home, 'poisoned');
-  await fs.copy(tree, poisoned);
-  const modFile = path.join(poisoned, 'github.com', 'davecgh', 'go-spew', '@v', 'v1.1.1.mod');
-  await execa('chmod', ['u+w', modFile]);
-  await fs.appendFile(modFile, '// poisoned\n');
-  const victim = await corpusProgram(t, 'dasel', { vendor: false });
-  await fs.remove(path.join(victim.dir, 'go.sum'));
-  const refusedByGo = await goFromTree(['mod', 'download'], victim.dir, poisoned, path.join(home, 'gopath-poisoned'));
-  t.not(refusedByGo.exitCode, 0);
-  t.regex(refusedByGo.all ?? '', /SECURITY ERROR/);
-  const logged = /sum\.golang\.org: (h1:\S+)/.exec(refusedByGo.all ?? '')?.[1];
-  t.truthy(logged, refusedByGo.all);
-  const refusedByAirlock = await runAirlock(['modules', 'verify', '--mirror', poisoned]);
-  assertCleanFailure(t, refusedByAirlock, 4, /^airlock: error: 1 module version of .* not proven in the Go checksum database; first: mismatch github\.com\/davecgh\/go-spew@v1\.1\.1: its go\.mod hashes to h1:\S+, the checksum database says (h1:\S+) /);
-  t.true(refusedByAirlock.stderr.includes(`the checksum database says ${logged}`), 'airlock and the go command name the same hash from the log');
+    // One go.mod file changed in a copy of the tree: the go command refuses it against the checksum database,
+    // and so does verify --mirror, both naming the hash the log holds.
+    const poisoned = path.join(home, 'poisoned');
+    await fs.copy(tree, poisoned);
+    const modFile = path.join(poisoned, 'github.com', 'davecgh', 'go-spew', '@v', 'v1.1.1.mod');
+    await execa('chmod', ['u+w', modFile]);
+    await fs.appendFile(modFile, '// poisoned\n');
+    const victim = await corpusProgram(t, 'dasel', { vendor: false });
+    await fs.remove(path.join(victim.dir, 'go.sum'));
+    const refusedByGo = await goFromTree(['mod', 'download'], victim.dir, poisoned, path.join(home, 'gopath-poisoned'));
+    t.not(refusedByGo.exitCode, 0);
+    t.regex(refusedByGo.all ?? '', /SECURITY ERROR/);
+    const logged = /sum\.golang\.org: (h1:\S+)/.exec(refusedByGo.all ?? '')?.[1];
+    t.truthy(logged, refusedByGo.all);
+    const refusedByAirlock = await runAirlock(['modules', 'verify', '--mirror', poisoned]);
+    assertCleanFailure(t, refusedByAirlock, 4, /^airlock: error: 1 module version of .* not proven in the Go checksum database; first: mismatch github\.com\/davecgh\/go-spew@v1\.1\.1: its go\.mod hashes to h1:\S+, the checksum database says (h1:\S+) /);
+    t.true(refusedByAirlock.stderr.includes(`the checksum database says ${logged}`), 'airlock and the go command name the same hash from the log');
+  });
 });
