@@ -42,7 +42,7 @@ export async function runGpg(args: readonly string[], options: GpgRunOptions): P
     maxBuffer: 16 * 1024 * 1024,
     stripFinalNewline: false,
   });
-  if (result.code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(result.message))) {
+  if (result.code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(result.message ?? ''))) {
     throw new InputError('gpg is not installed: no `gpg` on PATH', { hint: NO_GPG_HINT });
   }
   if (result.timedOut) {
