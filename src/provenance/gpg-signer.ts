@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { InputError, oneLine } from '../errors.js';
 import { GNUPGHOME_ENV, GPG_PASSPHRASE_ENV, type GpgRun, runGpg } from './gpg-command.js';
-import { type SigningFailure, parseSecretKeyListing, parseStatusLines, signingFailure, unusableForSigning } from './gpg-status.js';
+import { type SecretKeyListing, type SigningFailure, parseSecretKeyListing, parseStatusLines, signingFailure, unusableForSigning } from './gpg-status.js';
 
 export interface GpgSigningOptions {
   /** What --gpg-key (or airlock.json's signing.gpgKey) names: a fingerprint, key id or user id. */
@@ -59,6 +59,39 @@ function signingError(failure: SigningFailure, fingerprint: string, passphraseGi
   }
 }
 
+/**
+ * The one usable secret key --gpg-key names (`gpg --list-secret-keys --with-colons KEYID`), without using it:
+ * what `airlock doctor` checks, and the first step of opening a signer.
+ */
+export async function findGpgSigningKey(options: GpgSigningOptions): Promise<{ key: SecretKeyListing; home: string | undefined }> {
+  assertGpgKeyId(options.keyId);
+  let home: string | undefined;
+  if (options.home !== undefined) {
+    home = path.resolve(options.home);
+    const stat = await fs.stat(home).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new InputError(`--gpg-home ${options.home} is not a directory`, { hint: 'pass --gpg-home the GnuPG home directory that holds the signing key' });
+  }
+  const keyring = keyringName(home, options.env);
+  const listing = await runGpg(['--with-colons', '--list-secret-keys', '--', options.keyId], { env: options.env, ...(home !== undefined ? { homedir: home } : {}) });
+  const keys = parseSecretKeyListing(listing.status);
+  if (keys.length === 0) {
+    throw new InputError(`GPG key ${oneLine(options.keyId)}: no such secret key in ${keyring}`, {
+      hint: 'list the keys with `gpg --list-secret-keys`, and pass --gpg-home DIR (or set GNUPGHOME) for the keyring that holds the key',
+    });
+  }
+  if (keys.length > 1) {
+    throw new InputError(`GPG key ${oneLine(options.keyId)} names ${keys.length} secret keys in ${keyring}: ${keys.map((key) => key.fingerprint).join(', ')}`, {
+      hint: 'pass --gpg-key the fingerprint of the one to sign with',
+    });
+  }
+  const key = keys[0]!;
+  const unusable = unusableForSigning(key);
+  if (unusable !== undefined) {
+    throw new InputError(`GPG key ${key.fingerprint} (${oneLine(key.userIds[0] ?? 'no user id')}) ${unusable}`, { hint: 'renew the key (gpg --quick-set-expire), or pass --gpg-key a key that can sign' });
+  }
+  return { key, home };
+}
+
 /** A GPG key that was found in the keyring and has signed once (the passphrase works): it signs checksums files. */
 export class GpgSigner {
   readonly fingerprint: string;
@@ -78,31 +111,7 @@ export class GpgSigner {
    * empty input once, so that a missing key, a wrong passphrase or a missing gpg is bad input up front.
    */
   static async open(options: GpgSigningOptions): Promise<GpgSigner> {
-    assertGpgKeyId(options.keyId);
-    let home: string | undefined;
-    if (options.home !== undefined) {
-      home = path.resolve(options.home);
-      const stat = await fs.stat(home).catch(() => undefined);
-      if (!stat?.isDirectory()) throw new InputError(`--gpg-home ${options.home} is not a directory`, { hint: 'pass --gpg-home the GnuPG home directory that holds the signing key' });
-    }
-    const keyring = keyringName(home, options.env);
-    const listing = await runGpg(['--with-colons', '--list-secret-keys', '--', options.keyId], { env: options.env, ...(home !== undefined ? { homedir: home } : {}) });
-    const keys = parseSecretKeyListing(listing.status);
-    if (keys.length === 0) {
-      throw new InputError(`--gpg-key ${oneLine(options.keyId)}: no such secret key in ${keyring}`, {
-        hint: 'list the keys with `gpg --list-secret-keys`, and pass --gpg-home DIR (or set GNUPGHOME) for the keyring that holds the key',
-      });
-    }
-    if (keys.length > 1) {
-      throw new InputError(`--gpg-key ${oneLine(options.keyId)} names ${keys.length} secret keys in ${keyring}: ${keys.map((key) => key.fingerprint).join(', ')}`, {
-        hint: 'pass --gpg-key the fingerprint of the one to sign with',
-      });
-    }
-    const key = keys[0]!;
-    const unusable = unusableForSigning(key);
-    if (unusable !== undefined) {
-      throw new InputError(`GPG key ${key.fingerprint} (${oneLine(key.userIds[0] ?? 'no user id')}) ${unusable}`, { hint: 'renew the key (gpg --quick-set-expire), or pass --gpg-key a key that can sign' });
-    }
+    const { key, home } = await findGpgSigningKey(options);
     const signer = new GpgSigner(key.fingerprint, oneLine(key.userIds[0] ?? ''), home, options.env);
     // An empty input signed to nowhere: the key and its passphrase work, or the build stops here.
     await signer.#sign('/dev/null', '/dev/null');
