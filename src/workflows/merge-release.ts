@@ -105,6 +105,12 @@ async function copyUnchanged(from: string, to: string): Promise<void> {
 
 /** Combines verified shards into one release at request.out; on any failure --out is left as it was. */
 export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporter, 'info' | 'warn'>): Promise<MergeOutcome> {
+  // As with --key: one release, one GPG key. Said before anything is read, not by the merged release failing.
+  if (request.gpg && request.gpgKeyring && !request.gpgKeyring.fingerprints.includes(request.gpg.fingerprint)) {
+    throw new InputError(`--gpg-key ${request.gpg.fingerprint} is not the key of --gpg-pub (${request.gpgKeyring.fingerprints.join(', ')}): the merged release would not verify with the shards' key`, {
+      hint: 'sign the merge with the GPG key the shards were signed with, or leave out --gpg-pub',
+    });
+  }
   const listings: ShardListing[] = [];
   for (const dir of request.dirs) listings.push(await readShardListing(dir));
   const plan = planMerge(listings);
