@@ -7,6 +7,7 @@ import fs from 'fs-extra';
 import path from 'node:path';
 
 import { InputError, oneLine } from '../errors.js';
+import { createScratchDir } from '../util/scratch-dir.js';
 import { GNUPGHOME_ENV, GPG_PASSPHRASE_ENV, type GpgRun, runGpg } from './gpg-command.js';
 import { type SecretKeyListing, type SigningFailure, parseSecretKeyListing, parseStatusLines, signingFailure, unusableForSigning } from './gpg-status.js';
 
@@ -113,8 +114,16 @@ export class GpgSigner {
   static async open(options: GpgSigningOptions): Promise<GpgSigner> {
     const { key, home } = await findGpgSigningKey(options);
     const signer = new GpgSigner(key.fingerprint, oneLine(key.userIds[0] ?? ''), home, options.env);
-    // An empty input signed to nowhere: the key and its passphrase work, or the build stops here.
-    await signer.#sign('/dev/null', '/dev/null');
+    // An empty file signed in a private directory: the key and its passphrase work, or the build stops here.
+    // Never --output /dev/null: gpg removes its output file when signing fails, and as root that is /dev/null.
+    const probe = await createScratchDir('airlock-gpg-probe');
+    try {
+      const input = path.join(probe.path, 'probe');
+      await fs.writeFile(input, '');
+      await signer.#sign(input, `${input}.asc`);
+    } finally {
+      await probe.remove();
+    }
     return signer;
   }
 
