@@ -52,9 +52,9 @@ export function signingFailure(lines: readonly StatusLine[]): SigningFailure | u
   const code = errorCode(failure?.args[1]);
   if (code === GPG_ERR_BAD_PASSPHRASE) return { kind: 'bad-passphrase' };
   if (code === GPG_ERR_NO_SECKEY) return { kind: 'no-secret-key' };
-  // INV_SGNR reason 9 is "no secret key"; the others (expired, revoked, wrong usage...) make the key unusable.
-  if (invalidSigner !== undefined) return invalidSigner.args[0] === '9' ? { kind: 'no-secret-key' } : { kind: 'unusable-key' };
+  // gpg 2.2 reports an expired key as INV_SGNR 9 ("no secret key") with FAILURE 54: the error code decides.
   if (code === GPG_ERR_UNUSABLE_SECKEY) return { kind: 'unusable-key' };
+  if (invalidSigner !== undefined) return invalidSigner.args[0] === '9' ? { kind: 'no-secret-key' } : { kind: 'unusable-key' };
   if (code === GPG_ERR_NO_PIN_ENTRY || code === GPG_ERR_CANCELED || lines.some((line) => line.keyword === 'PINENTRY_LAUNCHED')) {
     return { kind: 'passphrase-needed' };
   }
