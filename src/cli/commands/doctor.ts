@@ -116,9 +116,15 @@ async function scratchFinding(engine: ContainerEngine, info: EngineInfo): Promis
  * the key is in the keyring (GNUPGHOME, else ~/.gnupg). The passphrase is not tried: doctor signs nothing.
  */
 export async function gpgFinding(moduleDir: string, env: NodeJS.ProcessEnv): Promise<Finding | undefined> {
+  let keyId: string | undefined;
   try {
-    const keyId = readAirlockConfig(moduleDir).signing?.gpgKey;
-    if (keyId === undefined) return undefined;
+    keyId = readAirlockConfig(moduleDir).signing?.gpgKey;
+  } catch (error) {
+    if (!(error instanceof AirlockError)) throw error;
+    return { ok: false, subject: 'airlock.json', text: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode };
+  }
+  if (keyId === undefined) return undefined;
+  try {
     const version = await gpgVersion(env);
     const { key } = await findGpgSigningKey({ keyId, env });
     return { ok: true, subject: 'gpg', text: `GnuPG ${version} installed; signing.gpgKey ${keyId} is ${key.fingerprint}${key.userIds[0] ? ` (${key.userIds[0]})` : ''}` };
