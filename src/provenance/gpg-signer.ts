@@ -72,12 +72,14 @@ export async function findGpgSigningKey(options: GpgSigningOptions): Promise<{ k
     const stat = await fs.stat(home).catch(() => undefined);
     if (!stat?.isDirectory()) throw new InputError(`--gpg-home ${options.home} is not a directory`, { hint: 'pass --gpg-home the GnuPG home directory that holds the signing key' });
   }
-  const keyring = keyringName(home, options.env);
+  const keyring = oneLine(keyringName(home, options.env));
   const listing = await runGpg(['--with-colons', '--list-secret-keys', '--', options.keyId], { env: options.env, ...(home !== undefined ? { homedir: home } : {}) });
   const keys = parseSecretKeyListing(listing.status);
   if (keys.length === 0) {
     throw new InputError(`GPG key ${oneLine(options.keyId)}: no such secret key in ${keyring}`, {
       hint: 'list the keys with `gpg --list-secret-keys`, and pass --gpg-home DIR (or set GNUPGHOME) for the keyring that holds the key',
+      // gpg's own words (an unreadable home, say) are shown above the error line; airlock never parses them.
+      ...(listing.stderr !== '' ? { details: listing.stderr } : {}),
     });
   }
   if (keys.length > 1) {
