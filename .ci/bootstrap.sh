@@ -83,12 +83,16 @@ else
   corpus_pid=$!
 fi
 
-# curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip, unzip and xmllint (JUnit files).
+# curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip, unzip and xmllint (JUnit files),
+# and gpg with its agent (Debian's gnupg: `build --gpg-key` and `verify --gpg-pub` run the host's gpg). A fresh
+# Debian image has gpgv (apt needs it) but not gpg or gpg-agent, so gnupg is listed for both.
 missing=""
-for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip xmllint:libxml2-utils; do
+for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip xmllint:libxml2-utils gpg:gnupg gpg-agent:gnupg; do
   command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
-[ -z "$missing" ] || install_packages $missing
+# gpg and gpg-agent are one package: it is asked for once.
+missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
+[ -z "${missing// /}" ] || install_packages $missing
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error

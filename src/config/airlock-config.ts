@@ -18,6 +18,12 @@ export interface SandboxLimits {
   maxOutputMiB?: number;
 }
 
+/** How releases of this module are signed (what the command line does not say). */
+export interface SigningConfig {
+  /** The GPG key that signs the checksums files, as --gpg-key names it; --gpg-key wins over it. */
+  gpgKey?: string;
+}
+
 export interface AirlockConfig {
   toolchains?: string | string[];
   targets?: string[];
@@ -25,6 +31,7 @@ export interface AirlockConfig {
   ldflags?: string[];
   tags?: string[];
   sandbox?: SandboxLimits;
+  signing?: SigningConfig;
 }
 
 let validator: Validator<AirlockConfig> | undefined;

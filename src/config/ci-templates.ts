@@ -81,8 +81,10 @@ export function planInitFiles(input: {
 export const CI_NEXT_STEPS: Record<CiSystem, string> = {
   github:
     'next: commit the public key from `airlock keygen` as airlock.pub, store the private key as the secret AIRLOCK_SIGNING_KEY ' +
-    'and its passphrase as AIRLOCK_KEY_PASSPHRASE, and label the build runners `airlock`',
+    'and its passphrase as AIRLOCK_KEY_PASSPHRASE, and label the build runners `airlock`' +
+    ' (to GPG-sign SHA256SUMS too: the secrets AIRLOCK_GPG_PRIVATE_KEY, AIRLOCK_GPG_KEY_ID and AIRLOCK_GPG_PASSPHRASE, and the public key as airlock-gpg.asc)',
   gitlab:
     'next: commit the public key from `airlock keygen` as airlock.pub, add the private key as the protected File variable ' +
-    'AIRLOCK_SIGNING_KEY and its passphrase as the protected, masked variable AIRLOCK_KEY_PASSPHRASE, and tag the build runners `airlock`',
+    'AIRLOCK_SIGNING_KEY and its passphrase as the protected, masked variable AIRLOCK_KEY_PASSPHRASE, and tag the build runners `airlock`' +
+    ' (to GPG-sign SHA256SUMS too: the File variable AIRLOCK_GPG_PRIVATE_KEY, AIRLOCK_GPG_KEY_ID and the masked AIRLOCK_GPG_PASSPHRASE, and the public key as airlock-gpg.asc)',
 };

@@ -5,6 +5,13 @@
 export const CHECKSUMS_FILE = 'SHA256SUMS';
 /** The detached signature written beside SHA256SUMS with --sign-key. */
 export const SIGNATURE_SUFFIX = '.sig';
+/** The armored detached GPG signature written beside each checksums file with --gpg-key (`gpg --verify` reads it). */
+export const GPG_SIGNATURE_SUFFIX = '.asc';
+/**
+ * Every checksums file a checksum group may hold at its top, in the order they are written: each one there is
+ * signed with --gpg-key. SM3SUMS (the SM2 signing work) is listed so that its GPG signature needs no change here.
+ */
+export const GPG_SIGNED_CHECKSUMS_FILES: readonly string[] = [CHECKSUMS_FILE, 'SM3SUMS'];
 /** The DSSE envelope of the provenance statement, beside each binary. */
 export const ENVELOPE_SUFFIX = '.intoto.jsonl';
 /** The CycloneDX SBOM beside each binary, with --sbom. */

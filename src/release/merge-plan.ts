@@ -9,7 +9,7 @@ import { SHARD_MANIFEST_FILE, SHARD_SCHEMA, type ShardManifest, formatShard } fr
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX, isTestStreamFile } from './layout.js';
 import { planTestRunFiles } from './test-run-files.js';
 import { type ChecksumEntry, parseSha256Sums } from './checksums.js';
-import { CHECKSUMS_FILE, SIGNATURE_SUFFIX } from './layout.js';
+import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, SIGNATURE_SUFFIX } from './layout.js';
 
 export { SIGNATURE_SUFFIX };
 
@@ -68,11 +68,13 @@ export interface MergePlan {
   sbom: boolean;
   /** Files in the shards that are not part of the release and are not copied, as "DIR/FILE". */
   ignored: string[];
+  /** The shards' GPG signatures (.asc), as "DIR/FILE": never copied, since the merged checksums are new files. */
+  gpgSignatures: string[];
   /** The output of `airlock test` given beside the shards: its reports and attestations join the release. */
   testRun?: { dir: string; realPath: string };
 }
 
-const RESERVED_NAMES = new Set([CHECKSUMS_FILE, `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`, SHARD_MANIFEST_FILE]);
+const RESERVED_NAMES = new Set([CHECKSUMS_FILE, `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`, SHARD_MANIFEST_FILE, ...GPG_SIGNED_CHECKSUMS_FILES.map((name) => `${name}${GPG_SIGNATURE_SUFFIX}`)]);
 const MERGE_HINT = 'merge the output directories of one `airlock build --shard I/N` matrix, every shard once';
 const REBUILD_HINT = 'do not merge these shards; rebuild the shards from one plan (or fetch them again) and merge those';
 
@@ -272,6 +274,7 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
   const sboms = new Map<string, string>();
   const ignored: string[] = [];
   const signed: boolean[] = [];
+  const gpgSigned: string[] = [];
   for (const shard of ordered) {
     const { listing } = shard;
     const files = new Set(listing.files);
@@ -287,6 +290,15 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
       expected.add(sumsFile);
       if (files.has(`${sumsFile}${SIGNATURE_SUFFIX}`)) expected.add(`${sumsFile}${SIGNATURE_SUFFIX}`);
       else allSigned = false;
+      // A shard's GPG signatures are part of its release but not of the merged one: its checksums are rewritten,
+      // so merge signs them again with --gpg-key or leaves them out (and says so).
+      for (const signed of GPG_SIGNED_CHECKSUMS_FILES) {
+        const signature = joinGroup(group, `${signed}${GPG_SIGNATURE_SUFFIX}`);
+        if (files.has(signature)) {
+          expected.add(signature);
+          gpgSigned.push(oneLine(`${listing.dir}/${signature}`));
+        }
+      }
       let entries: ChecksumEntry[];
       try {
         entries = parseSha256Sums(text);
@@ -377,6 +389,7 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
     groups,
     sbom: withSbom.length > 0,
     ignored,
+    gpgSignatures: gpgSigned,
     ...(testRun ? { testRun: { dir: testRun.dir, realPath: testRun.realPath } } : {}),
   };
 }

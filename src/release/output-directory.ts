@@ -4,7 +4,7 @@ import path from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { InputError, InterruptedError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
-import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, SBOM_SUFFIX, SIGNATURE_SUFFIX, isTestReportFile } from './layout.js';
+import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, SBOM_SUFFIX, SIGNATURE_SUFFIX, isTestReportFile } from './layout.js';
 import { parseSha256Sums } from './checksums.js';
 
 const TOOLCHAIN_DIRECTORY = /^go\d+\.\d+(\.\d+)?([a-z]+\d+)?$/;
@@ -47,6 +47,7 @@ export function foreignInChecksumGroup(level: DirectoryLevel, sums: string | und
   const written = new Set([
     CHECKSUMS_FILE,
     `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`,
+    ...GPG_SIGNED_CHECKSUMS_FILES.map((name) => `${name}${GPG_SIGNATURE_SUFFIX}`),
     ...(allowShardManifest ? [SHARD_MANIFEST_FILE] : []),
     ...listed,
     ...binaries.map((binary) => `${binary}${ENVELOPE_SUFFIX}`),

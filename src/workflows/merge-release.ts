@@ -18,7 +18,9 @@ import { sha256File } from '../util/hash.js';
 import { formatSha256Sums } from '../release/checksums.js';
 import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from '../release/merge-plan.js';
 import { OutputStaging, realPathOf } from '../release/output-directory.js';
-import { CHECKSUMS_FILE } from '../release/layout.js';
+import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES } from '../release/layout.js';
+import type { GpgKeyring } from '../provenance/gpg-keyring.js';
+import type { GpgSigner } from '../provenance/gpg-signer.js';
 import { listReleaseTree } from '../release/list-release-tree.js';
 
 export interface MergeRequest {
@@ -29,6 +31,13 @@ export interface MergeRequest {
   publicKey?: KeyObject;
   /** Signs the merged SHA256SUMS. */
   signer?: Signer;
+  /**
+   * --gpg-key: signs every merged checksums file again (`.asc`). The shards' .asc files sign the shards' own
+   * checksums, which the merge rewrites, so they are never carried over.
+   */
+  gpg?: GpgSigner;
+  /** --gpg-pub: checks the shards' .asc files (and the merged ones) with exactly this key. */
+  gpgKeyring?: GpgKeyring;
 }
 
 export interface MergeOutcome {
@@ -36,6 +45,7 @@ export interface MergeOutcome {
   plan: MergePlan;
   signaturesChecked: boolean;
   signed: boolean;
+  gpgSigned: boolean;
 }
 
 /** A SHA256SUMS is a few lines per binary; anything far larger is not one. */
@@ -95,19 +105,28 @@ async function copyUnchanged(from: string, to: string): Promise<void> {
 
 /** Combines verified shards into one release at request.out; on any failure --out is left as it was. */
 export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporter, 'info' | 'warn'>): Promise<MergeOutcome> {
+  // As with --key: one release, one GPG key. Said before anything is read, not by the merged release failing.
+  if (request.gpg && request.gpgKeyring && !request.gpgKeyring.fingerprints.includes(request.gpg.fingerprint)) {
+    throw new InputError(`--gpg-key ${request.gpg.fingerprint} is not the key of --gpg-pub (${request.gpgKeyring.fingerprints.join(', ')}): the merged release would not verify with the shards' key`, {
+      hint: 'sign the merge with the GPG key the shards were signed with, or leave out --gpg-pub',
+    });
+  }
   const listings: ShardListing[] = [];
   for (const dir of request.dirs) listings.push(await readShardListing(dir));
   const plan = planMerge(listings);
   await assertOutsideShards(request.out, listings);
   for (const ignored of plan.ignored) reporter.warn(`ignoring ${ignored}: it is not part of the shard's release`);
   if (!request.publicKey) reporter.warn('shard signatures are not checked: pass --key with the public key the shards were signed with');
+  if (!request.gpg && plan.gpgSignatures.length > 0) {
+    reporter.warn(`the shards' GPG signatures (${plan.gpgSignatures[0]}${plan.gpgSignatures.length > 1 ? ', ...' : ''}) sign their own checksums and are left out; pass --gpg-key to GPG-sign the merged ones`);
+  }
   if (!request.signer && plan.shards.some((shard) => shard.signed)) {
     reporter.warn('the shards\' SHA256SUMS are signed but the merged SHA256SUMS will not be: pass --sign-key or --signer-command to sign it');
   }
 
   for (const shard of plan.shards) {
     // planMerge named the files beside the shard's release, and they are not copied.
-    const result = await verifyRelease(shard.realPath, request.publicKey, { ignoreUnlisted: true });
+    const result = await verifyRelease(shard.realPath, request.publicKey, { ignoreUnlisted: true, ...(request.gpgKeyring ? { gpg: request.gpgKeyring } : {}) });
     if (!result.ok) {
       const failure = firstFailure(result);
       throw new VerificationError(
@@ -171,6 +190,19 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
         written.push(`${sumsRelative}${SIGNATURE_SUFFIX}`);
       }
     }
+    // After every checksums file is written (SM3SUMS too, where there is one): each is GPG-signed as a build signs it.
+    if (request.gpg) {
+      for (const group of plan.groups) {
+        for (const name of GPG_SIGNED_CHECKSUMS_FILES) {
+          const relative = group.directory === '' ? name : `${group.directory}/${name}`;
+          if (!(await fs.pathExists(staging.pathFor(relative)))) continue;
+          const signature = `${staging.pathFor(relative)}${GPG_SIGNATURE_SUFFIX}`;
+          await request.gpg.signFile(staging.pathFor(relative), signature);
+          await fs.chmod(signature, 0o644);
+          written.push(`${relative}${GPG_SIGNATURE_SUFFIX}`);
+        }
+      }
+    }
     // A build gives every output one time (SOURCE_DATE_EPOCH or the commit's); when the shards agree on it, so does the merge.
     if (times.size === 1) {
       const time = [...times][0]! / 1000;
@@ -184,7 +216,7 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
       for (const group of plan.groups) if (group.directory !== '') await fs.chmod(staging.pathFor(group.directory), 0o755);
     }
     // Last, what will be published is verified as a release, with the merged signatures when there are any.
-    const merged = await verifyRelease(staging.stagingDir, request.signer ? request.publicKey : undefined);
+    const merged = await verifyRelease(staging.stagingDir, request.signer ? request.publicKey : undefined, request.gpg && request.gpgKeyring ? { gpg: request.gpgKeyring } : {});
     if (!merged.ok) {
       const failure = firstFailure(merged);
       throw new VerificationError(oneLine(`the merged release does not verify: ${failure.line}`), {
@@ -193,7 +225,7 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
       });
     }
     await staging.publish();
-    return { outDir: staging.outDir, plan, signaturesChecked: request.publicKey !== undefined, signed: request.signer !== undefined };
+    return { outDir: staging.outDir, plan, signaturesChecked: request.publicKey !== undefined, signed: request.signer !== undefined, gpgSigned: request.gpg !== undefined };
   } finally {
     await staging.discard();
     unregister();

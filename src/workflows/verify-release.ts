@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
-import { CHECKSUMS_FILE } from '../release/layout.js';
+import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES } from '../release/layout.js';
+import type { GpgKeyring } from '../provenance/gpg-keyring.js';
 import { parseSha256Sums } from '../release/checksums.js';
 import { buildSetting, readGoBuildInfo } from '../binary/go-buildinfo.js';
 import { checkStaticExecutable } from '../binary/static-check.js';
@@ -37,7 +38,10 @@ export interface FileVerification {
 
 export interface ReleaseVerification {
   directory: string;
+  /** --key was given: the .sig files and the envelopes' signatures were checked. */
   signaturesChecked: boolean;
+  /** --gpg-pub was given: the .asc files were checked against that key. */
+  gpgChecked: boolean;
   ok: boolean;
   files: FileVerification[];
 }
@@ -48,6 +52,8 @@ export interface VerifyOptions {
    * and names the others itself; a release as published must hold nothing else.
    */
   ignoreUnlisted?: boolean;
+  /** --gpg-pub: the keyring of exactly the given key, to check each checksums file's .asc with. */
+  gpg?: GpgKeyring;
 }
 
 function pass(name: string, detail: string): Check {
@@ -238,12 +244,43 @@ export function releaseFiles(groups: readonly ChecksumGroup[]): Set<string> {
   for (const { sumsFile, names } of groups) {
     expected.add(sumsFile);
     expected.add(`${sumsFile}${SIGNATURE_SUFFIX}`);
+    // A checksums file's GPG signature; the gpg check fails one whose checksums file is missing.
+    for (const signed of GPG_SIGNED_CHECKSUMS_FILES) expected.add(inGroup(sumsFile, `${signed}${GPG_SIGNATURE_SUFFIX}`));
     for (const name of names) {
       expected.add(inGroup(sumsFile, name));
       if (!name.endsWith(SBOM_SUFFIX) && !isTestReportFile(name)) expected.add(inGroup(sumsFile, `${name}${ENVELOPE_SUFFIX}`));
     }
   }
   return expected;
+}
+
+/**
+ * The GPG signatures of one checksum group: each checksums file's `.asc`, checked with --gpg-pub's key alone.
+ * A release without any .asc and no --gpg-pub gets no row (it never used GPG); with --gpg-pub, a missing
+ * SHA256SUMS.asc fails.
+ */
+async function gpgSignatureChecks(dir: string, group: string, gpg: GpgKeyring | undefined): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const name of GPG_SIGNED_CHECKSUMS_FILES) {
+    const relative = group === '' ? name : `${group}/${name}`;
+    const signatureRelative = `${relative}${GPG_SIGNATURE_SUFFIX}`;
+    const label = name === CHECKSUMS_FILE ? 'gpg signature' : `${name} gpg signature`;
+    const hasFile = await fs.pathExists(path.join(dir, relative));
+    const hasSignature = await fs.pathExists(path.join(dir, signatureRelative));
+    if (!hasSignature) {
+      if (gpg && hasFile) checks.push(fail(label, `${signatureRelative} is missing`));
+      continue;
+    }
+    if (!hasFile) {
+      checks.push(fail(label, `${signatureRelative} signs ${relative}, which is missing`));
+    } else if (!gpg) {
+      checks.push(notChecked(label, 'no --gpg-pub'));
+    } else {
+      const verdict = await gpg.verify(path.join(dir, relative), path.join(dir, signatureRelative));
+      checks.push(verdict.ok ? pass(label, `good signature by ${verdict.fingerprint}`) : fail(label, `${signatureRelative} does not verify: ${oneLine(verdict.reason)}`));
+    }
+  }
+  return checks;
 }
 
 /** The SHA256SUMS a stray file would have to be listed in: the one beside it, else the top one. */
@@ -292,6 +329,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
     } else {
       sumsChecks.push(notChecked('signature', signature === undefined ? `no --key; there is no ${sumsRelative}${SIGNATURE_SUFFIX}` : 'no --key'));
     }
+    sumsChecks.push(...(await gpgSignatureChecks(dir, group, options.gpg)));
     let entries: Array<{ name: string; sha256: string }> = [];
     try {
       entries = parseSha256Sums(sumsBytes.toString('utf8'));
@@ -338,7 +376,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
       files.push({ file: shown, kind: 'unlisted', ok: false, checks: [check] });
     }
   }
-  return { directory: dir, signaturesChecked: publicKey !== undefined, ok: files.every((f) => f.ok), files };
+  return { directory: dir, signaturesChecked: publicKey !== undefined, gpgChecked: options.gpg !== undefined, ok: files.every((f) => f.ok), files };
 }
 
 /** How a check not made is named in a report line: "envelope signature not checked (no --key)". */
@@ -356,7 +394,9 @@ export function describeFile(file: FileVerification): { status: 'OK' | 'FAILED';
 }
 
 /** The last line of a passing `airlock verify`: it must not let a check that was not made pass for one. */
-export function describeVerified(result: Pick<ReleaseVerification, 'directory' | 'files' | 'signaturesChecked'>): string {
+export function describeVerified(result: Pick<ReleaseVerification, 'directory' | 'files' | 'signaturesChecked'> & { gpgChecked?: boolean }): string {
   const verified = `verified ${result.files.length} files in ${result.directory}`;
-  return result.signaturesChecked ? `${verified}, signatures included` : `${verified}, but not their signatures: no --key was given`;
+  if (result.signaturesChecked) return `${verified}, signatures included${result.gpgChecked ? ' (GPG signatures too)' : ''}`;
+  if (result.gpgChecked) return `${verified} and their GPG signatures, but not the envelopes' signatures: no --key was given`;
+  return `${verified}, but not their signatures: no --key was given`;
 }

@@ -20,8 +20,10 @@ import { parseJobs } from '../flag-values.js';
 import { assertUsableOutput } from '../../release/output-directory.js';
 import { DEFAULT_TEST_OUT, prepareTestRun } from '../../workflows/test/index.js';
 import { runPreparedTests } from './run-prepared-tests.js';
+import { readAirlockConfig } from '../../config/airlock-config.js';
+import { type GpgArguments, GPG_OPTIONS, describeChecksumSignatures, gpgSignerFromArguments } from '../gpg-options.js';
 
-export interface BuildArguments extends GlobalOptions {
+export interface BuildArguments extends GlobalOptions, GpgArguments {
   dir: string;
   target: string[];
   main: string[];
@@ -183,6 +185,8 @@ async function runBuild(args: BuildArguments, context: CommandContext): Promise<
     },
     context.env,
   );
+  // Before the engine is asked anything: a GPG key that cannot sign is bad input, and nothing has run yet.
+  const gpg = await gpgSignerFromArguments(args, context.env, args.gpgKey === undefined ? readAirlockConfig(request.dir).signing?.gpgKey : undefined);
   const testOut = args.test ? await testRunOutput(args, request) : undefined;
   const engine = await connectEngine(context.env);
   const info = await engine.info();
@@ -195,7 +199,7 @@ async function runBuild(args: BuildArguments, context: CommandContext): Promise<
       const test = await prepareTestRun({ ...shared, out: testOut }, { packages: ['./...'], short: false }, info);
       await runPreparedTests(context, engine, test, signer, { json: args.json === true, out: testOut, failure: ', so nothing was built', summaryOnStdout: false });
     }
-    return await buildPrepared(context, engine, prepared, { ...(signer ? { signer } : {}), sbom: args.sbom ?? false }, args.json === true);
+    return await buildPrepared(context, engine, prepared, { ...(signer ? { signer } : {}), ...(gpg ? { gpg } : {}), sbom: args.sbom ?? false }, args.json === true);
   } finally {
     await releasePreparedBuild(prepared);
   }
@@ -249,7 +253,14 @@ async function buildPrepared(
   if (!json) context.stdout.write(`${formatArtifactTable(outcome.artifacts)}\n`);
   const sums = outcome.plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   const provenance = attestation.signer ? 'signed provenance' : 'unsigned provenance';
-  context.reporter.info(`wrote ${countOf(outcome.artifacts.length, 'binary', 'binaries')}, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}${attestation.signer ? ' (signed)' : ''} to ${outcome.outDir}`);
+  context.reporter.info(
+    `wrote ${countOf(outcome.artifacts.length, 'binary', 'binaries')}, ${provenance}${attestation.sbom ? ', SBOMs' : ''} and ${sums}` +
+      `${describeChecksumSignatures(attestation.signer !== undefined, attestation.gpg)} to ${outcome.outDir}`,
+  );
+  // --gpg-key signs the checksums only: a site that meant to sign the provenance too must not be left guessing.
+  if (attestation.gpg && !attestation.signer) {
+    context.reporter.warn('the provenance envelopes are unsigned: --gpg-key signs the checksums files only; add --sign-key (or --signer-command) to sign the envelopes too');
+  }
   return outcome.outDir;
 }
 
@@ -265,6 +276,7 @@ export function buildCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
           .option('sign-key', { type: 'string', describe: 'sign every envelope and SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })
           .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
           .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' })
+          .options(GPG_OPTIONS)
           .option('sbom', { type: 'boolean', default: false, describe: 'also write a CycloneDX SBOM per artifact' })
           .option('check', { type: 'boolean', default: false, describe: 'build every target twice in fresh containers and fail if the two differ' })
           .option('cache', { type: 'boolean', default: false, describe: 'keep GOCACHE in a persistent volume per module, toolchain and target (faster rebuilds)' })

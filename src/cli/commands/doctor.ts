@@ -15,8 +15,11 @@ import { type CommandContext, type GlobalOptions, commandContext } from '../cont
 import { countOf } from '../../report/wording.js';
 import { defaultSandboxPolicy } from '../../sandbox/policy.js';
 import { createScratchDir } from '../../util/scratch-dir.js';
+import { readAirlockConfig } from '../../config/airlock-config.js';
+import { gpgVersion } from '../../provenance/gpg-command.js';
+import { findGpgSigningKey } from '../../provenance/gpg-signer.js';
 
-interface Finding {
+export interface Finding {
   ok: boolean;
   subject: string;
   text: string;
@@ -108,6 +111,29 @@ async function scratchFinding(engine: ContainerEngine, info: EngineInfo): Promis
   }
 }
 
+/**
+ * Only when airlock.json names a GPG key (signing.gpgKey): whether gpg is installed, its version, and whether
+ * the key is in the keyring (GNUPGHOME, else ~/.gnupg). The passphrase is not tried: doctor signs nothing.
+ */
+export async function gpgFinding(moduleDir: string, env: NodeJS.ProcessEnv): Promise<Finding | undefined> {
+  let keyId: string | undefined;
+  try {
+    keyId = readAirlockConfig(moduleDir).signing?.gpgKey;
+  } catch (error) {
+    if (!(error instanceof AirlockError)) throw error;
+    return { ok: false, subject: 'airlock.json', text: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode };
+  }
+  if (keyId === undefined) return undefined;
+  try {
+    const version = await gpgVersion(env);
+    const { key } = await findGpgSigningKey({ keyId, env });
+    return { ok: true, subject: 'gpg', text: `GnuPG ${version} installed; signing.gpgKey ${keyId} is ${key.fingerprint}${key.userIds[0] ? ` (${key.userIds[0]})` : ''}` };
+  } catch (error) {
+    if (!(error instanceof AirlockError)) throw error;
+    return { ok: false, subject: 'gpg', text: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode };
+  }
+}
+
 type ProbePolicy = 'build' | 'test';
 
 /** Builds the escape probes with airlock itself and runs them under the exact build (or test) policy. */
@@ -133,7 +159,7 @@ async function runProbes(context: CommandContext, engine: ContainerEngine, info:
 }
 
 /** Checks what a build needs and says what to do about each problem; exits non-zero if anything is wrong. */
-export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp?: string; json?: boolean; policy?: string }): Promise<number> {
+export async function runDoctor(args: GlobalOptions & { dir?: string; probe?: boolean; seccomp?: string; json?: boolean; policy?: string }): Promise<number> {
   const context = await commandContext(args);
   const purpose = args.policy ?? 'build';
   if (purpose !== 'build' && purpose !== 'test') {
@@ -162,6 +188,8 @@ export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp
     if (!(error instanceof AirlockError)) throw error;
     findings.push({ ok: false, subject: 'toolchains', text: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode });
   }
+  const gpg = await gpgFinding(path.resolve(args.dir ?? '.'), context.env);
+  if (gpg) findings.push(gpg);
   for (const finding of findings) {
     context.stdout.write(`${finding.ok ? 'ok     ' : 'problem'} ${finding.subject}: ${finding.text}${finding.hint ? `; ${finding.hint}` : ''}\n`);
   }
@@ -201,10 +229,11 @@ export async function runDoctor(args: GlobalOptions & { probe?: boolean; seccomp
 export function doctorCommand<T extends GlobalOptions>(cli: Argv<T>, setExitCode: (code: number) => void): Argv<T> {
   return cli
     .command(
-      'doctor',
-      'check the engine and the toolchain store; --probe also runs the escape probes in the sandbox',
+      'doctor [dir]',
+      "check the engine and the toolchain store (and gpg, when the module's airlock.json names a GPG key); --probe also runs the escape probes in the sandbox",
       (y) =>
         y
+          .positional('dir', { type: 'string', default: '.', describe: 'the Go module whose airlock.json names the signing key, if any' })
           .option('probe', { type: 'boolean', default: false, describe: 'build and run the escape-probe suite under the exact build policy' })
           .option('policy', { type: 'string', describe: 'with --probe: build (default), or test: the policy `airlock test` runs under, where loopback is allowed by design' })
           .option('seccomp', { type: 'string', describe: 'with --probe: a seccomp profile file, or engine-default, to compare' })

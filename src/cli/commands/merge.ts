@@ -6,8 +6,11 @@ import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
+import { GpgKeyring } from '../../provenance/gpg-keyring.js';
+import { type GpgArguments, GPG_OPTIONS, describeChecksumSignatures, gpgSignerFromArguments } from '../gpg-options.js';
 
-export interface MergeArguments extends GlobalOptions {
+export interface MergeArguments extends GlobalOptions, GpgArguments {
+  gpgPub?: string;
   dirs: string[];
   out: string;
   key?: string;
@@ -28,10 +31,17 @@ export async function runMerge(args: MergeArguments): Promise<void> {
     },
     context.env,
   );
-  const outcome = await mergeRelease(
-    { dirs: args.dirs, out: path.resolve(args.out), ...(publicKey ? { publicKey } : {}), ...(signer ? { signer } : {}) },
-    context.reporter,
-  );
+  const gpg = await gpgSignerFromArguments(args, context.env);
+  const gpgKeyring = args.gpgPub !== undefined ? await GpgKeyring.open(path.resolve(args.gpgPub), context.env) : undefined;
+  let outcome: Awaited<ReturnType<typeof mergeRelease>>;
+  try {
+    outcome = await mergeRelease(
+      { dirs: args.dirs, out: path.resolve(args.out), ...(publicKey ? { publicKey } : {}), ...(signer ? { signer } : {}), ...(gpg ? { gpg } : {}), ...(gpgKeyring ? { gpgKeyring } : {}) },
+      context.reporter,
+    );
+  } finally {
+    await gpgKeyring?.close();
+  }
   const { plan } = outcome;
   const shardOf = new Map(plan.shards.map((shard) => [shard.realPath, shard.manifest.shard]));
   const rows = plan.files
@@ -45,7 +55,7 @@ export async function runMerge(args: MergeArguments): Promise<void> {
   const sums = plan.layout === 'flat' ? 'SHA256SUMS' : 'a SHA256SUMS per toolchain';
   context.reporter.info(
     `merged ${countOf(plan.count, 'shard')}: ${countOf(binaries, 'binary', 'binaries')}, their provenance${plan.sbom ? ', SBOMs' : ''}${plan.testRun ? `, the test run of ${plan.testRun.dir}` : ''} and ${sums}` +
-      `${outcome.signed ? ' (signed)' : ''} to ${outcome.outDir}`,
+      `${describeChecksumSignatures(outcome.signed, gpg)} to ${outcome.outDir}`,
   );
 }
 
@@ -62,7 +72,9 @@ export function mergeCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
           .option('key', { type: 'string', describe: 'the public key (PEM) the shards were signed with, to check their signatures' })
           .option('sign-key', { type: 'string', describe: 'sign the merged SHA256SUMS with this private key (passphrase in $AIRLOCK_KEY_PASSPHRASE)' })
           .option('signer-command', { type: 'string', describe: 'sign with this command instead (bytes on stdin, signature on stdout), e.g. for an HSM' })
-          .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' }),
+          .option('signer-pub', { type: 'string', describe: 'the public key of --signer-command, to check each signature it returns' })
+          .options(GPG_OPTIONS)
+          .option('gpg-pub', { type: 'string', describe: "the GPG public key the shards' SHA256SUMS.asc are signed with, to check them (and, with --gpg-key, the merged ones)" }),
       async (args) => runMerge(args),
     );
 }

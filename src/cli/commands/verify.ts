@@ -2,14 +2,22 @@ import type { Argv } from 'yargs';
 import path from 'node:path';
 import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
+import { GpgKeyring } from '../../provenance/gpg-keyring.js';
 import { describeFile, describeVerified, verifyRelease } from '../../workflows/verify-release.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
-export async function runVerify(args: GlobalOptions & { dir: string; key?: string; json: boolean }): Promise<void> {
+export async function runVerify(args: GlobalOptions & { dir: string; key?: string; gpgPub?: string; json: boolean }): Promise<void> {
   const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
-  const result = await verifyRelease(args.dir, publicKey);
+  // A private keyring holding the given key alone, removed as soon as the release is checked.
+  const gpg = args.gpgPub !== undefined ? await GpgKeyring.open(path.resolve(args.gpgPub), context.env) : undefined;
+  let result: Awaited<ReturnType<typeof verifyRelease>>;
+  try {
+    result = await verifyRelease(args.dir, publicKey, gpg ? { gpg } : {});
+  } finally {
+    await gpg?.close();
+  }
   if (args.json) {
     context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
@@ -19,7 +27,9 @@ export async function runVerify(args: GlobalOptions & { dir: string; key?: strin
     });
     context.stdout.write(`${formatTable([['STATUS', 'FILE', 'DETAIL'], ...rows])}\n`);
   }
-  if (!result.signaturesChecked) context.reporter.warn('signatures were not checked: pass --key with the release public key');
+  if (!result.signaturesChecked) {
+    context.reporter.warn(`${result.gpgChecked ? "the envelopes' signatures" : 'signatures'} were not checked: pass --key with the release public key`);
+  }
   const failed = result.files.filter((file) => !file.ok);
   if (failed.length > 0) {
     const first = failed[0]!;
@@ -41,6 +51,7 @@ export function verifyCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
           .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
+          .option('gpg-pub', { type: 'string', describe: "the exported GPG public key (or keyring) the release's .asc files must be signed by, checked in a private temporary keyring" })
           .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
       async (args) => runVerify(args),
     );

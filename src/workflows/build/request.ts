@@ -1,4 +1,5 @@
 import type { Signer } from '../../provenance/dsse.js';
+import type { GpgSigner } from '../../provenance/gpg-signer.js';
 import type { ShardSpec } from '../../plan/shards.js';
 import type { SandboxPolicy } from '../../sandbox/policy.js';
 import type { SandboxPurpose } from '../../sandbox/seccomp-choice.js';
@@ -58,5 +59,7 @@ export type RecordedLimits = Partial<Pick<SandboxPolicy, 'memoryBytes' | 'pidsLi
 /** What a build attests besides the binaries: provenance (signed when a signer is given) and SBOMs. */
 export interface AttestationOptions {
   signer?: Signer;
+  /** --gpg-key: signs every checksums file again with the site's GPG key (`.asc` beside it). */
+  gpg?: GpgSigner;
   sbom: boolean;
 }

@@ -19,6 +19,7 @@ const FULL = {
   ldflags: ['-s', '-w', '-X main.version=1.2.3'],
   tags: ['netgo', 'osusergo', 'go1.26'],
   sandbox: { memoryMiB: 4096, tmpfsMiB: 2048, cpus: 1.5, pids: 1024, timeoutSeconds: 600 },
+  signing: { gpgKey: 'CF127FD2CC148A39A285BEC3ACD6871BF742CB34' },
 };
 
 /** The one-line problem of an invalid airlock.json, checked to be an InputError with the usual hint. */
@@ -55,6 +56,15 @@ test('limits at the edges of their ranges are accepted', (t) => {
   const high = { memoryMiB: 1048576, tmpfsMiB: 1048576, cpus: 1024, pids: 65536, timeoutSeconds: 86400 };
   t.deepEqual(parseAirlockConfig(JSON.stringify({ sandbox: low }), LOCATION), { sandbox: low });
   t.deepEqual(parseAirlockConfig(JSON.stringify({ sandbox: high }), LOCATION), { sandbox: high });
+});
+
+test('signing.gpgKey: a key as --gpg-key names it; empty, option-like, multi-line or unknown fields are named', (t) => {
+  t.deepEqual(parseAirlockConfig('{"signing": {"gpgKey": "Release Team <release@example.org>"}}', LOCATION), { signing: { gpgKey: 'Release Team <release@example.org>' } });
+  t.deepEqual(parseAirlockConfig('{"signing": {}}', LOCATION), { signing: {} });
+  for (const bad of ['{"signing": {"gpgKey": ""}}', '{"signing": {"gpgKey": "--homedir=/tmp"}}', '{"signing": {"gpgKey": "A\\nB"}}', '{"signing": {"gpgKey": 7}}']) {
+    t.regex(problem(t, bad), /signing\.gpgKey|signing\/gpgKey|gpgKey/, bad);
+  }
+  t.regex(problem(t, '{"signing": {"gpg": "x"}}'), /signing/);
 });
 
 test('an unknown top-level field is named', (t) => {

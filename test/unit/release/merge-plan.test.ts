@@ -264,6 +264,13 @@ test('a missing envelope or SBOM file is refused; other files are ignored and re
   refuses(t, [one!, noBinary], VerificationError, /^shard-2\/tool0_darwin_arm64 is missing/);
   const cluttered = { ...two!, files: [...two!.files, 'notes.txt', 'go1.26.8/x'].sort() };
   t.deepEqual(planMerge([one!, cluttered]).ignored, ['shard-2/go1.26.8/x', 'shard-2/notes.txt']);
+  // A shard's GPG signature belongs to its release: not ignored, not copied, named for merge's warning.
+  const gpgSigned = { ...two!, files: [...two!.files, 'SHA256SUMS.asc'].sort() };
+  const gpgPlan = planMerge([one!, gpgSigned]);
+  t.deepEqual(gpgPlan.ignored, []);
+  t.deepEqual(gpgPlan.gpgSignatures, ['shard-2/SHA256SUMS.asc']);
+  t.false(gpgPlan.files.some((file) => file.file.endsWith('.asc')));
+  t.deepEqual(planMerge([one!, two!]).gpgSignatures, []);
   const odd = { ...two!, files: [...two!.files, 'line\nbreak'] };
   t.deepEqual(planMerge([one!, odd]).ignored, ['shard-2/line\\nbreak'], 'names from disk are escaped onto one line');
   const forged = withManifest(two!, (manifest) => ({ ...manifest, outputs: [...manifest.outputs, 'evil\nairlock: ok'] }));

@@ -181,6 +181,7 @@ test('foreignInChecksumGroup: what a checksum group may hold, and when nothing i
   const release = level('SHA256SUMS', 'SHA256SUMS.sig', 'a', 'a.intoto.jsonl', 'a.cdx.json', 'b.exe', 'b.exe.intoto.jsonl');
   t.deepEqual(foreignInChecksumGroup(release, sums('a', 'a.cdx.json', 'b.exe'), false), []);
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a', 'a.intoto.jsonl', 'airlock-shard.json'), sums('a'), true), []);
+  t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'a', 'a.intoto.jsonl'), sums('a'), false), [], 'the GPG signature is airlock\'s');
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a', 'a.intoto.jsonl', 'airlock-shard.json'), sums('a'), false), ['airlock-shard.json']);
   // A listed binary missing is no user file lost: the group is still airlock's.
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a.intoto.jsonl'), sums('a'), false), []);

@@ -55,14 +55,17 @@ const unlisted = (files: FileVerification[]) => files.filter((file) => file.kind
 test('releaseFiles: each SHA256SUMS and its signature, what it lists, an envelope per binary (not per SBOM), and the shard manifest', (t) => {
   t.deepEqual(
     [...releaseFiles([{ sumsFile: 'SHA256SUMS', names: ['a_linux_amd64', `a_linux_amd64${SBOM_SUFFIX}`, 'b.exe'] }])].sort(),
-    [SHARD_MANIFEST_FILE, 'SHA256SUMS', 'SHA256SUMS.sig', 'a_linux_amd64', 'a_linux_amd64.cdx.json', 'a_linux_amd64.intoto.jsonl', 'b.exe', 'b.exe.intoto.jsonl'].sort(),
+    [SHARD_MANIFEST_FILE, 'SHA256SUMS', 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'SM3SUMS.asc', 'a_linux_amd64', 'a_linux_amd64.cdx.json', 'a_linux_amd64.intoto.jsonl', 'b.exe', 'b.exe.intoto.jsonl'].sort(),
   );
   t.deepEqual(
     [...releaseFiles([
       { sumsFile: 'go1.26.8/SHA256SUMS', names: ['a'] },
       { sumsFile: 'go1.27.3/SHA256SUMS', names: ['./a'] },
     ])].sort(),
-    [SHARD_MANIFEST_FILE, 'go1.26.8/SHA256SUMS', 'go1.26.8/SHA256SUMS.sig', 'go1.26.8/a', 'go1.26.8/a.intoto.jsonl', 'go1.27.3/SHA256SUMS', 'go1.27.3/SHA256SUMS.sig', 'go1.27.3/a', 'go1.27.3/a.intoto.jsonl'].sort(),
+    [
+      SHARD_MANIFEST_FILE,
+      ...['go1.26.8', 'go1.27.3'].flatMap((group) => [`${group}/SHA256SUMS`, `${group}/SHA256SUMS.sig`, `${group}/SHA256SUMS.asc`, `${group}/SM3SUMS.asc`, `${group}/a`, `${group}/a.intoto.jsonl`]),
+    ].sort(),
     'per toolchain, names as the file system lists them',
   );
 });
@@ -127,6 +130,26 @@ test('without --key a signature is not checked: neither passed nor failed, and s
 
   t.is(describeVerified({ ...result, directory: '/r' }), 'verified 3 files in /r, but not their signatures: no --key was given');
   t.is(describeVerified({ ...result, directory: '/r', signaturesChecked: true }), 'verified 3 files in /r, signatures included');
+});
+
+test('an .asc beside SHA256SUMS without --gpg-pub is not checked, and said so; a release without one gets no GPG row; one without its checksums file fails', async (t) => {
+  const root = await release(t);
+  const plain = (await verifyRelease(root, undefined)).files.find((file) => file.file === CHECKSUMS_FILE)!;
+  t.false(plain.checks.some((check) => check.name.includes('gpg')), 'no GPG row for a release that never used GPG');
+  await fs.writeFile(path.join(root, `${CHECKSUMS_FILE}.asc`), '-----BEGIN PGP SIGNATURE-----\n');
+  const result = await verifyRelease(root, undefined);
+  t.false(result.gpgChecked);
+  const sums = result.files.find((file) => file.file === CHECKSUMS_FILE)!;
+  t.deepEqual(sums.checks.find((check) => check.name === 'gpg signature'), { name: 'gpg signature', state: 'not-checked', detail: 'no --gpg-pub' });
+  t.deepEqual(unlisted(result.files), [], 'SHA256SUMS.asc belongs to the release');
+  await fs.writeFile(path.join(root, 'SM3SUMS.asc'), '-----BEGIN PGP SIGNATURE-----\n');
+  const orphan = (await verifyRelease(root, undefined)).files.find((file) => file.file === CHECKSUMS_FILE)!;
+  t.deepEqual(orphan.checks.find((check) => check.name === 'SM3SUMS gpg signature'), { name: 'SM3SUMS gpg signature', state: 'failed', detail: 'SM3SUMS.asc signs SM3SUMS, which is missing' });
+  t.is(
+    describeVerified({ ...result, directory: '/r', gpgChecked: true }),
+    "verified 3 files in /r and their GPG signatures, but not the envelopes' signatures: no --key was given",
+  );
+  t.is(describeVerified({ ...result, directory: '/r', signaturesChecked: true, gpgChecked: true }), 'verified 3 files in /r, signatures included (GPG signatures too)');
 });
 
 test('with --key the signatures pass, and a failed check is what the row shows', async (t) => {
