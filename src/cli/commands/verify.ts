@@ -19,6 +19,7 @@ export async function runVerify(args: GlobalOptions & { dir: string; key?: strin
     });
     context.stdout.write(`${formatTable([['STATUS', 'FILE', 'DETAIL'], ...rows])}\n`);
   }
+  for (const warning of result.warnings) context.reporter.warn(warning);
   if (!result.signaturesChecked) context.reporter.warn('signatures were not checked: pass --key with the release public key');
   const failed = result.files.filter((file) => !file.ok);
   if (failed.length > 0) {
@@ -40,7 +41,7 @@ export function verifyCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
-          .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
+          .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with: ECDSA P-256, SM2 or Ed25519' })
           .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
       async (args) => runVerify(args),
     );
