@@ -341,10 +341,15 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
   }
   const warnings: string[] = [];
   const manifest = await verifyAgainstManifest(dir, publicKey, options);
-  if (manifest === undefined) {
+  if (manifest === undefined && publicKey !== undefined && signatureAlgorithm(publicKey) === 'sm2-sm3') {
+    // No airlock signed with SM2 before it wrote manifests: here a missing one can only have been removed.
+    files.push({ file: RELEASE_MANIFEST_FILE, kind: 'manifest', ok: false, checks: [fail('present', `${RELEASE_MANIFEST_FILE} is missing: every release signed with SM2 has one`)] });
+  } else if (manifest === undefined) {
     warnings.push(`${RELEASE_MANIFEST_FILE} is missing: this release was made by an earlier airlock (or the manifest was removed), so nothing proves that no file or directory is missing or added`);
   } else {
-    files.push(...manifest);
+    // A file already failed above (changed, missing, unlisted) is not named twice; the manifest's row counts it.
+    const failedAlready = new Set(files.filter((file) => !file.ok).map((file) => file.file));
+    files.push(...manifest.filter((file, index) => index === 0 || !failedAlready.has(file.file)));
   }
   return { directory: dir, signaturesChecked: publicKey !== undefined, ok: files.every((f) => f.ok), files, warnings };
 }
