@@ -14,6 +14,8 @@ import { ENVELOPE_SUFFIX, SBOM_SUFFIX, isTestReportFile, isTestStreamFile } from
 import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, signatureAlgorithm, verifyEnvelopeSignature } from '../provenance/dsse.js';
 import { isJsonObject, jsonText } from '../provenance/json-fields.js';
 import { verifyDetached } from '../provenance/signers.js';
+import { publicKeyFingerprint } from '../provenance/keys.js';
+import { type ProvenanceFacts, type VerificationPolicy, evaluatePolicy, provenanceFacts } from '../provenance/verification-policy.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
 import { TEST_RESULT_V01 } from '../provenance/test-result-statement.js';
 import { listReleaseTree } from '../release/list-release-tree.js';
@@ -34,7 +36,7 @@ export interface FileVerification {
    * 'unlisted': a file in the release that no SHA256SUMS accounts for; 'manifest': RELEASE-MANIFEST itself, or
    * a file or directory missing, added or changed against it.
    */
-  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted' | 'test-run' | 'report' | 'manifest';
+  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted' | 'test-run' | 'report' | 'manifest' | 'policy';
   /** No check failed (some may not have been made: see signaturesChecked). */
   ok: boolean;
   checks: Check[];
@@ -55,6 +57,8 @@ export interface VerifyOptions {
    * and names the others itself; a release as published must hold nothing else.
    */
   ignoreUnlisted?: boolean;
+  /** What a deployment gate requires beyond the signatures (`verify --policy`): each expectation not met fails. */
+  policy?: VerificationPolicy;
 }
 
 function pass(name: string, detail: string): Check {
@@ -178,6 +182,7 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
   const subject = subjectCheck(statement, name, actualSha256);
   if (subject.name === 'subject') return [...checks, subject];
   checks.push(subject);
+  sources.facts.push(provenanceFacts(relative, statement));
   const params = statement.predicate?.buildDefinition?.externalParameters ?? {};
   const built = (params.source as { dirHash?: unknown } | undefined)?.dirHash;
   if (typeof built === 'string') sources.built.add(built);
@@ -220,6 +225,8 @@ interface SourceDigests {
   built: Set<string>;
   /** By the stream's path in the release. */
   tested: Map<string, string>;
+  /** What each binary's statement (its signature verified, with a key) says, for a policy. */
+  facts: ProvenanceFacts[];
 }
 
 /** What one SHA256SUMS of a release lists, by the name it has there. */
@@ -285,7 +292,7 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
     files.push({ file: CHECKSUMS_FILE, kind: 'checksums', ok: false, checks: [fail('SHA256SUMS', `${dir} has no SHA256SUMS (nor one per toolchain)`)] });
   }
   const groups: ChecksumGroup[] = [];
-  const sources: SourceDigests = { built: new Set(), tested: new Map() };
+  const sources: SourceDigests = { built: new Set(), tested: new Map(), facts: [] };
   for (const sumsRelative of sumsFiles) {
     const sumsPath = path.join(dir, sumsRelative);
     const group = path.posix.dirname(sumsRelative) === '.' ? '' : path.posix.dirname(sumsRelative);
@@ -350,6 +357,13 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
     // A file already failed above (changed, missing, unlisted) is not named twice; the manifest's row counts it.
     const failedAlready = new Set(files.filter((file) => !file.ok).map((file) => file.file));
     files.push(...manifest.filter((file, index) => index === 0 || !failedAlready.has(file.file)));
+  }
+  if (options.policy) {
+    const signer = publicKey === undefined ? undefined : `sha256:${publicKeyFingerprint(publicKey)}`;
+    for (const violation of evaluatePolicy(options.policy, signer, sources.facts)) {
+      const detail = oneLine(`expected ${violation.expected}, found ${violation.actual}`);
+      files.push({ file: violation.file === '' ? '(policy)' : violation.file, kind: 'policy', ok: false, checks: [fail(`policy ${violation.field}`, detail)] });
+    }
   }
   return { directory: dir, signaturesChecked: publicKey !== undefined, ok: files.every((f) => f.ok), files, warnings };
 }

@@ -279,3 +279,37 @@ integration('bad keys are bad input: another curve or algorithm, an SM2 signer f
   t.is(curve.exitCode, 2, curve.stderr);
   t.false(await fs.pathExists(path.join(work, 'x.key')));
 });
+
+integration('verify --policy: a policy the release meets passes; each expectation not met names field, expected and actual (exit 4); a malformed policy is exit 2', async (t) => {
+  const { work, dist, pub } = await sm2Release();
+  const statement = JSON.parse(
+    Buffer.from((JSON.parse(await fs.readFile(path.join(dist, 'go1.27.3', `${BINARY}.intoto.jsonl`), 'utf8')) as { payload: string }).payload, 'base64').toString('utf8'),
+  ) as { predicate: { buildDefinition: { internalParameters: { sandbox: { policyDigest: string; seccomp: string } }; resolvedDependencies: Array<{ name: string; annotations: { h1?: string } }> } } };
+  const definition = statement.predicate.buildDefinition;
+  // The fingerprint airlock keygen prints: the SHA-256 of the SPKI DER.
+  const fingerprint = `sha256:${(await execa('sh', ['-c', `openssl pkey -pubin -in ${pub} -outform DER | sha256sum | cut -d' ' -f1`])).stdout.trim()}`;
+  const policy = {
+    signers: [fingerprint],
+    toolchains: TOOLCHAINS.map((version) => ({ version })),
+    sandbox: { policyDigests: [...new Set([definition.internalParameters.sandbox.policyDigest])], network: 'none' },
+  };
+  const write = async (name: string, value: unknown) => {
+    const file = path.join(work, name);
+    await fs.writeFile(file, typeof value === 'string' ? value : JSON.stringify(value));
+    return file;
+  };
+  const met = await runAirlock(['verify', dist, '--key', pub, '--policy', await write('met.json', policy)]);
+  t.is(met.exitCode, 0, met.stdout + met.stderr);
+
+  const toolchain = await runAirlock(['verify', dist, '--key', pub, '--policy', await write('toolchain.json', { ...policy, toolchains: [{ version: 'go1.26.8' }] })]);
+  t.is(toolchain.exitCode, 4);
+  t.regex(toolchain.stdout, new RegExp(`^FAILED\\s+go1\\.27\\.3/${BINARY}\\s+policy toolchains: expected go1\\.26\\.8, found go1\\.27\\.3 \\(h1:`, 'm'));
+  t.notRegex(toolchain.stdout, new RegExp(`^FAILED\\s+go1\\.26\\.8/${BINARY}\\s+policy`, 'm'));
+
+  const signer = await runAirlock(['verify', dist, '--key', pub, '--policy', await write('signer.json', { ...policy, signers: [`sha256:${'0'.repeat(64)}`] })]);
+  assertCleanFailure(t, signer, 4, new RegExp(`first: \\(policy\\): policy signers: expected sha256:0{64}, found ${fingerprint}`));
+
+  const malformed = await runAirlock(['verify', dist, '--key', pub, '--policy', await write('malformed.json', '{"toolchains": "go1.27.3"}')]);
+  assertCleanFailure(t, malformed, 2, /^airlock: error: the policy file .*malformed\.json is not a verification policy: toolchains: must be array/);
+  t.is(malformed.stdout, '', 'nothing verified, nothing printed');
+});

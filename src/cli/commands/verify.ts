@@ -3,13 +3,15 @@ import path from 'node:path';
 import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
 import { describeFile, describeVerified, verifyRelease } from '../../workflows/verify-release.js';
+import { readVerificationPolicy } from '../../workflows/read-verification-policy.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
-export async function runVerify(args: GlobalOptions & { dir: string; key?: string; json: boolean }): Promise<void> {
+export async function runVerify(args: GlobalOptions & { dir: string; key?: string; json: boolean; policy?: string }): Promise<void> {
   const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
-  const result = await verifyRelease(args.dir, publicKey);
+  const policy = args.policy !== undefined ? readVerificationPolicy(args.policy) : undefined;
+  const result = await verifyRelease(args.dir, publicKey, policy ? { policy } : {});
   if (args.json) {
     context.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
@@ -42,7 +44,8 @@ export function verifyCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
           .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with: ECDSA P-256, SM2 or Ed25519' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' })
+          .option('policy', { type: 'string', describe: 'a verification policy (JSON, templates/verify-policy.schema.json): signer keys, source commit, toolchains, sandbox and modules the release must have' }),
       async (args) => runVerify(args),
     );
 }
