@@ -6,6 +6,7 @@
 import { verify, type KeyObject } from 'node:crypto';
 
 import { VerificationError } from '../errors.js';
+import { isSm2Key, verifySm2 } from './sm2.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -24,19 +25,28 @@ export interface DsseEnvelope {
 }
 
 export interface Signer {
-  /** Signs data (the whole PAE for envelopes); ECDSA signatures are DER-encoded, Ed25519 ones the raw 64 bytes. */
+  /** Signs data (the whole PAE for envelopes); ECDSA and SM2 signatures are DER-encoded, Ed25519 ones the raw 64 bytes. */
   sign(data: Buffer): Promise<Buffer>;
   readonly keyid: string;
+  /**
+   * The algorithm its signatures use, when known: a key file tells, a signer command only through --signer-pub.
+   * An SM2 release carries SM3SUMS beside SHA256SUMS, so the build must know.
+   */
+  readonly algorithm: SignatureAlgorithm | undefined;
 }
 
-export type SignatureAlgorithm = 'ecdsa-p256-sha256' | 'ed25519';
+export type SignatureAlgorithm = 'ecdsa-p256-sha256' | 'ed25519' | 'sm2-sm3';
 
 /** The algorithm airlock uses with this key, or undefined for keys it does not sign or verify with. */
 export function signatureAlgorithm(key: KeyObject): SignatureAlgorithm | undefined {
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-p256-sha256';
+  if (isSm2Key(key)) return 'sm2-sm3';
   return undefined;
 }
+
+/** The algorithms by name, for messages. */
+export const SUPPORTED_ALGORITHMS = 'ECDSA P-256, SM2 (with SM3) or Ed25519';
 
 /** DSSEv1 pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths in bytes. */
 export function pae(payloadType: string, payload: Uint8Array): Buffer {
@@ -161,12 +171,14 @@ export function decodePayload(env: DsseEnvelope): Buffer {
 
 /**
  * Whether signature is a valid signature of data under publicKey: ECDSA P-256 with SHA-256 (DER, or the
- * 64-byte r||s form the DSSE reference vectors use) or pure Ed25519. False for unsupported keys.
+ * 64-byte r||s form the DSSE reference vectors use), SM2 with SM3 and the standard distinguishing ID (DER
+ * only, as GB/T 35276 has it), or pure Ed25519. False for unsupported keys.
  */
 export function verifySignatureBytes(data: Uint8Array, signature: Uint8Array, publicKey: KeyObject): boolean {
   const algorithm = signatureAlgorithm(publicKey);
   try {
     if (algorithm === 'ed25519') return verify(null, data, publicKey, signature);
+    if (algorithm === 'sm2-sm3') return verifySm2(data, signature, publicKey);
     if (algorithm === 'ecdsa-p256-sha256') {
       if (verify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, signature)) return true;
       return signature.length === 64 && verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
@@ -185,7 +197,7 @@ export function verifyEnvelopeSignature(env: DsseEnvelope, publicKey: KeyObject)
   const algorithm = signatureAlgorithm(publicKey);
   if (algorithm === undefined) {
     const type = publicKey.asymmetricKeyType ?? publicKey.type;
-    return { ok: false, reason: `the public key is ${type}, but only ECDSA P-256 and Ed25519 keys are supported` };
+    return { ok: false, reason: `the public key is ${type}, but only ${SUPPORTED_ALGORITHMS} keys are supported` };
   }
   const payload = decodeBase64Strict(env.payload);
   if (payload === undefined) return { ok: false, reason: 'the payload is not valid base64' };

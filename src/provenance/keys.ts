@@ -1,25 +1,34 @@
 /**
- * Signing keys on disk: ECDSA P-256 key pairs as an encrypted PKCS#8 private key and a PKIX public key
- * (the public half is what `cosign verify-blob-attestation --key` and `openssl dgst -verify` read).
+ * Signing keys on disk: ECDSA P-256 (the default) or SM2 key pairs as an encrypted PKCS#8 private key and a
+ * PKIX public key (the public half is what `cosign verify-blob-attestation --key`, `openssl dgst -verify` and,
+ * for SM2, `openssl pkeyutl -verify` read).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 
 import { InputError } from '../errors.js';
-import { signatureAlgorithm } from './dsse.js';
+import { SUPPORTED_ALGORITHMS, signatureAlgorithm } from './dsse.js';
 
 export const PASSPHRASE_ENV = 'AIRLOCK_KEY_PASSPHRASE';
 
-const SUPPORTED = 'airlock signs and verifies with ECDSA P-256 or Ed25519 keys';
+const SUPPORTED = `airlock signs and verifies with ${SUPPORTED_ALGORITHMS} keys`;
 
-export function generateKeyPair(passphrase: string): { privatePem: string; publicPem: string } {
+/** The kinds of key `airlock keygen` writes. */
+export const KEY_ALGORITHMS = ['p256', 'sm2'] as const;
+export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+
+/** OpenSSL's names of the curves, as node:crypto takes them ("SM2" is case-sensitive). */
+const CURVE_OF: Record<KeyAlgorithm, string> = { p256: 'P-256', sm2: 'SM2' };
+
+export function generateKeyPair(passphrase: string, algorithm: KeyAlgorithm = 'p256'): { privatePem: string; publicPem: string } {
   if (passphrase === '') {
     throw new InputError('refusing to write a private key with an empty passphrase', {
       hint: `set ${PASSPHRASE_ENV} to the passphrase that will protect the key`,
     });
   }
+  // Straight to PEM: an SM2 key object fresh from generateKeyPairSync would sign as plain ECDSA until reloaded.
   const { privateKey, publicKey } = generateKeyPairSync('ec', {
-    namedCurve: 'P-256',
+    namedCurve: CURVE_OF[algorithm],
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase },
   });
@@ -56,12 +65,12 @@ function refuseOverwrite(file: string): InputError {
 }
 
 /** Generates a key pair and writes it, private key readable by the owner only; never replaces an existing file. */
-export function writeKeyPair(privatePath: string, publicPath: string, passphrase: string): void {
+export function writeKeyPair(privatePath: string, publicPath: string, passphrase: string, algorithm: KeyAlgorithm = 'p256'): void {
   if (privatePath === publicPath) throw new InputError(`the private and public key paths are the same (${privatePath})`);
   for (const file of [privatePath, publicPath]) {
     if (exists(file)) throw refuseOverwrite(file);
   }
-  const { privatePem, publicPem } = generateKeyPair(passphrase);
+  const { privatePem, publicPem } = generateKeyPair(passphrase, algorithm);
   writeNew(privatePath, privatePem, 0o600);
   try {
     writeNew(publicPath, publicPem, 0o644);

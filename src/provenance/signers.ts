@@ -7,27 +7,34 @@ import { sign, type KeyObject } from 'node:crypto';
 import { execa } from 'execa';
 
 import { InputError, VerificationError } from '../errors.js';
-import { decodeBase64Strict, signatureAlgorithm, verifySignatureBytes, type Signer } from './dsse.js';
+import { SUPPORTED_ALGORITHMS, decodeBase64Strict, signatureAlgorithm, verifySignatureBytes, type SignatureAlgorithm, type Signer } from './dsse.js';
 import { publicKeyFingerprint } from './keys.js';
+import { SM2_DISTINGUISHING_ID, signSm2 } from './sm2.js';
 
 export class KeySigner implements Signer {
   readonly keyid = '';
+  readonly algorithm: SignatureAlgorithm;
   readonly #key: KeyObject;
-  readonly #algorithm: 'ecdsa-p256-sha256' | 'ed25519';
 
   constructor(privateKey: KeyObject) {
     const algorithm = signatureAlgorithm(privateKey);
     if (privateKey.type !== 'private' || algorithm === undefined) {
-      throw new InputError('signing needs an ECDSA P-256 or Ed25519 private key');
+      throw new InputError(`signing needs an ${SUPPORTED_ALGORITHMS} private key`);
     }
     this.#key = privateKey;
-    this.#algorithm = algorithm;
+    this.algorithm = algorithm;
   }
 
   sign(data: Buffer): Promise<Buffer> {
-    return Promise.resolve(
-      this.#algorithm === 'ed25519' ? sign(null, data, this.#key) : sign('sha256', data, { key: this.#key, dsaEncoding: 'der' }),
-    );
+    switch (this.algorithm) {
+      case 'ed25519':
+        return Promise.resolve(sign(null, data, this.#key));
+      case 'sm2-sm3':
+        // Not crypto.sign: it would use an empty distinguishing ID (see sm2.ts).
+        return Promise.resolve(signSm2(data, this.#key));
+      case 'ecdsa-p256-sha256':
+        return Promise.resolve(sign('sha256', data, { key: this.#key, dsaEncoding: 'der' }));
+    }
   }
 }
 
@@ -110,6 +117,7 @@ export interface CommandSignerOptions {
 
 export class CommandSigner implements Signer {
   readonly keyid = '';
+  readonly algorithm: SignatureAlgorithm | undefined;
   readonly #file: string;
   readonly #args: string[];
   readonly #publicKey: KeyObject | undefined;
@@ -121,9 +129,11 @@ export class CommandSigner implements Signer {
     if (file === undefined) {
       throw new InputError('the signer command is empty', { hint: 'pass --signer-command "PROGRAM ARGS…"' });
     }
-    if (publicKey !== undefined && signatureAlgorithm(publicKey) === undefined) {
-      throw new InputError('the public key for checking the signer command is not an ECDSA P-256 or Ed25519 key');
+    const algorithm = publicKey === undefined ? undefined : signatureAlgorithm(publicKey);
+    if (publicKey !== undefined && algorithm === undefined) {
+      throw new InputError(`the public key for checking the signer command is not an ${SUPPORTED_ALGORITHMS} key`);
     }
+    this.algorithm = algorithm;
     this.#file = file;
     this.#args = args;
     this.#publicKey = publicKey;
@@ -167,8 +177,23 @@ export class CommandSigner implements Signer {
 
     if (this.#publicKey !== undefined) {
       // verifySignatureBytes also takes r||s, but envelopes must carry DER for cosign.
-      if (signatureAlgorithm(this.#publicKey) === 'ecdsa-p256-sha256' && !isDerEcdsaSignature(signature)) {
+      if (this.algorithm === 'ecdsa-p256-sha256' && !isDerEcdsaSignature(signature)) {
         throw new InputError(`${command} printed ${signature.length} bytes that are not a DER ECDSA signature`, { hint, details });
+      }
+      if (this.algorithm === 'sm2-sm3' && !isDerEcdsaSignature(signature)) {
+        throw new InputError(`${command} printed ${signature.length} bytes that are not a DER SM2 signature`, {
+          hint: 'the command must print the DER SEQUENCE{r, s} (GB/T 35276), not the 64-byte r||s form',
+          details,
+        });
+      }
+      if (this.algorithm === 'sm2-sm3' && !verifySignatureBytes(data, signature, this.#publicKey)) {
+        throw new VerificationError(
+          `the signature from ${command} does not verify as SM2 with SM3 and distinguishing ID ${SM2_DISTINGUISHING_ID} with the public key (SHA-256 ${publicKeyFingerprint(this.#publicKey)})`,
+          {
+            hint: 'check that the command signs with the SM2 key whose public half was given, over SM3 with that ID (openssl: -digest sm3 -pkeyopt distid:1234567812345678)',
+            details,
+          },
+        );
       }
       if (!verifySignatureBytes(data, signature, this.#publicKey)) {
         throw new VerificationError(

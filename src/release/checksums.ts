@@ -17,6 +17,21 @@ export function formatSha256Sums(entries: readonly ChecksumEntry[]): string {
   return sorted.map((entry) => `${entry.sha256}  ${entry.name}\n`).join('');
 }
 
+/** One line of SM3SUMS: the SM3 digest (64 hex, like SHA-256's) and the name SHA256SUMS has beside it. */
+export interface Sm3Entry {
+  name: string;
+  sm3: string;
+}
+
+/** SM3SUMS: SHA256SUMS's format ("<64 hex>  <name>", sorted), SM3 digests; `openssl dgst -sm3 -r` prints the same digests. */
+export function formatSm3Sums(entries: readonly Sm3Entry[]): string {
+  return formatSha256Sums(entries.map((entry) => ({ name: entry.name, sha256: entry.sm3 })));
+}
+
+export function parseSm3Sums(text: string): Sm3Entry[] {
+  return parseSha256Sums(text).map((entry) => ({ name: entry.name, sm3: entry.sha256 }));
+}
+
 const DAMAGED_HINT = 'the release directory was damaged or not written by airlock; obtain it again from where it was published';
 
 /** Names a release lists: relative, and never leading out of the directory by way of "..". */

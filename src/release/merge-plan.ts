@@ -9,7 +9,7 @@ import { SHARD_MANIFEST_FILE, SHARD_SCHEMA, type ShardManifest, formatShard } fr
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX, isTestStreamFile } from './layout.js';
 import { planTestRunFiles } from './test-run-files.js';
 import { type ChecksumEntry, parseSha256Sums } from './checksums.js';
-import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, SIGNATURE_SUFFIX } from './layout.js';
+import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, SIGNATURE_SUFFIX, SM3SUMS_FILE, isManifestOrItsSignature } from './layout.js';
 
 export { SIGNATURE_SUFFIX };
 
@@ -74,7 +74,19 @@ export interface MergePlan {
   testRun?: { dir: string; realPath: string };
 }
 
-const RESERVED_NAMES = new Set([CHECKSUMS_FILE, `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`, SHARD_MANIFEST_FILE, ...GPG_SIGNED_CHECKSUMS_FILES.map((name) => `${name}${GPG_SIGNATURE_SUFFIX}`)]);
+const RESERVED_NAMES = new Set([
+  CHECKSUMS_FILE,
+  `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`,
+  SM3SUMS_FILE,
+  `${SM3SUMS_FILE}${SIGNATURE_SUFFIX}`,
+  SHARD_MANIFEST_FILE,
+  ...GPG_SIGNED_CHECKSUMS_FILES.map((name) => `${name}${GPG_SIGNATURE_SUFFIX}`),
+]);
+
+/** A shard's or test run's own lists (SM3SUMS, the release manifest and their signatures): checked, never copied, written anew. */
+function isRewrittenList(file: string): boolean {
+  return isManifestOrItsSignature(file) || (RESERVED_NAMES.has(path.posix.basename(file)) && path.posix.basename(file) !== SHARD_MANIFEST_FILE);
+}
 const MERGE_HINT = 'merge the output directories of one `airlock build --shard I/N` matrix, every shard once';
 const REBUILD_HINT = 'do not merge these shards; rebuild the shards from one plan (or fetch them again) and merge those';
 
@@ -340,7 +352,7 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
       }
     }
     signed.push(allSigned);
-    for (const file of listing.files) if (!expected.has(file)) ignored.push(oneLine(`${listing.dir}/${file}`));
+    for (const file of listing.files) if (!expected.has(file) && !isRewrittenList(file)) ignored.push(oneLine(`${listing.dir}/${file}`));
   }
 
   // SBOMs: every binary has one or none has; a mix is no release a single build writes.
@@ -371,7 +383,7 @@ export function planMerge(listings: readonly ShardListing[]): MergePlan {
     for (const entry of tests.listed) files.push({ ...from, file: entry.name, kind: 'test-report', sha256: entry.sha256 });
     for (const envelope of tests.envelopes) files.push({ ...from, file: envelope, kind: 'test-envelope' });
     const carried = new Set([...tests.listed.map((entry) => entry.name), ...tests.envelopes]);
-    for (const file of testRun.files) if (!carried.has(file) && !RESERVED_NAMES.has(file)) ignored.push(oneLine(`${testRun.dir}/${file}`));
+    for (const file of testRun.files) if (!carried.has(file) && !RESERVED_NAMES.has(file) && !isManifestOrItsSignature(file)) ignored.push(oneLine(`${testRun.dir}/${file}`));
     if (!groupDirs.includes('')) groupDirs.unshift('');
   }
   const groups = groupDirs.map((directory) => ({

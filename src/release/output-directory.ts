@@ -4,7 +4,7 @@ import path from 'node:path';
 import { onInterrupt } from '../cleanup.js';
 import { InputError, InterruptedError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
-import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, SBOM_SUFFIX, SIGNATURE_SUFFIX, isTestReportFile } from './layout.js';
+import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, SBOM_SUFFIX, SIGNATURE_SUFFIX, SM3SUMS_FILE, isManifestOrItsSignature, isTestReportFile } from './layout.js';
 import { parseSha256Sums } from './checksums.js';
 
 const TOOLCHAIN_DIRECTORY = /^go\d+\.\d+(\.\d+)?([a-z]+\d+)?$/;
@@ -47,12 +47,15 @@ export function foreignInChecksumGroup(level: DirectoryLevel, sums: string | und
   const written = new Set([
     CHECKSUMS_FILE,
     `${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`,
+    SM3SUMS_FILE,
+    `${SM3SUMS_FILE}${SIGNATURE_SUFFIX}`,
     ...GPG_SIGNED_CHECKSUMS_FILES.map((name) => `${name}${GPG_SIGNATURE_SUFFIX}`),
     ...(allowShardManifest ? [SHARD_MANIFEST_FILE] : []),
     ...listed,
     ...binaries.map((binary) => `${binary}${ENVELOPE_SUFFIX}`),
   ]);
-  return everything.filter((entry) => !written.has(entry));
+  // The release manifest and its signatures stand at the top only (where the shard manifest may stand too).
+  return everything.filter((entry) => !written.has(entry) && !(allowShardManifest && isManifestOrItsSignature(entry)));
 }
 
 /** The names a SHA256SUMS lists, or undefined when it is not one airlock could have written. */
@@ -112,7 +115,7 @@ async function foreignInToolchainLayout(dir: string, level: DirectoryLevel): Pro
   const everything = [...level.files, ...level.directories.map((name) => `${name}/`), ...level.others].sort();
   if (toolchains.length === 0) return everything;
   const foreign = [
-    ...level.files.filter((name) => name !== SHARD_MANIFEST_FILE),
+    ...level.files.filter((name) => name !== SHARD_MANIFEST_FILE && !isManifestOrItsSignature(name)),
     ...level.directories.filter((name) => !TOOLCHAIN_DIRECTORY.test(name)).map((name) => `${name}/`),
     ...level.others,
   ];

@@ -13,6 +13,13 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** SM3 (GB/T 32905) of a file's bytes, streamed, as lowercase hex: node:crypto's, the digest of an SM3SUMS line. */
+export async function sm3File(file: string): Promise<string> {
+  const hash = createHash('sm3');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /** A Go "h1:" hash (base64) as the lowercase hex the in-toto DigestSet wants. */
 export function h1ToHex(h1: string): string {
   return Buffer.from(h1.replace(/^h1:/, ''), 'base64').toString('hex');

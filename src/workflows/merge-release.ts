@@ -1,8 +1,8 @@
 /**
  * `airlock merge`: re-verifies the output directories of `airlock build --shard I/N` and combines them into
  * the release one unsharded build writes: the same binaries, envelopes and SBOMs (copied unchanged, with
- * their modes and times), one SHA256SUMS per checksum group (signed when a signer is given), and no shard
- * manifest. The output directory is published whole or not at all.
+ * their modes and times), one SHA256SUMS per checksum group (and SM3SUMS with an SM2 signer; signed when a
+ * signer is given), a new release manifest over all of it, and no shard manifest. The output directory is published whole or not at all.
  */
 import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
@@ -11,17 +11,17 @@ import { onInterrupt } from '../cleanup.js';
 import { InputError, VerificationError, oneLine } from '../errors.js';
 import { SHARD_MANIFEST_FILE, formatShard } from '../plan/shards.js';
 import type { Signer } from '../provenance/dsse.js';
-import { signDetached, verifyDetached } from '../provenance/signers.js';
+import { verifyDetached } from '../provenance/signers.js';
 import { type ReleaseVerification, verifyRelease } from './verify-release.js';
 import type { Reporter } from '../report/reporter.js';
 import { sha256File } from '../util/hash.js';
-import { formatSha256Sums } from '../release/checksums.js';
 import { type MergePlan, SIGNATURE_SUFFIX, type ShardListing, planMerge } from '../release/merge-plan.js';
 import { OutputStaging, realPathOf } from '../release/output-directory.js';
 import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES } from '../release/layout.js';
 import type { GpgKeyring } from '../provenance/gpg-keyring.js';
 import type { GpgSigner } from '../provenance/gpg-signer.js';
 import { listReleaseTree } from '../release/list-release-tree.js';
+import { writeChecksumFiles, writeReleaseManifest } from './release-signatures.js';
 
 export interface MergeRequest {
   /** The shards' output directories, as the user named them. */
@@ -174,20 +174,15 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
     for (const group of plan.groups) {
       const sumsRelative = group.directory === '' ? CHECKSUMS_FILE : `${group.directory}/${CHECKSUMS_FILE}`;
       const sumsFile = await staging.directoryFor(sumsRelative);
-      const sums = formatSha256Sums(group.entries);
-      await fs.writeFile(sumsFile, sums, { mode: 0o644 });
-      await fs.chmod(sumsFile, 0o644);
-      written.push(sumsRelative);
-      if (request.signer) {
-        const signature = await signDetached(Buffer.from(sums), request.signer);
-        if (request.publicKey && !verifyDetached(Buffer.from(sums), signature, request.publicKey)) {
+      const files = await writeChecksumFiles(path.dirname(sumsFile), group.entries, request.signer);
+      written.push(...files.map((file) => path.relative(staging.stagingDir, file).split(path.sep).join('/')));
+      if (request.signer && request.publicKey) {
+        const signature = await fs.readFile(`${sumsFile}${SIGNATURE_SUFFIX}`, 'utf8');
+        if (!verifyDetached(await fs.readFile(sumsFile), signature, request.publicKey)) {
           throw new VerificationError(`the new signature of ${sumsRelative} does not verify with --key: the merge signs with another key than the shards were signed with`, {
             hint: 'sign with the key whose public half is --key, so the whole release verifies with one key',
           });
         }
-        await fs.writeFile(`${sumsFile}${SIGNATURE_SUFFIX}`, signature, { mode: 0o644 });
-        await fs.chmod(`${sumsFile}${SIGNATURE_SUFFIX}`, 0o644);
-        written.push(`${sumsRelative}${SIGNATURE_SUFFIX}`);
       }
     }
     // After every checksums file is written (SM3SUMS too, where there is one): each is GPG-signed as a build signs it.
@@ -203,6 +198,8 @@ export async function mergeRelease(request: MergeRequest, reporter: Pick<Reporte
         }
       }
     }
+    // Last of the files: the manifest lists all the others, the SHA256SUMS and their signatures included.
+    written.push(...(await writeReleaseManifest(staging.stagingDir, request.signer)).map((file) => path.relative(staging.stagingDir, file)));
     // A build gives every output one time (SOURCE_DATE_EPOCH or the commit's); when the shards agree on it, so does the merge.
     if (times.size === 1) {
       const time = [...times][0]! / 1000;

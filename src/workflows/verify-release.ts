@@ -2,17 +2,21 @@ import type { KeyObject } from 'node:crypto';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { SHARD_MANIFEST_FILE } from '../plan/shards.js';
-import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES } from '../release/layout.js';
+import { CHECKSUMS_FILE, GPG_SIGNATURE_SUFFIX, GPG_SIGNED_CHECKSUMS_FILES, RELEASE_MANIFEST_FILE, SIGNATURE_SUFFIX, SM3SUMS_FILE } from '../release/layout.js';
 import type { GpgKeyring } from '../provenance/gpg-keyring.js';
-import { parseSha256Sums } from '../release/checksums.js';
+import { parseSha256Sums, parseSm3Sums } from '../release/checksums.js';
+import { compareWithManifest, parseReleaseManifest } from '../release/release-manifest.js';
+import { digestReleaseTree } from './release-signatures.js';
 import { buildSetting, readGoBuildInfo } from '../binary/go-buildinfo.js';
 import { checkStaticExecutable } from '../binary/static-check.js';
 import { AirlockError, InputError, oneLine } from '../errors.js';
-import { sha256File } from '../util/hash.js';
+import { sha256File, sm3File } from '../util/hash.js';
 import { ENVELOPE_SUFFIX, SBOM_SUFFIX, isTestReportFile, isTestStreamFile } from '../release/layout.js';
-import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, verifyEnvelopeSignature } from '../provenance/dsse.js';
+import { IN_TOTO_PAYLOAD_TYPE, decodePayload, parseEnvelopeLines, signatureAlgorithm, verifyEnvelopeSignature } from '../provenance/dsse.js';
 import { isJsonObject, jsonText } from '../provenance/json-fields.js';
 import { verifyDetached } from '../provenance/signers.js';
+import { publicKeyFingerprint } from '../provenance/keys.js';
+import { type ProvenanceFacts, type VerificationPolicy, evaluatePolicy, provenanceFacts } from '../provenance/verification-policy.js';
 import { SLSA_PROVENANCE_V1, STATEMENT_TYPE } from '../provenance/statement.js';
 import { TEST_RESULT_V01 } from '../provenance/test-result-statement.js';
 import { listReleaseTree } from '../release/list-release-tree.js';
@@ -29,8 +33,11 @@ export interface Check {
 export interface FileVerification {
   /** Path relative to the verified directory. */
   file: string;
-  /** 'unlisted': a file in the release that no SHA256SUMS accounts for. */
-  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted' | 'test-run' | 'report';
+  /**
+   * 'unlisted': a file in the release that no SHA256SUMS accounts for; 'manifest': RELEASE-MANIFEST itself, or
+   * a file or directory missing, added or changed against it.
+   */
+  kind: 'checksums' | 'artifact' | 'sbom' | 'unlisted' | 'test-run' | 'report' | 'manifest' | 'policy';
   /** No check failed (some may not have been made: see signaturesChecked). */
   ok: boolean;
   checks: Check[];
@@ -44,6 +51,8 @@ export interface ReleaseVerification {
   gpgChecked: boolean;
   ok: boolean;
   files: FileVerification[];
+  /** What the user must know though nothing failed: a release without RELEASE-MANIFEST, made by an earlier airlock. */
+  warnings: string[];
 }
 
 export interface VerifyOptions {
@@ -54,6 +63,8 @@ export interface VerifyOptions {
   ignoreUnlisted?: boolean;
   /** --gpg-pub: the keyring of exactly the given key, to check each checksums file's .asc with. */
   gpg?: GpgKeyring;
+  /** What a deployment gate requires beyond the signatures (`verify --policy`): each expectation not met fails. */
+  policy?: VerificationPolicy;
 }
 
 function pass(name: string, detail: string): Check {
@@ -67,8 +78,6 @@ function fail(name: string, detail: string): Check {
 function notChecked(name: string, detail: string): Check {
   return { name, state: 'not-checked', detail };
 }
-
-const SIGNATURE_SUFFIX = '.sig';
 
 /** Whether nothing failed; a check not made does not fail a file. */
 export function noneFailed(checks: readonly Check[]): boolean {
@@ -179,6 +188,7 @@ async function verifyArtifact(dir: string, relative: string, actualSha256: strin
   const subject = subjectCheck(statement, name, actualSha256);
   if (subject.name === 'subject') return [...checks, subject];
   checks.push(subject);
+  sources.facts.push(provenanceFacts(relative, statement));
   const params = statement.predicate?.buildDefinition?.externalParameters ?? {};
   const built = (params.source as { dirHash?: unknown } | undefined)?.dirHash;
   if (typeof built === 'string') sources.built.add(built);
@@ -221,6 +231,8 @@ interface SourceDigests {
   built: Set<string>;
   /** By the stream's path in the release. */
   tested: Map<string, string>;
+  /** What each binary's statement (its signature verified, with a key) says, for a policy. */
+  facts: ProvenanceFacts[];
 }
 
 /** What one SHA256SUMS of a release lists, by the name it has there. */
@@ -236,14 +248,17 @@ function inGroup(sumsFile: string, name: string): string {
 }
 
 /**
- * Every file airlock writes into a release, given its SHA256SUMS: each SHA256SUMS and its signature, what it
- * lists (binaries and SBOMs), an envelope per binary, and the manifest `build --shard` leaves at the top.
+ * Every file airlock writes into a release, given its SHA256SUMS: each SHA256SUMS and its signature (and SM3SUMS
+ * and its), what it lists (binaries and SBOMs), an envelope per binary, the release manifest and its signature,
+ * and the manifest `build --shard` leaves at the top.
  */
 export function releaseFiles(groups: readonly ChecksumGroup[]): Set<string> {
-  const expected = new Set<string>([SHARD_MANIFEST_FILE]);
+  const expected = new Set<string>([SHARD_MANIFEST_FILE, RELEASE_MANIFEST_FILE, `${RELEASE_MANIFEST_FILE}${SIGNATURE_SUFFIX}`]);
   for (const { sumsFile, names } of groups) {
     expected.add(sumsFile);
     expected.add(`${sumsFile}${SIGNATURE_SUFFIX}`);
+    expected.add(inGroup(sumsFile, SM3SUMS_FILE));
+    expected.add(inGroup(sumsFile, `${SM3SUMS_FILE}${SIGNATURE_SUFFIX}`));
     // A checksums file's GPG signature; the gpg check fails one whose checksums file is missing.
     for (const signed of GPG_SIGNED_CHECKSUMS_FILES) expected.add(inGroup(sumsFile, `${signed}${GPG_SIGNATURE_SUFFIX}`));
     for (const name of names) {
@@ -314,21 +329,12 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
     files.push({ file: CHECKSUMS_FILE, kind: 'checksums', ok: false, checks: [fail('SHA256SUMS', `${dir} has no SHA256SUMS (nor one per toolchain)`)] });
   }
   const groups: ChecksumGroup[] = [];
-  const sources: SourceDigests = { built: new Set(), tested: new Map() };
+  const sources: SourceDigests = { built: new Set(), tested: new Map(), facts: [] };
   for (const sumsRelative of sumsFiles) {
     const sumsPath = path.join(dir, sumsRelative);
     const group = path.posix.dirname(sumsRelative) === '.' ? '' : path.posix.dirname(sumsRelative);
     const sumsBytes = await fs.readFile(sumsPath);
-    const sumsChecks: Check[] = [];
-    const signaturePath = `${sumsPath}${SIGNATURE_SUFFIX}`;
-    const signature = await fs.readFile(signaturePath, 'utf8').catch(() => undefined);
-    if (publicKey) {
-      if (signature === undefined) sumsChecks.push(fail('signature', `${sumsRelative}${SIGNATURE_SUFFIX} is missing`));
-      else if (verifyDetached(sumsBytes, signature, publicKey)) sumsChecks.push(pass('signature', 'valid for the given key'));
-      else sumsChecks.push(fail('signature', `${sumsRelative}${SIGNATURE_SUFFIX} does not verify: SHA256SUMS was changed or signed with another key`));
-    } else {
-      sumsChecks.push(notChecked('signature', signature === undefined ? `no --key; there is no ${sumsRelative}${SIGNATURE_SUFFIX}` : 'no --key'));
-    }
+    const sumsChecks: Check[] = [await detachedSignatureCheck(dir, sumsRelative, sumsBytes, publicKey)];
     sumsChecks.push(...(await gpgSignatureChecks(dir, group, options.gpg)));
     let entries: Array<{ name: string; sha256: string }> = [];
     try {
@@ -339,6 +345,8 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
       sumsChecks.push(fail('format', `${sumsRelative} is not in sha256sum format: ${(error as Error).message}`));
     }
     files.push({ file: sumsRelative, kind: 'checksums', ok: noneFailed(sumsChecks), checks: sumsChecks });
+    const sm3 = await verifySm3Sums(dir, group, entries, publicKey);
+    if (sm3) files.push(sm3);
     for (const entry of entries) {
       const relative = group === '' ? entry.name : `${group}/${entry.name}`;
       const kind = entry.name.endsWith(SBOM_SUFFIX) ? 'sbom' : isTestReportFile(entry.name) ? 'report' : isTestStreamFile(entry.name) ? 'test-run' : 'artifact';
@@ -376,7 +384,118 @@ export async function verifyRelease(directory: string, publicKey: KeyObject | un
       files.push({ file: shown, kind: 'unlisted', ok: false, checks: [check] });
     }
   }
-  return { directory: dir, signaturesChecked: publicKey !== undefined, gpgChecked: options.gpg !== undefined, ok: files.every((f) => f.ok), files };
+  const warnings: string[] = [];
+  const manifest = await verifyAgainstManifest(dir, publicKey, options);
+  if (manifest === undefined && publicKey !== undefined && signatureAlgorithm(publicKey) === 'sm2-sm3') {
+    // No airlock signed with SM2 before it wrote manifests: here a missing one can only have been removed.
+    files.push({ file: RELEASE_MANIFEST_FILE, kind: 'manifest', ok: false, checks: [fail('present', `${RELEASE_MANIFEST_FILE} is missing: every release signed with SM2 has one`)] });
+  } else if (manifest === undefined) {
+    warnings.push(`${RELEASE_MANIFEST_FILE} is missing: this release was made by an earlier airlock (or the manifest was removed), so nothing proves that no file or directory is missing or added`);
+  } else {
+    // A file already failed above (changed, missing, unlisted) is not named twice; the manifest's row counts it.
+    const failedAlready = new Set(files.filter((file) => !file.ok).map((file) => file.file));
+    files.push(...manifest.filter((file, index) => index === 0 || !failedAlready.has(file.file)));
+  }
+  if (options.policy) {
+    const signer = publicKey === undefined ? undefined : `sha256:${publicKeyFingerprint(publicKey)}`;
+    for (const violation of evaluatePolicy(options.policy, signer, sources.facts)) {
+      const detail = oneLine(`expected ${violation.expected}, found ${violation.actual}`);
+      files.push({ file: violation.file === '' ? '(policy)' : violation.file, kind: 'policy', ok: false, checks: [fail(`policy ${violation.field}`, detail)] });
+    }
+  }
+  return { directory: dir, signaturesChecked: publicKey !== undefined, gpgChecked: options.gpg !== undefined, ok: files.every((f) => f.ok), files, warnings };
+}
+
+/** The detached signature beside a signed list (`relative` + .sig), checked with a key, or why it was not. */
+async function detachedSignatureCheck(dir: string, relative: string, bytes: Buffer, publicKey: KeyObject | undefined): Promise<Check> {
+  const signature = await fs.readFile(path.join(dir, `${relative}${SIGNATURE_SUFFIX}`), 'utf8').catch(() => undefined);
+  const name = path.posix.basename(relative);
+  if (!publicKey) return notChecked('signature', signature === undefined ? `no --key; there is no ${relative}${SIGNATURE_SUFFIX}` : 'no --key');
+  if (signature === undefined) return fail('signature', `${relative}${SIGNATURE_SUFFIX} is missing`);
+  if (verifyDetached(bytes, signature, publicKey)) return pass('signature', 'valid for the given key');
+  return fail('signature', `${relative}${SIGNATURE_SUFFIX} does not verify: ${name} was changed or signed with another key`);
+}
+
+/**
+ * SM3SUMS beside a SHA256SUMS: its signature, that it lists exactly the same files, and each file's SM3. An
+ * SM2 key requires it (an SM2 release always has one); otherwise it is checked when present. Undefined when
+ * there is none and none is required.
+ */
+async function verifySm3Sums(dir: string, group: string, sha256Entries: ReadonlyArray<{ name: string }>, publicKey: KeyObject | undefined): Promise<FileVerification | undefined> {
+  const relative = group === '' ? SM3SUMS_FILE : `${group}/${SM3SUMS_FILE}`;
+  const bytes = await fs.readFile(path.join(dir, relative)).catch(() => undefined);
+  if (bytes === undefined) {
+    if (publicKey === undefined || signatureAlgorithm(publicKey) !== 'sm2-sm3') return undefined;
+    return { file: relative, kind: 'checksums', ok: false, checks: [fail('present', `${relative} is missing: a release signed with SM2 carries SM3 digests beside ${CHECKSUMS_FILE}`)] };
+  }
+  const checks: Check[] = [await detachedSignatureCheck(dir, relative, bytes, publicKey)];
+  let entries: Array<{ name: string; sm3: string }>;
+  try {
+    entries = parseSm3Sums(bytes.toString('utf8'));
+    checks.push(pass('format', `${entries.length} entries`));
+  } catch (error) {
+    checks.push(fail('format', `${relative} is not in sha256sum format: ${(error as Error).message}`));
+    return { file: relative, kind: 'checksums', ok: false, checks };
+  }
+  const names = sha256Entries.map((entry) => entry.name).sort().join('\n');
+  if (entries.map((entry) => entry.name).sort().join('\n') !== names) {
+    checks.push(fail('same files', `${relative} does not list the same files as ${path.posix.join(path.posix.dirname(relative), CHECKSUMS_FILE)}`));
+  }
+  for (const entry of entries) {
+    const file = group === '' ? entry.name : `${group}/${entry.name}`;
+    const actual = await sm3File(path.join(dir, file)).catch(() => undefined);
+    // A missing file is reported against SHA256SUMS already.
+    if (actual !== undefined && actual !== entry.sm3) checks.push(fail('sm3', `${oneLine(file)} has SM3 ${actual}, ${relative} records ${entry.sm3}`));
+  }
+  if (noneFailed(checks)) checks.push(pass('sm3', `matches ${entries.length} files`));
+  return { file: relative, kind: 'checksums', ok: noneFailed(checks), checks };
+}
+
+/**
+ * RELEASE-MANIFEST: its signature (with a key), and the release's files against it: every file or directory
+ * missing, added or changed is one failed entry naming it. Undefined when the release has no manifest.
+ * With ignoreUnlisted (merge), files added beside a shard's release are left to the merge, which ignores them.
+ */
+async function verifyAgainstManifest(dir: string, publicKey: KeyObject | undefined, options: VerifyOptions): Promise<FileVerification[] | undefined> {
+  const bytes = await fs.readFile(path.join(dir, RELEASE_MANIFEST_FILE)).catch(() => undefined);
+  if (bytes === undefined) return undefined;
+  const checks: Check[] = [await detachedSignatureCheck(dir, RELEASE_MANIFEST_FILE, bytes, publicKey)];
+  let listed: ReturnType<typeof parseReleaseManifest>;
+  try {
+    listed = parseReleaseManifest(bytes.toString('utf8'));
+  } catch (error) {
+    checks.push(fail('format', `${RELEASE_MANIFEST_FILE} is not in sha256sum format: ${oneLine((error as Error).message)}`));
+    return [{ file: RELEASE_MANIFEST_FILE, kind: 'manifest', ok: false, checks }];
+  }
+  const differences = compareWithManifest(listed, await digestReleaseTree(dir), await emptyDirectories(dir)).filter(
+    (difference) => !(options.ignoreUnlisted && difference.kind === 'added'),
+  );
+  checks.push(
+    differences.length === 0
+      ? pass('complete', `${listed.length} files, none missing, added or changed`)
+      : fail('complete', `${differences.length} difference${differences.length === 1 ? '' : 's'} from the release as it was made; first: ${oneLine(differences[0]!.detail)}`),
+  );
+  return [
+    { file: RELEASE_MANIFEST_FILE, kind: 'manifest', ok: noneFailed(checks), checks },
+    ...differences.map((difference): FileVerification => ({
+      file: oneLine(difference.path),
+      kind: 'manifest',
+      ok: false,
+      checks: [fail(difference.kind, oneLine(difference.detail))],
+    })),
+  ];
+}
+
+/** The directories under dir that hold nothing at all, relative to it. */
+async function emptyDirectories(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await fs.readdir(path.join(dir, relative), { withFileTypes: true });
+    if (entries.length === 0 && relative !== '') found.push(relative);
+    for (const entry of entries) if (entry.isDirectory()) await walk(relative === '' ? entry.name : `${relative}/${entry.name}`);
+  };
+  await walk('');
+  return found.sort();
 }
 
 /** How a check not made is named in a report line: "envelope signature not checked (no --key)". */

@@ -54,6 +54,8 @@ integration('a signed release of examples/cli verifies: checksums, signatures, e
   const { dist, pub } = await signedRelease();
   const files = (await fs.readdir(dist)).sort();
   t.deepEqual(files, [
+    'RELEASE-MANIFEST',
+    'RELEASE-MANIFEST.sig',
     'SHA256SUMS',
     'SHA256SUMS.sig',
     ...BINARIES.flatMap((binary) => [binary, `${binary}.cdx.json`, `${binary}.intoto.jsonl`]),
@@ -63,7 +65,7 @@ integration('a signed release of examples/cli verifies: checksums, signatures, e
   const result = await verify(dist, pub);
   t.is(result.exitCode, 0, result.stdout + result.stderr);
   for (const binary of BINARIES) t.regex(result.stdout, new RegExp(`^OK\\s+${binary.replace('.', '\\.')}\\s`, 'm'));
-  t.regex(result.stderr, /verified 9 files in .*, signatures included/);
+  t.regex(result.stderr, /verified 10 files in .*, signatures included/);
   const json = JSON.parse((await runAirlock(['verify', dist, '--key', pub, '--json'])).stdout) as { ok: boolean; files: Array<{ file: string; checks: Array<{ name: string; state: string }> }> };
   t.true(json.ok);
   const linux = json.files.find((file) => file.file === 'cli_linux_amd64')!;
@@ -181,7 +183,7 @@ integration('a file the release does not list fails verify with exit 4, named in
   t.is(result.exitCode, 4, result.stdout + result.stderr);
   t.regex(result.stdout, /^OK\s+cli_linux_amd64\s/m, 'the listed files still verify');
   t.regex(result.stdout, /^FAILED\s+evil_linux_amd64\s+listed: evil_linux_amd64 is in the release but not listed in SHA256SUMS; airlock did not write it$/m);
-  assertCleanFailure(t, result, 4, /^airlock: error: 1 of 10 files failed verification; first: evil_linux_amd64: listed: evil_linux_amd64 is in the release but not listed in SHA256SUMS/);
+  assertCleanFailure(t, result, 4, /^airlock: error: 2 of 11 files failed verification; first: evil_linux_amd64: listed: evil_linux_amd64 is in the release but not listed in SHA256SUMS/);
   const json = await runAirlock(['verify', extra, '--key', pub, '--json']);
   t.is(json.exitCode, 4);
   const report = JSON.parse(json.stdout) as { ok: boolean; files: Array<{ file: string; kind: string; ok: boolean; checks: Array<{ name: string; state: string; detail: string }> }> };
@@ -205,7 +207,7 @@ integration('without --key verify says the signatures were not checked: in the r
     t.regex(result.stdout, new RegExp(`^OK\\s+${binary.replace('.', '\\.')}\\s+checksum, subject digest, .*static; envelope signature not checked \\(no --key\\)$`, 'm'));
   }
   t.notRegex(result.stdout, /checksum, envelope signature/, 'an unchecked signature is not listed among the passed checks');
-  t.regex(result.stderr, /verified 9 files in .*, but not their signatures: no --key was given$/m);
+  t.regex(result.stderr, /verified 10 files in .*, but not their signatures: no --key was given$/m);
   const json = JSON.parse((await runAirlock(['verify', dist, '--json'])).stdout) as { signaturesChecked: boolean; files: Array<{ file: string; checks: Array<{ name: string; state: string; detail: string }> }> };
   t.false(json.signaturesChecked);
   const linux = json.files.find((file) => file.file === 'cli_linux_amd64')!;

@@ -54,7 +54,7 @@ integration('examples/service: go vet and go test pass in the sandbox, offline; 
   t.is(result.exitCode, 0, result.stderr + result.stdout);
   const out = path.join(module, 'test-results');
   const files = (await fs.readdir(out)).sort();
-  t.deepEqual(files, ['SHA256SUMS', 'SHA256SUMS.sig', `go-test.${TOOLCHAIN}.linux-amd64.json`, `go-test.${TOOLCHAIN}.linux-amd64.json.intoto.jsonl`, `go-vet.${TOOLCHAIN}.linux-amd64.json`, 'junit.xml'].sort());
+  t.deepEqual(files, ['RELEASE-MANIFEST', 'RELEASE-MANIFEST.sig', 'SHA256SUMS', 'SHA256SUMS.sig', `go-test.${TOOLCHAIN}.linux-amd64.json`, `go-test.${TOOLCHAIN}.linux-amd64.json.intoto.jsonl`, `go-vet.${TOOLCHAIN}.linux-amd64.json`, 'junit.xml'].sort());
   const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out });
   t.is(check.stdout.trim().split('\n').length, 3);
   t.regex(result.stdout, /^example\.com\/service\/internal\/clock\s+ok\s+8\s+0\s+0\s+[\d.]+s$/m);

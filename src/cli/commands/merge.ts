@@ -1,6 +1,8 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { mergeRelease } from '../../workflows/merge-release.js';
+import { InputError } from '../../errors.js';
+import { type SignatureAlgorithm, signatureAlgorithm } from '../../provenance/dsse.js';
 import { loadPublicKey } from '../../provenance/keys.js';
 import { signerFromOptions } from '../../provenance/signer-from-options.js';
 import { formatTable } from '../../report/summary.js';
@@ -19,6 +21,8 @@ export interface MergeArguments extends GlobalOptions, GpgArguments {
   signerPub?: string;
 }
 
+const ALGORITHM_NAMES: Record<SignatureAlgorithm, string> = { 'ecdsa-p256-sha256': 'an ECDSA P-256', 'sm2-sm3': 'an SM2', ed25519: 'an Ed25519' };
+
 /** `airlock merge DIR... --out DIR`: the shards of one plan, re-verified, as one release. */
 export async function runMerge(args: MergeArguments): Promise<void> {
   const context = await commandContext(args);
@@ -31,6 +35,13 @@ export async function runMerge(args: MergeArguments): Promise<void> {
     },
     context.env,
   );
+  const shardAlgorithm = publicKey === undefined ? undefined : signatureAlgorithm(publicKey);
+  if (shardAlgorithm !== undefined && signer?.algorithm !== undefined && signer.algorithm !== shardAlgorithm) {
+    const flag = args.signKey !== undefined ? `--sign-key ${args.signKey}` : `--signer-pub ${args.signerPub}`;
+    throw new InputError(`${flag} is ${ALGORITHM_NAMES[signer.algorithm]} key, but the shards' --key ${args.key} is ${ALGORITHM_NAMES[shardAlgorithm]} key`, {
+      hint: `sign the merged release with the same kind of key as its shards (${ALGORITHM_NAMES[shardAlgorithm]} key), so the whole release verifies with one key`,
+    });
+  }
   const gpg = await gpgSignerFromArguments(args, context.env);
   const gpgKeyring = args.gpgPub !== undefined ? await GpgKeyring.open(path.resolve(args.gpgPub), context.env) : undefined;
   let outcome: Awaited<ReturnType<typeof mergeRelease>>;

@@ -4,17 +4,19 @@ import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
 import { GpgKeyring } from '../../provenance/gpg-keyring.js';
 import { describeFile, describeVerified, verifyRelease } from '../../workflows/verify-release.js';
+import { readVerificationPolicy } from '../../workflows/read-verification-policy.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
-export async function runVerify(args: GlobalOptions & { dir: string; key?: string; gpgPub?: string; json: boolean }): Promise<void> {
+export async function runVerify(args: GlobalOptions & { dir: string; key?: string; gpgPub?: string; json: boolean; policy?: string }): Promise<void> {
   const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
+  const policy = args.policy !== undefined ? readVerificationPolicy(args.policy) : undefined;
   // A private keyring holding the given key alone, removed as soon as the release is checked.
   const gpg = args.gpgPub !== undefined ? await GpgKeyring.open(path.resolve(args.gpgPub), context.env) : undefined;
   let result: Awaited<ReturnType<typeof verifyRelease>>;
   try {
-    result = await verifyRelease(args.dir, publicKey, gpg ? { gpg } : {});
+    result = await verifyRelease(args.dir, publicKey, { ...(gpg ? { gpg } : {}), ...(policy ? { policy } : {}) });
   } finally {
     await gpg?.close();
   }
@@ -27,6 +29,7 @@ export async function runVerify(args: GlobalOptions & { dir: string; key?: strin
     });
     context.stdout.write(`${formatTable([['STATUS', 'FILE', 'DETAIL'], ...rows])}\n`);
   }
+  for (const warning of result.warnings) context.reporter.warn(warning);
   if (!result.signaturesChecked) {
     context.reporter.warn(`${result.gpgChecked ? "the envelopes' signatures" : 'signatures'} were not checked: pass --key with the release public key`);
   }
@@ -50,9 +53,10 @@ export function verifyCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
-          .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with' })
+          .option('key', { type: 'string', describe: 'the public key (PEM) the release was signed with: ECDSA P-256, SM2 or Ed25519' })
           .option('gpg-pub', { type: 'string', describe: "the exported GPG public key (or keyring) the release's .asc files must be signed by, checked in a private temporary keyring" })
-          .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print the full report as JSON' })
+          .option('policy', { type: 'string', describe: 'a verification policy (JSON, templates/verify-policy.schema.json): signer keys, source commit, toolchains, sandbox and modules the release must have' }),
       async (args) => runVerify(args),
     );
 }

@@ -9,14 +9,14 @@ import type { BuildStage } from './stage.js';
 import { attest } from './stages/attest.js';
 import { buildTargets } from './stages/build-targets.js';
 import { includeTestRun } from './stages/include-test-run.js';
-import { writeChecksums } from './stages/checksums.js';
+import { writeChecksums, writeManifest } from './stages/checksums.js';
 import { gpgSignChecksums } from './stages/gpg-sign.js';
 import { normaliseOutputs, publish } from './stages/publish.js';
 import { readSource } from './stages/read-source.js';
 import { writeShardManifest } from './stages/shard-manifest.js';
 
 /** A build, stage by stage (docs/architecture.md). Nothing reaches the output directory before `publish`. */
-export const BUILD_STAGES: readonly BuildStage[] = [readSource, buildTargets, attest, includeTestRun, writeChecksums, gpgSignChecksums, writeShardManifest, normaliseOutputs, publish];
+export const BUILD_STAGES: readonly BuildStage[] = [readSource, buildTargets, attest, includeTestRun, writeChecksums, gpgSignChecksums, writeShardManifest, writeManifest, normaliseOutputs, publish];
 
 export interface BuildOutcome {
   plan: BuildPlan;

@@ -13,6 +13,7 @@ import { type AttestationOptions, type BuildRequest, type EngineFacts, prepareBu
 import { closeBuildRun } from '../build/run.js';
 import { normaliseOutputs, publish } from '../build/stages/publish.js';
 import { readSource } from '../build/stages/read-source.js';
+import { writeManifest } from '../build/stages/checksums.js';
 import { type ResolvedTestRun, resolveTestRun } from './resolve.js';
 import { type TestStage, type ToolchainTestOutcome, openTestRun } from './run.js';
 import { runTestJobs } from './run-jobs.js';
@@ -25,7 +26,7 @@ export type { ToolchainTestOutcome } from './run.js';
 export const DEFAULT_TEST_OUT = 'test-results';
 
 /** In order; the build's source, normalise and publish stages serve a test run unchanged. */
-export const TEST_STAGES: readonly TestStage[] = [readSource, runTestJobs, writeTestReports, normaliseOutputs, publish];
+export const TEST_STAGES: readonly TestStage[] = [readSource, runTestJobs, writeTestReports, writeManifest, normaliseOutputs, publish];
 
 /** Gathers and resolves the build for testing, checks the package patterns, and resolves the test jobs. */
 export async function prepareTestRun(request: Omit<BuildRequest, 'purpose' | 'mains' | 'ldflags'>, selection: TestSelection, engine: EngineFacts): Promise<ResolvedTestRun> {

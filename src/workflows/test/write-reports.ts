@@ -5,16 +5,15 @@ import { parseTestEvents } from '../../gotest/test-events.js';
 import { summarizeTestRun } from '../../gotest/test-run.js';
 import { type VetReport, parseVetReport } from '../../gotest/vet-report.js';
 import { IN_TOTO_PAYLOAD_TYPE, serializeEnvelope, signEnvelope } from '../../provenance/dsse.js';
-import { signDetached } from '../../provenance/signers.js';
 import { buildTestResultStatement } from '../../provenance/test-result-statement.js';
-import { formatSha256Sums } from '../../release/checksums.js';
-import { CHECKSUMS_FILE, ENVELOPE_SUFFIX, JUNIT_FILE, SIGNATURE_SUFFIX } from '../../release/layout.js';
+import { ENVELOPE_SUFFIX, JUNIT_FILE } from '../../release/layout.js';
 import { SandboxPaths } from '../../sandbox/policy.js';
 import { toolchainModuleVersion } from '../../toolchain/toolchain-tree.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { sha256Hex } from '../../util/hash.js';
 import { airlockVersion } from '../../util/package-root.js';
 import { sourceOf, stagingOf } from '../build/stage.js';
+import { writeChecksumFiles } from '../release-signatures.js';
 import { type TestJobResult, type TestRun, type TestStage, type ToolchainTestOutcome, reportText } from './run.js';
 
 /**
@@ -79,9 +78,7 @@ export const writeTestReports: TestStage = {
       { timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
     );
     await write(JUNIT_FILE, junit);
-    const checksums = formatSha256Sums(sums.sort((a, b) => (a.name < b.name ? -1 : 1)));
-    await fs.writeFile(staging.pathFor(CHECKSUMS_FILE), checksums);
-    if (run.attestation.signer) await fs.writeFile(staging.pathFor(`${CHECKSUMS_FILE}${SIGNATURE_SUFFIX}`), await signDetached(Buffer.from(checksums), run.attestation.signer));
+    await writeChecksumFiles(staging.stagingDir, sums, run.attestation.signer);
     run.outcomes.push(...outcomes);
   },
 };

@@ -93,6 +93,12 @@ test('the outputs of several toolchains and of shards are airlock outputs, and a
     'shard-flat': (dir) => writeAirlockShard(dir, 'flat'),
     'shard-per-toolchain': (dir) => writeAirlockShard(dir, 'per-toolchain'),
     signed: (dir) => writeAirlockGroup(dir, ['tool_linux_amd64'], { sbom: true, signed: true }),
+    'sm2-matrix': async (dir) => {
+      await writeAirlockMatrix(dir, ['go1.26.8', 'go1.27.3'], ['tool_linux_amd64']);
+      for (const name of ['go1.26.8/SM3SUMS', 'go1.26.8/SM3SUMS.sig', 'go1.27.3/SM3SUMS', 'go1.27.3/SM3SUMS.sig', 'RELEASE-MANIFEST', 'RELEASE-MANIFEST.sig']) {
+        await fs.writeFile(path.join(dir, name), 'x\n');
+      }
+    },
   };
   for (const [name, write] of Object.entries(layouts)) {
     const out = path.join(root, name);
@@ -183,6 +189,10 @@ test('foreignInChecksumGroup: what a checksum group may hold, and when nothing i
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a', 'a.intoto.jsonl', 'airlock-shard.json'), sums('a'), true), []);
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'a', 'a.intoto.jsonl'), sums('a'), false), [], 'the GPG signature is airlock\'s');
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a', 'a.intoto.jsonl', 'airlock-shard.json'), sums('a'), false), ['airlock-shard.json']);
+  // An SM2 release: SM3SUMS and its signature in every group; the release manifest and its signatures at the top only.
+  const sm2 = level('SHA256SUMS', 'SHA256SUMS.sig', 'SM3SUMS', 'SM3SUMS.sig', 'a', 'a.intoto.jsonl', 'RELEASE-MANIFEST', 'RELEASE-MANIFEST.sig');
+  t.deepEqual(foreignInChecksumGroup(sm2, sums('a'), true), []);
+  t.deepEqual(foreignInChecksumGroup(sm2, sums('a'), false), ['RELEASE-MANIFEST', 'RELEASE-MANIFEST.sig']);
   // A listed binary missing is no user file lost: the group is still airlock's.
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a.intoto.jsonl'), sums('a'), false), []);
   t.deepEqual(foreignInChecksumGroup(level('SHA256SUMS', 'a', 'a.intoto.jsonl', 'b'), sums('a'), false), ['b']);

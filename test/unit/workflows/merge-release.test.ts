@@ -24,6 +24,7 @@ import type { Signer } from '../../../src/provenance/dsse.js';
 import { PASSPHRASE_ENV, generateKeyPair, loadPrivateKey, loadPublicKey, writeKeyPair } from '../../../src/provenance/keys.js';
 import { KeySigner, signDetached, verifyDetached } from '../../../src/provenance/signers.js';
 import { verifyRelease } from '../../../src/workflows/verify-release.js';
+import { writeReleaseManifest } from '../../../src/workflows/release-signatures.js';
 import type { Reporter } from '../../../src/report/reporter.js';
 import { sha256File } from '../../../src/util/hash.js';
 import { FIXTURE_MODULE, type GoFixtureName, goBinary, hostGoVersion } from '../../helpers/go-binaries.js';
@@ -145,6 +146,7 @@ async function release(t: ExecutionContext, options: { count: number; sbom?: boo
     entries.set(job.output, [{ name: job.output, sha256 }, ...(written.sbom ? [written.sbom] : [])]);
   }
   await writeSums(whole, [...entries.values()].flat(), options.keys);
+  await writeReleaseManifest(whole, options.keys?.signer);
   const binaries = new Set(plan.jobs.map((job) => job.output));
   await normalise(whole, binaries);
 
@@ -159,6 +161,7 @@ async function release(t: ExecutionContext, options: { count: number; sbom?: boo
     }
     await writeSums(dir, manifest.outputs.flatMap((output) => entries.get(output)!), options.keys);
     await fs.writeFile(path.join(dir, SHARD_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeReleaseManifest(dir, options.keys?.signer);
     await normalise(dir, binaries);
     shards.push(dir);
   }
@@ -181,6 +184,8 @@ async function tree(dir: string, options: { ignoreSignatures?: boolean } = {}): 
       ? '<dir>'
       : options.ignoreSignatures && entry.name.endsWith('.sig')
         ? '<signature>'
+        : options.ignoreSignatures && entry.name === 'RELEASE-MANIFEST'
+          ? '<lists the signatures>'
         : `sha256:${await sha256File(absolute)}`;
     result[path.relative(dir, absolute)] = { mode: (stat.mode & 0o7777).toString(8), mtime: Math.floor(stat.mtimeMs / 1000), content };
   }
@@ -231,6 +236,8 @@ test('merging two signed shards gives the unsharded release: same files, modes, 
   t.true(outcome.signed);
   t.deepEqual(await tree(out, { ignoreSignatures: true }), await tree(fixture.whole, { ignoreSignatures: true }));
   t.deepEqual(Object.keys(await tree(out)).sort(), [
+    'RELEASE-MANIFEST',
+    'RELEASE-MANIFEST.sig',
     'SHA256SUMS',
     'SHA256SUMS.sig',
     ...fixture.plan.jobs.flatMap((job) => [job.output, `${job.output}.intoto.jsonl`]),
@@ -277,7 +284,7 @@ test('a flipped byte in a shard binary is refused, naming the shard and the file
     instanceOf: VerificationError,
   });
   t.is(error?.exitCode, ExitCode.verificationFailed);
-  t.regex(error!.message, new RegExp(`^shard 2/2 \\(${fixture.shards[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) failed verification: 1 of \\d+ files; first: ${victim}: checksum: sha256 [0-9a-f]{64} differs from SHA256SUMS`));
+  t.regex(error!.message, new RegExp(`^shard 2/2 \\(${fixture.shards[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) failed verification: \\d+ of \\d+ files; first: ${victim}: checksum: sha256 [0-9a-f]{64} differs from SHA256SUMS`));
   t.regex(error!.hint!, /rebuild that shard/);
   t.deepEqual(await tree(out), before, 'the earlier release is untouched');
   t.deepEqual(await leftovers(fixture.root), [], 'no staging directory is left behind');

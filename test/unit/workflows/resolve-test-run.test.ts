@@ -166,7 +166,7 @@ test('a test results directory is airlock\'s: its reports are listed without env
   // verify expects exactly these files: an envelope beside the stream, none beside the reports.
   t.deepEqual(
     [...releaseFiles([{ sumsFile: 'SHA256SUMS', names: ['junit.xml', stream, 'go-vet.go1.26.8.linux-amd64.json'] }])].filter((f) => f !== 'airlock-shard.json').sort(),
-    [...files, 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'SM3SUMS.asc'].sort(),
+    [...files, 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'SM3SUMS', 'SM3SUMS.sig', 'SM3SUMS.asc', 'RELEASE-MANIFEST', 'RELEASE-MANIFEST.sig'].sort(),
   );
 });
 

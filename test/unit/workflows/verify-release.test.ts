@@ -52,10 +52,10 @@ async function release(t: Parameters<typeof tempDir>[0], group = ''): Promise<st
 
 const unlisted = (files: FileVerification[]) => files.filter((file) => file.kind === 'unlisted');
 
-test('releaseFiles: each SHA256SUMS and its signature, what it lists, an envelope per binary (not per SBOM), and the shard manifest', (t) => {
+test('releaseFiles: each SHA256SUMS and SM3SUMS and their signatures, what it lists, an envelope per binary (not per SBOM), the shard manifest and the release manifest', (t) => {
   t.deepEqual(
     [...releaseFiles([{ sumsFile: 'SHA256SUMS', names: ['a_linux_amd64', `a_linux_amd64${SBOM_SUFFIX}`, 'b.exe'] }])].sort(),
-    [SHARD_MANIFEST_FILE, 'SHA256SUMS', 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'SM3SUMS.asc', 'a_linux_amd64', 'a_linux_amd64.cdx.json', 'a_linux_amd64.intoto.jsonl', 'b.exe', 'b.exe.intoto.jsonl'].sort(),
+    [SHARD_MANIFEST_FILE, 'RELEASE-MANIFEST', 'RELEASE-MANIFEST.sig', 'SHA256SUMS', 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'SM3SUMS', 'SM3SUMS.sig', 'SM3SUMS.asc', 'a_linux_amd64', 'a_linux_amd64.cdx.json', 'a_linux_amd64.intoto.jsonl', 'b.exe', 'b.exe.intoto.jsonl'].sort(),
   );
   t.deepEqual(
     [...releaseFiles([
@@ -64,7 +64,9 @@ test('releaseFiles: each SHA256SUMS and its signature, what it lists, an envelop
     ])].sort(),
     [
       SHARD_MANIFEST_FILE,
-      ...['go1.26.8', 'go1.27.3'].flatMap((group) => [`${group}/SHA256SUMS`, `${group}/SHA256SUMS.sig`, `${group}/SHA256SUMS.asc`, `${group}/SM3SUMS.asc`, `${group}/a`, `${group}/a.intoto.jsonl`]),
+      'RELEASE-MANIFEST',
+      'RELEASE-MANIFEST.sig',
+      ...['go1.26.8', 'go1.27.3'].flatMap((toolchain) => ['SHA256SUMS', 'SHA256SUMS.sig', 'SHA256SUMS.asc', 'SM3SUMS', 'SM3SUMS.sig', 'SM3SUMS.asc', 'a', 'a.intoto.jsonl'].map((name) => `${toolchain}/${name}`)),
     ].sort(),
     'per toolchain, names as the file system lists them',
   );

@@ -1,14 +1,12 @@
-import fs from 'fs-extra';
 import path from 'node:path';
 import { checksumGroups } from '../../../plan/build-plan.js';
-import { signDetached } from '../../../provenance/signers.js';
-import { formatSha256Sums } from '../../../release/checksums.js';
-import { CHECKSUMS_FILE, SIGNATURE_SUFFIX } from '../../../release/layout.js';
+import { RELEASE_MANIFEST_FILE } from '../../../release/layout.js';
+import { writeChecksumFiles, writeReleaseManifest } from '../../release-signatures.js';
 import { type BuildStage, stagingOf } from '../stage.js';
 
 /**
  * A SHA256SUMS per checksum group (the output directory, or each toolchain's), listing binaries and SBOMs, and
- * at the top level the test run's reports (`build --test`); signed with a signer.
+ * at the top level the test run's reports (`build --test`); signed with a signer. An SM2 signer adds SM3SUMS.
  */
 export const writeChecksums: BuildStage = {
   name: 'checksums and signatures',
@@ -23,10 +21,15 @@ export const writeChecksums: BuildStage = {
         return [{ name: path.posix.basename(job.output), sha256: artifact.sha256 }, ...(sbom ? [sbom] : [])];
       });
       entries.push(...group.extra);
-      const sumsFile = stagingOf(run).pathFor(path.join(group.directory, CHECKSUMS_FILE));
-      const sums = formatSha256Sums(entries);
-      await fs.writeFile(sumsFile, sums);
-      if (signer) await fs.writeFile(`${sumsFile}${SIGNATURE_SUFFIX}`, await signDetached(Buffer.from(sums), signer));
+      await writeChecksumFiles(stagingOf(run).pathFor(group.directory), entries, signer);
     }
+  },
+};
+
+/** RELEASE-MANIFEST, last before the files are normalised: every file of the release, signed with a signer. */
+export const writeManifest: BuildStage = {
+  name: RELEASE_MANIFEST_FILE.toLowerCase().replace('-', ' '),
+  async run(run) {
+    await writeReleaseManifest(stagingOf(run).stagingDir, run.attestation.signer);
   },
 };
