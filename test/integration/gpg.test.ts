@@ -176,8 +176,11 @@ gpgIntegration('merge re-signs the merged SHA256SUMS: with the protected key bes
   const k = await keys();
   const { shard, dist, plainDist, keyPub, merge, plainMerge } = await release();
   t.regex(merge.stderr, new RegExp(`\\(signed, GPG-signed by ${k.protected}\\)`));
-  t.regex(merge.stderr, /verified shard 1\/1 .*: 2 files/);
+  // The shard's binary, its envelope and its release manifest.
+  t.regex(merge.stderr, /verified shard 1\/1 .*: 3 files/);
   t.deepEqual((await fs.readdir(dist)).filter((file) => file.startsWith('SHA256SUMS')).sort(), ['SHA256SUMS', 'SHA256SUMS.asc', 'SHA256SUMS.sig']);
+  // The GPG signature is written before the release manifest, which lists it (and not its own signature).
+  t.regex(await fs.readFile(path.join(dist, 'RELEASE-MANIFEST'), 'utf8'), /^[0-9a-f]{64} {2}SHA256SUMS\.asc$/m);
   // The shard was built without --sign-key, so its envelopes are unsigned: that check alone fails.
   const verified = await verifyWithGpg(dist, k.protectedPub, ['--key', keyPub, '--json']);
   const report = JSON.parse(verified.stdout) as { gpgChecked: boolean; files: Array<{ file: string; checks: Array<{ name: string; state: string }> }> };
