@@ -46,6 +46,9 @@ export interface ProvenanceInput {
     treeDigest: string;
     gitCommit?: string;
     gitDirty?: boolean;
+    /** The origin remote (credentials removed) and the tags at the commit: what a deployment policy can require. */
+    gitRemote?: string;
+    gitTags?: string[];
     /** Per-file sha256, recorded for trees of up to MAX_RECORDED_FILES files so a rebuild can name what changed. */
     files?: Record<string, string>;
     /** Paths left out of the tree (the output directory when it lies inside the module). */
@@ -108,6 +111,8 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
       },
       annotations: {
         ...(input.source.gitCommit ? { gitDirty: input.source.gitDirty ?? false } : {}),
+        ...(input.source.gitRemote !== undefined ? { gitRemote: input.source.gitRemote } : {}),
+        ...(input.source.gitTags !== undefined && input.source.gitTags.length > 0 ? { gitTags: input.source.gitTags } : {}),
         excluded: input.source.excluded ?? [],
         ...(input.source.files ? { files: input.source.files } : {}),
       },

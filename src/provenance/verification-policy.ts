@@ -17,6 +17,10 @@ export interface VerificationPolicy {
     gitCommit?: string;
     /** true: the git work tree must have been clean (no uncommitted change) when the release was built. */
     clean?: boolean;
+    /** The repositories allowed: the checkout's origin remote as recorded (credentials removed), compared exactly. */
+    repositories?: string[];
+    /** A regular expression one of the tags at the built commit must match whole (e.g. "v[0-9]+\\.[0-9]+\\.[0-9]+"). */
+    gitTag?: string;
   };
   /** The toolchains allowed: a version, and optionally its tree digest (h1:...). */
   toolchains?: Array<{ version: string; h1?: string }>;
@@ -30,6 +34,12 @@ export interface VerificationPolicy {
     verifiedAgainstGoSum?: boolean;
     /** The module sources allowed (e.g. "none", "vendor", "module-set"). */
     sources?: string[];
+    /**
+     * The Go checksum database statuses allowed for every module of the build ("proven", "private",
+     * "no-evidence"): ["proven"] requires every module proven in the log. A build without a module set records
+     * no status, which fails any list.
+     */
+    checksumDatabase?: string[];
   };
 }
 
@@ -39,9 +49,11 @@ export interface ProvenanceFacts {
   file: string;
   gitCommit?: string;
   gitDirty?: boolean;
+  gitRemote?: string;
+  gitTags?: string[];
   toolchain?: { version?: string; h1?: string };
   sandbox?: { policyDigest?: string; seccomp?: string; network?: string };
-  modules?: { verifiedAgainstGoSum?: boolean; source?: string };
+  modules?: { verifiedAgainstGoSum?: boolean; source?: string; checksumDatabase?: Array<{ name: string; status: string }> };
 }
 
 export interface PolicyViolation {
@@ -70,16 +82,25 @@ export function provenanceFacts(file: string, statement: unknown): ProvenanceFac
   const toolchain = dependencies.find((dependency) => stringOf(dependency.name)?.startsWith('go-toolchain:'));
   const source = dependencies.find((dependency) => dependency.name === 'source');
   const sandbox = record(internal.sandbox);
-  const dirty = record(source?.annotations).gitDirty;
+  const annotations = record(source?.annotations);
+  const dirty = annotations.gitDirty;
+  const tags = Array.isArray(annotations.gitTags) ? annotations.gitTags.filter((tag): tag is string => typeof tag === 'string') : undefined;
+  // Every Go module of the build (name path@version), with the checksum database status recorded for it, if any.
+  const modules = dependencies
+    .filter((dependency) => stringOf(dependency.uri)?.startsWith('pkg:golang/') && !stringOf(dependency.name)?.startsWith('go-toolchain:'))
+    .map((dependency) => ({ name: stringOf(dependency.name) ?? '?', status: stringOf(record(dependency.annotations).checksumDatabase) ?? 'not recorded' }));
   return {
     file,
     ...(stringOf(record(source?.digest).gitCommit) !== undefined ? { gitCommit: stringOf(record(source?.digest).gitCommit)! } : {}),
     ...(typeof dirty === 'boolean' ? { gitDirty: dirty } : {}),
+    ...(stringOf(annotations.gitRemote) !== undefined ? { gitRemote: stringOf(annotations.gitRemote)! } : {}),
+    ...(tags !== undefined ? { gitTags: tags } : {}),
     toolchain: { version: stringOf(external.go), h1: stringOf(record(toolchain?.annotations).h1) },
     sandbox: { policyDigest: stringOf(sandbox.policyDigest), seccomp: stringOf(sandbox.seccomp), network: stringOf(sandbox.network) },
     modules: {
       verifiedAgainstGoSum: typeof internal.modulesVerifiedAgainstGoSum === 'boolean' ? internal.modulesVerifiedAgainstGoSum : undefined,
       source: stringOf(internal.moduleSource),
+      checksumDatabase: modules,
     },
   };
 }
@@ -105,6 +126,14 @@ export function evaluatePolicy(policy: VerificationPolicy, signer: string | unde
       const pattern = new RegExp(`^(?:${policy.source.gitCommit})$`);
       expect('source.gitCommit', fact.gitCommit !== undefined && pattern.test(fact.gitCommit), `a commit matching ${policy.source.gitCommit}`, shown(fact.gitCommit));
     }
+    if (policy.source?.repositories !== undefined) {
+      expect('source.repositories', fact.gitRemote !== undefined && policy.source.repositories.includes(fact.gitRemote), oneOf(policy.source.repositories), fact.gitRemote ?? 'no origin remote recorded');
+    }
+    if (policy.source?.gitTag !== undefined) {
+      const pattern = new RegExp(`^(?:${policy.source.gitTag})$`);
+      const tags = fact.gitTags ?? [];
+      expect('source.gitTag', tags.some((tag) => pattern.test(tag)), `a tag at the commit matching ${policy.source.gitTag}`, tags.length === 0 ? 'no tag at the commit' : `tags ${tags.join(', ')}`);
+    }
     if (policy.source?.clean === true) expect('source.clean', fact.gitDirty === false, 'a clean git work tree', fact.gitDirty === undefined ? 'no git facts recorded' : 'uncommitted changes');
     if (policy.toolchains !== undefined) {
       const allowed = policy.toolchains.some((toolchain) => toolchain.version === fact.toolchain?.version && (toolchain.h1 === undefined || toolchain.h1 === fact.toolchain?.h1));
@@ -116,6 +145,18 @@ export function evaluatePolicy(policy: VerificationPolicy, signer: string | unde
     if (sandbox?.network !== undefined) expect('sandbox.network', fact.sandbox?.network === sandbox.network, sandbox.network, shown(fact.sandbox?.network));
     const modules = policy.modules;
     if (modules?.verifiedAgainstGoSum === true) expect('modules.verifiedAgainstGoSum', fact.modules?.verifiedAgainstGoSum === true, 'true', shown(fact.modules?.verifiedAgainstGoSum));
+    if (modules?.checksumDatabase !== undefined) {
+      const allowed = modules.checksumDatabase;
+      const listed = fact.modules?.checksumDatabase ?? [];
+      const outside = listed.filter((module) => !allowed.includes(module.status));
+      const first = outside[0];
+      expect(
+        'modules.checksumDatabase',
+        first === undefined,
+        `every module ${oneOf(allowed)}`,
+        first === undefined ? '' : `${outside.length} of ${listed.length} modules not; first: ${first.name} ${first.status}`,
+      );
+    }
     if (modules?.sources !== undefined) expect('modules.sources', modules.sources.includes(fact.modules?.source ?? ''), oneOf(modules.sources), shown(fact.modules?.source));
   }
   return violations;

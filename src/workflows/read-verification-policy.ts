@@ -27,12 +27,12 @@ export function readVerificationPolicy(file: string): VerificationPolicy {
   validator ??= compileSchema<VerificationPolicy>(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'templates', 'verify-policy.schema.json'), 'utf8')) as object);
   const result = validator(value);
   if (!result.ok) throw new InputError(oneLine(`the policy file ${file} is not a verification policy: ${result.problems[0]}`), { hint: HINT });
-  const pattern = result.value.source?.gitCommit;
-  if (pattern !== undefined) {
+  for (const [field, pattern] of [['source.gitCommit', result.value.source?.gitCommit], ['source.gitTag', result.value.source?.gitTag]] as const) {
+    if (pattern === undefined) continue;
     try {
       new RegExp(pattern);
     } catch (error) {
-      throw new InputError(oneLine(`the policy file ${file} is not a verification policy: source.gitCommit is not a regular expression: ${(error as Error).message}`), { hint: HINT });
+      throw new InputError(oneLine(`the policy file ${file} is not a verification policy: ${field} is not a regular expression: ${(error as Error).message}`), { hint: HINT });
     }
   }
   return result.value;

@@ -313,3 +313,62 @@ integration('verify --policy: a policy the release meets passes; each expectatio
   assertCleanFailure(t, malformed, 2, /^airlock: error: the policy file .*malformed\.json is not a verification policy: toolchains: must be array/);
   t.is(malformed.stdout, '', 'nothing verified, nothing printed');
 });
+
+integration('verify --policy on a tagged git checkout (origin with a CI token) and --vsa: repository, tag and checksum database status required; the signed summary, PASSED or FAILED, checks with openssl alone', async (t) => {
+  const { work, key, pub } = await sm2Release();
+  const module = await copyModule('examples/cli');
+  const git = (...args: string[]) => execa('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@corp.example', ...args], { cwd: module });
+  await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-qm', 'release');
+  await git('tag', 'v1.4.2');
+  await git('remote', 'add', 'origin', 'https://gitlab-ci-token:glcbt-SECRET@git.corp.example/payments/cli.git');
+  const out = path.join(work, 'tagged');
+  const build = await runAirlock(['build', module, '--cache', '--go', '1.26.8', '--target', 'linux/amd64', '--out', out, '--sign-key', key], { env: ENV });
+  t.is(build.exitCode, 0, build.stderr);
+  const envelope = await fs.readFile(path.join(out, 'cli_linux_amd64.intoto.jsonl'), 'utf8');
+  const statement = Buffer.from((JSON.parse(envelope) as { payload: string }).payload, 'base64').toString('utf8');
+  t.false(statement.includes('SECRET'), 'the token in the remote URL never reaches the provenance');
+  t.regex(statement, /"gitRemote":"https:\/\/git\.corp\.example\/payments\/cli\.git"/);
+  t.regex(statement, /"gitTags":\["v1\.4\.2"\]/);
+
+  const write = async (name: string, value: unknown) => {
+    const file = path.join(work, name);
+    await fs.writeFile(file, JSON.stringify(value));
+    return file;
+  };
+  const gate = { source: { repositories: ['https://git.corp.example/payments/cli.git'], gitTag: 'v[0-9]+\\.[0-9]+\\.[0-9]+', clean: true } };
+  const vsa = path.join(work, 'tagged.vsa.intoto.jsonl');
+  const passed = await runAirlock(['verify', out, '--key', pub, '--policy', await write('gate.json', gate), '--vsa', vsa, '--sign-key', key], { env: ENV });
+  t.is(passed.exitCode, 0, passed.stdout + passed.stderr);
+  t.regex(passed.stderr, /wrote the verification summary \(PASSED, signed\)/);
+  // The summary is an SM2-signed DSSE envelope: the README's openssl commands check it with no airlock.
+  const checked = await sh(VERIFY_ENVELOPE(vsa, pub), work);
+  t.is(checked.exitCode, 0, checked.stderr);
+  t.regex(checked.stdout + checked.stderr, /Signature Verified Successfully/);
+  const summary = JSON.parse(Buffer.from((JSON.parse(await fs.readFile(vsa, 'utf8')) as { payload: string }).payload, 'base64').toString('utf8')) as {
+    subject: Array<{ name: string; digest: { sha256: string } }>;
+    predicateType: string;
+    predicate: { verificationResult: string; policy: { digest: { sha256: string } }; inputAttestations: Array<{ name: string }> };
+  };
+  t.is(summary.predicateType, 'https://slsa.dev/verification_summary/v1');
+  t.is(summary.predicate.verificationResult, 'PASSED');
+  t.deepEqual(summary.subject.map((s) => s.name), ['cli_linux_amd64']);
+  t.is(summary.subject[0]!.digest.sha256, (await execa('sha256sum', [path.join(out, 'cli_linux_amd64')])).stdout.slice(0, 64));
+  t.is(summary.predicate.policy.digest.sha256, (await execa('sha256sum', [path.join(work, 'gate.json')])).stdout.slice(0, 64));
+  t.deepEqual(summary.predicate.inputAttestations.map((a) => a.name), ['cli_linux_amd64.intoto.jsonl']);
+
+  // Built from vendor/, the modules have no checksum database status: a gate requiring "proven" fails, named,
+  // and the FAILED summary is written all the same.
+  const strict = await runAirlock(['verify', out, '--key', pub, '--policy', await write('strict.json', { ...gate, modules: { checksumDatabase: ['proven'] } }), '--vsa', vsa, '--sign-key', key], { env: ENV });
+  assertCleanFailure(t, strict, 4, /policy modules\.checksumDatabase: expected every module proven, found 5 of 5 modules not; first: github\.com\/dustin\/go-humanize@v1\.1\.0 not recorded/);
+  t.regex((JSON.parse(Buffer.from((JSON.parse(await fs.readFile(vsa, 'utf8')) as { payload: string }).payload, 'base64').toString('utf8')) as { predicate: { verificationResult: string } }).predicate.verificationResult, /^FAILED$/);
+  const wrongTag = await runAirlock(['verify', out, '--key', pub, '--policy', await write('tag.json', { source: { gitTag: 'release-.*' } })]);
+  assertCleanFailure(t, wrongTag, 4, /policy source\.gitTag: expected a tag at the commit matching release-\.\*, found tags v1\.4\.2/);
+
+  // --vsa unsigned, or inside the release: exit 2 before anything is verified, nothing written.
+  assertCleanFailure(t, await runAirlock(['verify', out, '--key', pub, '--vsa', path.join(work, 'unsigned.jsonl')]), 2, /--vsa .*: a verification summary must be signed/);
+  t.false(await fs.pathExists(path.join(work, 'unsigned.jsonl')));
+  assertCleanFailure(t, await runAirlock(['verify', out, '--key', pub, '--vsa', path.join(out, 'vsa.jsonl'), '--sign-key', key], { env: ENV }), 2, /--vsa .* is inside the release being verified/);
+  t.false(await fs.pathExists(path.join(out, 'vsa.jsonl')));
+});

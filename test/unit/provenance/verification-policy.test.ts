@@ -12,16 +12,28 @@ const H1 = `h1:${'A'.repeat(43)}=`;
 const POLICY_DIGEST = `sha256:${'c'.repeat(64)}`;
 const SIGNER = `sha256:${'d'.repeat(64)}`;
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const REPO = 'https://git.corp.example/payments/cli.git';
+
+interface Dependency {
+  name: string;
+  uri?: string;
+  digest?: Record<string, string>;
+  annotations: Record<string, unknown>;
+}
 
 /** The fields of an airlock SLSA statement a policy reads, as buildProvenanceStatement writes them. */
-const STATEMENT = {
+const STATEMENT: {
+  predicate: { buildDefinition: { externalParameters: Record<string, unknown>; internalParameters: Record<string, unknown>; resolvedDependencies: Dependency[] } };
+} = {
   predicate: {
     buildDefinition: {
       externalParameters: { go: 'go1.27.3' },
       internalParameters: { moduleSource: 'module-set', modulesVerifiedAgainstGoSum: true, sandbox: { policyDigest: POLICY_DIGEST, seccomp: 'airlock', network: 'none' } },
       resolvedDependencies: [
         { name: 'go-toolchain:go1.27.3', annotations: { h1: H1 } },
-        { name: 'source', digest: { dirHash: 'x', gitCommit: COMMIT }, annotations: { gitDirty: false } },
+        { name: 'source', digest: { dirHash: 'x', gitCommit: COMMIT }, annotations: { gitDirty: false, gitRemote: REPO, gitTags: ['latest', 'v1.4.2'] } },
+        { name: 'github.com/google/uuid@v1.6.0', uri: 'pkg:golang/github.com/google/uuid@v1.6.0', annotations: { checksumDatabase: 'proven' } },
+        { name: 'corp.example/lib@v0.3.0', uri: 'pkg:golang/corp.example/lib@v0.3.0', annotations: { checksumDatabase: 'private' } },
       ],
     },
   },
@@ -29,10 +41,10 @@ const STATEMENT = {
 
 const MET: VerificationPolicy = {
   signers: [SIGNER],
-  source: { gitCommit: '[0-9a-f]{40}', clean: true },
+  source: { gitCommit: '[0-9a-f]{40}', clean: true, repositories: [REPO], gitTag: 'v[0-9]+\\.[0-9]+\\.[0-9]+' },
   toolchains: [{ version: 'go1.27.3', h1: H1 }],
   sandbox: { policyDigests: [POLICY_DIGEST], seccomp: ['airlock'], network: 'none' },
-  modules: { verifiedAgainstGoSum: true, sources: ['module-set', 'vendor'] },
+  modules: { verifiedAgainstGoSum: true, sources: ['module-set', 'vendor'], checksumDatabase: ['proven', 'private'] },
 };
 
 test('a release that meets every expectation has no violation', (t) => {
@@ -52,6 +64,9 @@ test('each expectation violated once names the field, the expected and the actua
     [{ sandbox: { seccomp: ['strict', 'airlock-go-test'] } }, SIGNER, 'sandbox.seccomp: expected one of strict, airlock-go-test, found airlock'],
     [{ sandbox: { network: 'host' } }, SIGNER, 'sandbox.network: expected host, found none'],
     [{ modules: { sources: ['vendor'] } }, SIGNER, 'modules.sources: expected vendor, found module-set'],
+    [{ source: { repositories: ['https://git.corp.example/payments/other.git'] } }, SIGNER, `source.repositories: expected https://git.corp.example/payments/other.git, found ${REPO}`],
+    [{ source: { gitTag: 'release-.*' } }, SIGNER, 'source.gitTag: expected a tag at the commit matching release-.*, found tags latest, v1.4.2'],
+    [{ modules: { checksumDatabase: ['proven'] } }, SIGNER, 'modules.checksumDatabase: expected every module proven, found 1 of 2 modules not; first: corp.example/lib@v0.3.0 private'],
   ];
   for (const [policy, signer, expected] of cases) {
     const violations = evaluatePolicy(policy, signer, facts);
@@ -76,6 +91,8 @@ test('a malformed policy file is bad input: one line naming the file and the pro
     ['fingerprint.json', '{"signers": ["abc"]}', /fingerprint\.json is not a verification policy: signers\[0\]: must match pattern/],
     ['version.json', '{"toolchains": [{"version": "1.27.3"}]}', /version\.json is not a verification policy: toolchains\[0\]\.version: must match pattern/],
     ['regex.json', '{"source": {"gitCommit": "(["}}', /regex\.json is not a verification policy: source\.gitCommit is not a regular expression/],
+    ['tag-regex.json', '{"source": {"gitTag": "v("}}', /tag-regex\.json is not a verification policy: source\.gitTag is not a regular expression/],
+    ['status.json', '{"modules": {"checksumDatabase": ["trusted"]}}', /status\.json is not a verification policy: modules\.checksumDatabase/],
     ['array.json', '[]', /array\.json is not a verification policy: \(top level\): must be object$/],
   ];
   for (const [name, text, pattern] of cases) {
@@ -89,4 +106,17 @@ test('a malformed policy file is bad input: one line naming the file and the pro
   t.throws(() => readVerificationPolicy(path.join(dir, 'missing.json')), { message: /missing\.json does not exist/ });
   await fs.writeFile(path.join(dir, 'good.json'), JSON.stringify(MET));
   t.deepEqual(readVerificationPolicy(path.join(dir, 'good.json')), MET);
+});
+
+test('a statement without git remote, tags or checksum database statuses fails what requires them, naming what is missing', (t) => {
+  const bare = structuredClone(STATEMENT);
+  bare.predicate.buildDefinition.resolvedDependencies = [
+    { name: 'source', digest: { dirHash: 'x', gitCommit: COMMIT }, annotations: { gitDirty: false } },
+    { name: 'github.com/google/uuid@v1.6.0', uri: 'pkg:golang/github.com/google/uuid@v1.6.0', annotations: {} },
+  ];
+  const violations = evaluatePolicy({ source: { repositories: [REPO], gitTag: 'v.*' }, modules: { checksumDatabase: ['proven'] } }, SIGNER, [provenanceFacts('tool', bare)]);
+  t.deepEqual(
+    violations.map((v) => `${v.field}: ${v.actual}`),
+    ['source.repositories: no origin remote recorded', 'source.gitTag: no tag at the commit', 'modules.checksumDatabase: 1 of 1 modules not; first: github.com/google/uuid@v1.6.0 not recorded'],
+  );
 });

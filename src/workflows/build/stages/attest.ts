@@ -47,7 +47,8 @@ export function provenanceOf(run: BuildRun, artifact: BuiltArtifact, imageId: st
     source: {
       path: module.dir,
       treeDigest: source.digest.digest,
-      ...(source.git ? { gitCommit: source.git.commit, gitDirty: source.git.dirty } : {}),
+      ...(source.git ? { gitCommit: source.git.commit, gitDirty: source.git.dirty, gitTags: source.git.tags } : {}),
+      ...(source.git?.remote !== undefined ? { gitRemote: source.git.remote } : {}),
       excluded: [...new Set(source.exclude.flatMap((excluded) => sourceExcludes(module.dir, excluded)))].sort(),
       ...(Object.keys(source.digest.files).length <= MAX_RECORDED_FILES ? { files: source.digest.files } : {}),
     },
