@@ -24,9 +24,15 @@ test('a real git checkout: its commit, its commit time, and whether the module d
   await git('add', '.');
   await git('commit', '-q', '-m', 'first');
   const commit = (await git('rev-parse', 'HEAD')).stdout.trim();
-  t.deepEqual(await readGitFacts(repo), { commit, dirty: false, commitTime: Date.parse('2026-01-02T03:04:05Z') / 1000 });
+  const commitTime = Date.parse('2026-01-02T03:04:05Z') / 1000;
+  t.deepEqual(await readGitFacts(repo), { commit, dirty: false, commitTime, tags: [] });
   await fs.writeFile(path.join(repo, 'main.go'), 'package main\n');
-  t.deepEqual(await readGitFacts(repo), { commit, dirty: true, commitTime: Date.parse('2026-01-02T03:04:05Z') / 1000 });
+  t.deepEqual(await readGitFacts(repo), { commit, dirty: true, commitTime, tags: [] });
+  // The origin remote, its token removed, and the tags at the commit, sorted.
+  await git('remote', 'add', 'origin', 'https://oauth2:TOKEN@git.corp.example/payments/m.git');
+  await git('tag', 'v1.0.0');
+  await git('tag', 'stable');
+  t.deepEqual(await readGitFacts(repo), { commit, dirty: true, commitTime, remote: 'https://git.corp.example/payments/m.git', tags: ['stable', 'v1.0.0'] });
 });
 
 test('a directory outside any git checkout has no git facts', async (t) => {
