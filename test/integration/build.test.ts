@@ -26,7 +26,7 @@ integration('builds examples/hello for linux/amd64; the binary runs, verifies wi
   const result = await runAirlock(['build', module, '--target', 'linux/amd64', '--go', '1.26.8']);
   t.is(result.exitCode, 0, result.stderr);
   const dist = path.join(module, 'dist');
-  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', 'hello_linux_amd64', 'hello_linux_amd64.intoto.jsonl']);
+  t.deepEqual((await fs.readdir(dist)).sort(), ['RELEASE-MANIFEST', 'SHA256SUMS', 'hello_linux_amd64', 'hello_linux_amd64.intoto.jsonl']);
   const run = await execa(path.join(dist, 'hello_linux_amd64'));
   t.is(run.stdout.trim(), HELLO_LINE);
   const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
@@ -54,7 +54,7 @@ integration('builds four targets into static binaries whose build info matches t
   t.is(result.exitCode, 0, result.stderr);
   const dist = path.join(module, 'dist');
   const expected = ['hello_darwin_arm64', 'hello_linux_amd64', 'hello_linux_arm64', 'hello_windows_amd64.exe'];
-  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', ...expected.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
+  t.deepEqual((await fs.readdir(dist)).sort(), ['RELEASE-MANIFEST', 'SHA256SUMS', ...expected.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
   const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
   t.is(check.stdout.split('\n').filter((line) => line.endsWith(': OK')).length, 4);
   const goVersion = await hostGoVersion();
@@ -124,7 +124,7 @@ integration('a failed build leaves the previous dist/ exactly as it was', async 
   const result = await runAirlock(['build', module]);
   t.is(result.exitCode, 3);
   t.is(await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8'), before);
-  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'hello_linux_amd64', 'hello_linux_amd64.intoto.jsonl']);
+  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['RELEASE-MANIFEST', 'SHA256SUMS', 'hello_linux_amd64', 'hello_linux_amd64.intoto.jsonl']);
 });
 
 integration('on a terminal, a build shows a live view: one line per target redrawn in place until done', async (t) => {

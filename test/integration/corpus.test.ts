@@ -74,7 +74,7 @@ async function airlockBuild(t: ExecutionContext, dir: string, program: CorpusPro
   t.log(`airlock build of ${program.name} for ${targets.join(', ')}: ${took.toFixed(1)} s`);
   const dist = path.join(dir, 'dist');
   const binaries = targets.map((target) => corpusBinaryName(program, target));
-  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', ...binaries.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
+  t.deepEqual((await fs.readdir(dist)).sort(), ['RELEASE-MANIFEST', 'SHA256SUMS', ...binaries.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
   const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dist });
   t.deepEqual(check.stdout.trim().split('\n').sort(), binaries.map((file) => `${file}: OK`).sort());
   return dist;

@@ -34,7 +34,7 @@ integration('toolchains ">=1.26" and four targets: the plan and the build give t
   const build = await runAirlock(['build', module, '--cache']);
   t.is(build.exitCode, 0, build.stderr);
   const dist = path.join(module, 'dist');
-  t.deepEqual((await fs.readdir(dist)).sort(), ['go1.26.8', 'go1.27.3']);
+  t.deepEqual((await fs.readdir(dist)).sort(), ['RELEASE-MANIFEST', 'go1.26.8', 'go1.27.3']);
   for (const version of ['go1.26.8', 'go1.27.3']) {
     const check = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: path.join(dist, version) });
     t.is(check.stdout.split('\n').filter((line) => line.endsWith(': OK')).length, 4, version);
@@ -58,7 +58,7 @@ integration('a module whose go.mod says go 1.27 is never built with go1.26.8', a
   const result = await runAirlock(['build', module, '--cache', '--go', '>=1.26', '--target', 'linux/amd64']);
   t.is(result.exitCode, 0, result.stderr);
   t.regex(result.stderr, /go1\.26\.8 is not used: go\.mod requires go 1\.27 or later/);
-  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['SHA256SUMS', 'modern_linux_amd64', 'modern_linux_amd64.intoto.jsonl']);
+  t.deepEqual((await fs.readdir(path.join(module, 'dist'))).sort(), ['RELEASE-MANIFEST', 'SHA256SUMS', 'modern_linux_amd64', 'modern_linux_amd64.intoto.jsonl']);
   const info = readGoBuildInfo(await fs.readFile(path.join(module, 'dist', 'modern_linux_amd64')));
   t.is(info?.goVersion, 'go1.27.3');
 

@@ -61,7 +61,7 @@ integration('examples/cli builds offline for two targets from vendor/, and the b
   t.regex(result.stderr, /5 modules from vendor\/, consistent with go\.mod \(not proven against go\.sum: no module set given\)/);
   const dist = path.join(module, 'dist');
   const binaries = ['cli_darwin_arm64', 'cli_linux_amd64'];
-  t.deepEqual((await fs.readdir(dist)).sort(), ['SHA256SUMS', ...binaries.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
+  t.deepEqual((await fs.readdir(dist)).sort(), ['RELEASE-MANIFEST', 'SHA256SUMS', ...binaries.flatMap((file) => [file, `${file}.intoto.jsonl`])].sort());
   const run = await execa(path.join(dist, 'cli_linux_amd64'), ['size', '82854982']);
   t.is(run.stdout.trim(), '83 MB');
   const id = await execa(path.join(dist, 'cli_linux_amd64'), ['id']);
