@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import type { ChecksumDatabaseRequest } from '../../workflows/build/request.js';
 import { type AttestationOptions, type BuildRequest, type ResolvedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
-import { signerFromOptions } from '../../provenance/signer-from-options.js';
+import { signerFromArguments } from '../signing-arguments.js';
 import type { ContainerEngine } from '../../engine/engine.js';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { formatArtifactTable } from '../../report/summary.js';
@@ -177,14 +177,7 @@ async function writeRunReport(
 
 async function runBuild(args: BuildArguments, context: CommandContext): Promise<string> {
   const request = toBuildRequest(args, context);
-  const signer = signerFromOptions(
-    {
-      ...(args.signKey !== undefined ? { signKey: path.resolve(args.signKey) } : {}),
-      ...(args.signerCommand !== undefined ? { signerCommand: args.signerCommand } : {}),
-      ...(args.signerPub !== undefined ? { signerPub: path.resolve(args.signerPub) } : {}),
-    },
-    context.env,
-  );
+  const signer = signerFromArguments(args, context.env);
   // Before the engine is asked anything: a GPG key that cannot sign is bad input, and nothing has run yet.
   const gpg = await gpgSignerFromArguments(args, context.env, args.gpgKey === undefined ? readAirlockConfig(request.dir).signing?.gpgKey : undefined);
   const testOut = args.test ? await testRunOutput(args, request) : undefined;

@@ -4,7 +4,7 @@ import { mergeRelease } from '../../workflows/merge-release.js';
 import { InputError } from '../../errors.js';
 import { type SignatureAlgorithm, signatureAlgorithm } from '../../provenance/dsse.js';
 import { loadPublicKey } from '../../provenance/keys.js';
-import { signerFromOptions } from '../../provenance/signer-from-options.js';
+import { signerFromArguments } from '../signing-arguments.js';
 import { formatTable } from '../../report/summary.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
@@ -27,14 +27,7 @@ const ALGORITHM_NAMES: Record<SignatureAlgorithm, string> = { 'ecdsa-p256-sha256
 export async function runMerge(args: MergeArguments): Promise<void> {
   const context = await commandContext(args);
   const publicKey = args.key !== undefined ? loadPublicKey(path.resolve(args.key)) : undefined;
-  const signer = signerFromOptions(
-    {
-      ...(args.signKey !== undefined ? { signKey: path.resolve(args.signKey) } : {}),
-      ...(args.signerCommand !== undefined ? { signerCommand: args.signerCommand } : {}),
-      ...(args.signerPub !== undefined ? { signerPub: path.resolve(args.signerPub) } : {}),
-    },
-    context.env,
-  );
+  const signer = signerFromArguments(args, context.env);
   const shardAlgorithm = publicKey === undefined ? undefined : signatureAlgorithm(publicKey);
   if (shardAlgorithm !== undefined && signer?.algorithm !== undefined && signer.algorithm !== shardAlgorithm) {
     const flag = args.signKey !== undefined ? `--sign-key ${args.signKey}` : `--signer-pub ${args.signerPub}`;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { ExitCode } from '../../errors.js';
-import { signerFromOptions } from '../../provenance/signer-from-options.js';
+import { signerFromArguments } from '../signing-arguments.js';
 import { DEFAULT_TEST_OUT, prepareTestRun } from '../../workflows/test/index.js';
 import { assertUsableOutput } from '../../release/output-directory.js';
 import { type GlobalOptions, commandContext } from '../context.js';
@@ -46,14 +46,7 @@ async function runTestCommand(args: TestArguments): Promise<void> {
       ...optional('timeout', parseGoDuration('--timeout', args.timeout)),
     };
     const jobs = parseJobs(args.jobs);
-    const signer = signerFromOptions(
-      {
-        ...(args.signKey !== undefined ? { signKey: path.resolve(args.signKey) } : {}),
-        ...(args.signerCommand !== undefined ? { signerCommand: args.signerCommand } : {}),
-        ...(args.signerPub !== undefined ? { signerPub: path.resolve(args.signerPub) } : {}),
-      },
-      context.env,
-    );
+    const signer = signerFromArguments(args, context.env);
     const dir = path.resolve(args.dir);
     const out = args.out !== undefined ? path.resolve(args.out) : path.join(dir, DEFAULT_TEST_OUT);
     await assertUsableOutput(out, dir);

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { InputError, VerificationError } from '../../errors.js';
-import { type SigningOptions, signerFromOptions } from '../../provenance/signer-from-options.js';
+import type { SigningOptions } from '../../provenance/signer-from-options.js';
+import { signerFromArguments } from '../signing-arguments.js';
 import { checkVerificationSummaryTarget, writeVerificationSummary } from '../../workflows/write-verification-summary.js';
 import { loadPublicKey } from '../../provenance/keys.js';
 import { GpgKeyring } from '../../provenance/gpg-keyring.js';
@@ -26,14 +27,7 @@ export async function runVerify(args: VerifyArguments): Promise<void> {
   // Everything about --vsa is checked before the release is: a summary that cannot be written fails first.
   const summarySigner =
     args.vsa !== undefined
-      ? signerFromOptions(
-          {
-            ...(args.signKey !== undefined ? { signKey: path.resolve(args.signKey) } : {}),
-            ...(args.signerCommand !== undefined ? { signerCommand: args.signerCommand } : {}),
-            ...(args.signerPub !== undefined ? { signerPub: path.resolve(args.signerPub) } : {}),
-          },
-          context.env,
-        )
+      ? signerFromArguments(args, context.env)
       : undefined;
   if (args.vsa === undefined && (args.signKey !== undefined || args.signerCommand !== undefined)) {
     throw new InputError('--sign-key and --signer-command sign the verification summary: they need --vsa FILE', { hint: 'add --vsa FILE, or leave the signing flags out' });
