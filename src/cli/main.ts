@@ -2,19 +2,7 @@ import yargs, { type Argv } from 'yargs';
 import { runInterruptCleanup } from '../cleanup.js';
 import { ExitCode, InputError } from '../errors.js';
 import { airlockVersion } from '../util/package-root.js';
-import { buildCommand } from './commands/build.js';
-import { doctorCommand } from './commands/doctor.js';
-import { generateCommand } from './commands/generate.js';
-import { initCommand } from './commands/init.js';
-import { keygenCommand } from './commands/keygen.js';
-import { mergeCommand } from './commands/merge.js';
-import { modulesCommand } from './commands/modules.js';
-import { planCommand } from './commands/plan.js';
-import { pruneCommand } from './commands/prune.js';
-import { reproduceCommand } from './commands/reproduce.js';
-import { testCommand } from './commands/test.js';
-import { toolchainCommand } from './commands/toolchain.js';
-import { verifyCommand } from './commands/verify.js';
+import { COMMAND_INDEX, type CommandName, selectedCommand } from './command-index.js';
 import type { GlobalOptions } from './context.js';
 import { renderError, usageErrorMessage } from './error-output.js';
 import { attachFlagValues } from './flag-values.js';
@@ -22,21 +10,35 @@ import { attachFlagValues } from './flag-values.js';
 /** A command adds itself (arguments, flags, handler) to the parser; a handler may set the exit code. */
 type RegisterCommand = <T extends GlobalOptions>(cli: Argv<T>, setExitCode: (code: number) => void) => Argv<T>;
 
-const COMMANDS: readonly RegisterCommand[] = [
-  buildCommand,
-  testCommand,
-  verifyCommand,
-  mergeCommand,
-  reproduceCommand,
-  pruneCommand,
-  keygenCommand,
-  planCommand,
-  initCommand,
-  toolchainCommand,
-  generateCommand,
-  modulesCommand,
-  doctorCommand,
-];
+/** Each command's module, loaded only when that command runs (see command-index.ts). */
+const COMMAND_MODULES: Record<CommandName, () => Promise<RegisterCommand>> = {
+  build: async () => (await import('./commands/build.js')).buildCommand,
+  test: async () => (await import('./commands/test.js')).testCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  merge: async () => (await import('./commands/merge.js')).mergeCommand,
+  reproduce: async () => (await import('./commands/reproduce.js')).reproduceCommand,
+  prune: async () => (await import('./commands/prune.js')).pruneCommand,
+  keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  init: async () => (await import('./commands/init.js')).initCommand,
+  toolchain: async () => (await import('./commands/toolchain.js')).toolchainCommand,
+  generate: async () => (await import('./commands/generate.js')).generateCommand,
+  modules: async () => (await import('./commands/modules.js')).modulesCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+};
+
+/**
+ * The command being run, in full, and every other one as its name and description only, which is all
+ * `--help` shows of them.
+ */
+async function registerCommands<T extends GlobalOptions>(cli: Argv<T>, args: readonly string[], setExitCode: (code: number) => void): Promise<Argv<T>> {
+  const selected = selectedCommand(args);
+  const register = selected === undefined ? undefined : await COMMAND_MODULES[selected]();
+  return COMMAND_INDEX.reduce(
+    (parser, entry) => (entry.name === selected && register ? register(parser, setExitCode) : parser.command(entry.usage, entry.describe)),
+    cli,
+  );
+}
 
 const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
@@ -81,17 +83,17 @@ export async function main(argv: string[], stderr: NodeJS.WritableStream = proce
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .option('debug', { type: 'boolean', default: false, describe: 'show stack traces and engine details' })
     .option('quiet', { type: 'boolean', default: false, describe: 'print only results and errors' });
-  // Each command declares its own flags and handler in its module (commands/); the order is --help's.
+  // Each command declares its own flags and handler in its module (commands/), loaded when it runs.
   const setExitCode = (code: number) => {
     exitCode = code;
   };
-  const parser = COMMANDS.reduce((cli, register) => register(cli, setExitCode), base)
-    .demandCommand(1, 'name a command')
-    .fail((message, error) => {
-      if (error) throw error;
-      throw new InputError(usageErrorMessage(message), { hint: 'run `airlock --help` for the commands and flags' });
-    });
   try {
+    const parser = (await registerCommands(base, args, setExitCode))
+      .demandCommand(1, 'name a command')
+      .fail((message, error) => {
+        if (error) throw error;
+        throw new InputError(usageErrorMessage(message), { hint: 'run `airlock --help` for the commands and flags' });
+      });
     await parser.parseAsync();
   } catch (error) {
     const rendered = renderError(error, debug);

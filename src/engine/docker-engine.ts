@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { EngineError, InputError } from '../errors.js';
@@ -411,7 +411,10 @@ export async function connectEngine(env: NodeJS.ProcessEnv = process.env, pingTi
   requestTimeoutMs = engineTimeoutMs(env);
   let docker: Docker;
   try {
-    docker = new Docker({ timeout: requestTimeoutMs });
+    // Loaded here, not at the top: the engine client is the largest thing airlock loads, and only the
+    // commands that talk to an engine need it.
+    const { default: DockerClient } = await import('dockerode');
+    docker = new DockerClient({ timeout: requestTimeoutMs });
   } catch (error) {
     throw new EngineError(`cannot use the container engine at ${endpoint}: ${(error as Error).message}`, { hint, cause: error });
   }

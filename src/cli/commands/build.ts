@@ -7,6 +7,7 @@ import type { TimedEvent } from '../../report/events.js';
 import { buildRunReport, recordEvents } from '../../report/run-report.js';
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { commandEntry } from '../command-index.js';
 import type { ChecksumDatabaseRequest } from '../../workflows/build/request.js';
 import { type AttestationOptions, type BuildRequest, type ResolvedBuild, assertBuildOutput, executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { signerFromArguments } from '../signing-arguments.js';
@@ -261,8 +262,8 @@ async function buildPrepared(
 export function buildCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'build [dir]',
-      'build a Go module for each target in hermetic containers',
+      commandEntry('build').usage,
+      commandEntry('build').describe,
       (y) =>
         buildOptions(y)
           .option('out', { type: 'string', describe: 'output directory (default: dist/ in the module)' })

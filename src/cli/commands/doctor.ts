@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { commandEntry } from '../command-index.js';
 import path from 'node:path';
 import { executeBuild, prepareBuild, releasePreparedBuild } from '../../workflows/build/index.js';
 import { connectEngine } from '../../engine/docker-engine.js';
@@ -229,8 +230,8 @@ export async function runDoctor(args: GlobalOptions & { dir?: string; probe?: bo
 export function doctorCommand<T extends GlobalOptions>(cli: Argv<T>, setExitCode: (code: number) => void): Argv<T> {
   return cli
     .command(
-      'doctor [dir]',
-      "check the engine and the toolchain store (and gpg, when the module's airlock.json names a GPG key); --probe also runs the escape probes in the sandbox",
+      commandEntry('doctor').usage,
+      commandEntry('doctor').describe,
       (y) =>
         y
           .positional('dir', { type: 'string', default: '.', describe: 'the Go module whose airlock.json names the signing key, if any' })

@@ -13,6 +13,7 @@ import { ToolchainStore } from '../../toolchain/store.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { sha256Hex } from '../../util/hash.js';
 import { loadSeccompChoice, strictProfilePath } from '../../sandbox/seccomp-choice.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../output-file.js';
 
@@ -70,7 +71,9 @@ export async function runGenerateSeccomp(args: GlobalOptions & { out: string; fo
 /** `airlock generate`: its flags and arguments, typed by yargs, and its handler. */
 export function generateCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
-    .command('generate', 'write generated files for review', (y) =>
+    .command(
+      commandEntry('generate').usage,
+      commandEntry('generate').describe, (y) =>
       y
         .command(
           'dockerfile',

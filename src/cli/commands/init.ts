@@ -7,6 +7,7 @@ import { InputError } from '../../errors.js';
 import { findMainPackages, readGoModule } from '../../modules/read-module.js';
 import { packageRoot } from '../../util/package-root.js';
 import { defaultMatrixPath, loadToolchainMatrix, matrixVersions } from '../../toolchain/matrix.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 /** The nearest directory at or above `start` that holds `.git` (a directory, or a file in a worktree). */
@@ -138,8 +139,8 @@ export async function runInit(args: GlobalOptions & { dir: string; ci?: CiSystem
 export function initCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'init [dir]',
-      "write a starter airlock.json (the module's main packages) and, with --ci, a sharded release pipeline",
+      commandEntry('init').usage,
+      commandEntry('init').describe,
       (y) =>
         y
           .positional('dir', { type: 'string', default: '.', describe: 'the Go module (the directory holding go.mod)' })

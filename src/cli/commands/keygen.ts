@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import { KEY_ALGORITHMS, type KeyAlgorithm, PASSPHRASE_ENV, publicKeyFingerprint, loadPublicKey, writeKeyPair } from '../../provenance/keys.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runKeygen(args: GlobalOptions & { key: string; pub: string; algorithm?: KeyAlgorithm }): Promise<void> {
@@ -19,8 +20,8 @@ export async function runKeygen(args: GlobalOptions & { key: string; pub: string
 export function keygenCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'keygen',
-      `write an ECDSA P-256 (or, with --algorithm sm2, SM2) key pair for signing (the private key encrypted with $AIRLOCK_KEY_PASSPHRASE)`,
+      commandEntry('keygen').usage,
+      commandEntry('keygen').describe,
       (y) =>
         y
           .option('algorithm', { choices: KEY_ALGORITHMS, default: 'p256' as KeyAlgorithm, describe: 'p256: ECDSA P-256 with SHA-256; sm2: SM2 with SM3 (GB/T 32918), for sites that require national commercial cryptography' })

@@ -6,6 +6,7 @@ import { type SignatureAlgorithm, signatureAlgorithm } from '../../provenance/ds
 import { loadPublicKey } from '../../provenance/keys.js';
 import { signerFromArguments } from '../signing-arguments.js';
 import { formatTable } from '../../report/summary.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
 import { GpgKeyring } from '../../provenance/gpg-keyring.js';
@@ -67,8 +68,8 @@ export async function runMerge(args: MergeArguments): Promise<void> {
 export function mergeCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'merge <dirs..>',
-      'combine the output directories of `airlock build --shard I/N` (and of one `airlock test`) into one release, re-verifying each',
+      commandEntry('merge').usage,
+      commandEntry('merge').describe,
       (y) =>
         y
           .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'the output directory of every shard, and optionally of the `airlock test` run whose attestation joins the release' })

@@ -4,6 +4,7 @@ import { InputError, VerificationError } from '../../errors.js';
 import { packModuleSet } from '../../workflows/pack-modules.js';
 import { readGoModule } from '../../modules/read-module.js';
 import { formatTable } from '../../report/summary.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { checkOutputFile } from '../output-file.js';
 import { openModuleSet } from '../../modules/module-set.js';
@@ -142,7 +143,9 @@ export async function runModulesTrust(args: GlobalOptions & { reset: boolean }):
 /** `airlock modules`: its flags and arguments, typed by yargs, and its handler. */
 export function modulesCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
-    .command('modules', 'pack, and prove against go.sum, the modules a build depends on', (y) =>
+    .command(
+      commandEntry('modules').usage,
+      commandEntry('modules').describe, (y) =>
       y
         .command(
           'pack [dir]',

@@ -7,6 +7,7 @@ import { localEnginePlatform } from '../../plan/host-platform.js';
 import { PLAN_FORMATS, type PlanFormat, githubMatrix, gitlabMatrix, summariseShards } from '../../plan/ci-matrix.js';
 import { validateShardCount } from '../../plan/shards.js';
 import { type BuildArguments, buildOptions, toBuildRequest } from './build.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export interface PlanArguments extends BuildArguments {
@@ -54,8 +55,8 @@ export async function runPlanCommand(args: PlanArguments): Promise<void> {
 export function planCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'plan [dir]',
-      'print the build matrix without building',
+      commandEntry('plan').usage,
+      commandEntry('plan').describe,
       (y) =>
         buildOptions(y)
           .option('json', { type: 'boolean', default: false, describe: 'print the plan as JSON (same as --format json)' })

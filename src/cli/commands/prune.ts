@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { connectEngine } from '../../engine/docker-engine.js';
 import { pruneAirlockResources } from '../../sandbox/prune.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runPrune(args: GlobalOptions): Promise<void> {
@@ -19,7 +20,9 @@ export async function runPrune(args: GlobalOptions): Promise<void> {
 /** `airlock prune`: its flags and arguments, typed by yargs, and its handler. */
 export function pruneCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
-    .command('prune', 'remove every container, volume (build caches included) and image airlock created that is not in use', (y) => y, async (args) =>
+    .command(
+      commandEntry('prune').usage,
+      commandEntry('prune').describe, (y) => y, async (args) =>
       runPrune(args),
     );
 }

@@ -6,6 +6,7 @@ import { VerificationError } from '../../errors.js';
 import { loadPublicKey } from '../../provenance/keys.js';
 import { type ReproduceResult, readRecordedBuild, reproduceArtifact } from '../../workflows/reproduce.js';
 import { formatTable } from '../../report/summary.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 export async function runReproduce(
@@ -56,8 +57,8 @@ export async function runReproduce(
 export function reproduceCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'reproduce <envelopes..>',
-      'rebuild what provenance envelopes record and compare the bytes',
+      commandEntry('reproduce').usage,
+      commandEntry('reproduce').describe,
       (y) =>
         y
           .positional('envelopes', { type: 'string', array: true, demandOption: true, describe: '.intoto.jsonl files of a release' })

@@ -6,6 +6,7 @@ import { ExitCode } from '../../errors.js';
 import { signerFromArguments } from '../signing-arguments.js';
 import { DEFAULT_TEST_OUT, prepareTestRun } from '../../workflows/test/index.js';
 import { assertUsableOutput } from '../../release/output-directory.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { runPreparedTests } from './run-prepared-tests.js';
 import { parseGoDuration, parseJobs, parseTestPattern } from '../flag-values.js';
@@ -82,8 +83,8 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 /** `airlock test`: go vet and go test in the sandbox, offline, with reports and a signed attestation. */
 export function testCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli.command(
-    'test [dir]',
-    'run go vet and go test of a Go module in the sandbox, offline, with JUnit and a signed test-result attestation',
+      commandEntry('test').usage,
+      commandEntry('test').describe,
     (y) =>
       y
         .positional('dir', { type: 'string', default: '.', describe: 'the Go module to test (the directory holding go.mod)' })

@@ -5,6 +5,7 @@ import { classifyToolchainSource, computePins, importToolchain } from '../../too
 import { defaultMatrixPath, loadToolchainMatrix } from '../../toolchain/matrix.js';
 import { ToolchainStore } from '../../toolchain/store.js';
 import { verifyStoredToolchains } from '../../toolchain/verify-store.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { countOf } from '../../report/wording.js';
 
@@ -94,7 +95,9 @@ export async function runToolchainRemove(args: GlobalOptions & { release: string
 /** `airlock toolchain`: its flags and arguments, typed by yargs, and its handler. */
 export function toolchainCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
-    .command('toolchain', 'manage the Go toolchains airlock builds with', (y) =>
+    .command(
+      commandEntry('toolchain').usage,
+      commandEntry('toolchain').describe, (y) =>
       y
         .command(
           'import [file]',

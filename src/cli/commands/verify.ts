@@ -9,6 +9,7 @@ import { GpgKeyring } from '../../provenance/gpg-keyring.js';
 import { describeFile, describeVerified, verifyRelease } from '../../workflows/verify-release.js';
 import { readVerificationPolicy } from '../../workflows/read-verification-policy.js';
 import { formatTable } from '../../report/summary.js';
+import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 
 interface VerifyArguments extends GlobalOptions, SigningOptions {
@@ -74,8 +75,8 @@ export async function runVerify(args: VerifyArguments): Promise<void> {
 export function verifyCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
   return cli
     .command(
-      'verify <dir>',
-      'verify a release: checksums, signatures, provenance and what each binary records about itself',
+      commandEntry('verify').usage,
+      commandEntry('verify').describe,
       (y) =>
         y
           .positional('dir', { type: 'string', demandOption: true, describe: 'the output directory of a build' })
