@@ -1,8 +1,6 @@
-import fs from 'fs-extra';
-import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import type { ContainerEngine } from '../engine/engine.js';
 import { EngineError } from '../errors.js';
+import { MACHINE_LOCK_WAIT_MS, MachineLockTimeout, acquireMachineLock } from '../util/machine-lock.js';
 import { createImageContext } from './image-context.js';
 import type { SandboxImageSpec } from './image-spec.js';
 
@@ -10,9 +8,6 @@ export interface EnsuredImage {
   tag: string;
   built: boolean;
 }
-
-/** How long a process waits for another one building the same image; longer than any image build takes. */
-const LOCK_WAIT_MS = 10 * 60 * 1000;
 
 /**
  * Makes sure the sandbox image exists, building it at most once per tag: within this process even when many
@@ -50,23 +45,12 @@ export class SandboxImages {
   }
 
   private async lock(tag: string, onWait?: () => void): Promise<() => Promise<void>> {
-    await fs.mkdirp(this.lockDir);
-    const file = path.join(this.lockDir, `image-${tag.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
-    await fs.ensureFile(file);
-    const options = { realpath: false, stale: 30_000, update: 5_000 };
     try {
-      return await lockfile.lock(file, options);
+      return await acquireMachineLock(this.lockDir, `image-${tag}`, onWait);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-    }
-    onWait?.();
-    try {
-      // The library's own retries (with back-off, up to a second apart) wait for the other process.
-      return await lockfile.lock(file, { ...options, retries: { retries: LOCK_WAIT_MS / 1000, minTimeout: 200, maxTimeout: 1000, factor: 1.2 } });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      throw new EngineError(`another airlock process has been building the image ${tag} for over ${LOCK_WAIT_MS / 60000} minutes`, {
-        hint: `check that process; if none is running, remove ${file}.lock`,
+      if (!(error instanceof MachineLockTimeout)) throw error;
+      throw new EngineError(`another airlock process has been building the image ${tag} for over ${MACHINE_LOCK_WAIT_MS / 60000} minutes`, {
+        hint: `check that process; if none is running, remove ${error.file}.lock`,
       });
     }
   }

@@ -6,18 +6,17 @@ import { extractedModuleDir } from '../modules/module-path.js';
 import type { OpenedModuleSet } from '../modules/module-set.js';
 import { readModuleZip } from '../modules/module-zip.js';
 import { downloadCachePath } from '../modules/module-path.js';
-import { SandboxPaths } from './policy.js';
 import { listFiles } from '../modules/list-files.js';
 
 /**
- * A verified module set as a complete, read-only module cache for the sandbox: the download cache as packed,
- * plus every module already unpacked where the go command looks for it, so the build (GOPROXY=off) never needs
- * to write into the cache. Everything is owned by root and read-only for the build user.
+ * A verified module set as a complete, read-only module cache for the sandbox, with names relative to GOMODCACHE:
+ * the download cache as packed, plus every module already unpacked where the go command looks for it, so the
+ * build (GOPROXY=off) never needs to write into the cache. Everything is owned by root and read-only for the
+ * build user. `last`, when given, is the final entry: a file whose presence says every other one arrived.
  */
-export function packModuleCache(set: OpenedModuleSet): Readable {
+export function packModuleCache(set: OpenedModuleSet, last?: { name: string; content: string }): Readable {
   const pack = tarStream.pack();
-  const root = path.posix.relative(SandboxPaths.work, SandboxPaths.moduleCache);
-  const header = (name: string, size: number) => ({ name: `${root}/${name}`, size, mode: 0o444, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
+  const header = (name: string, size: number) => ({ name, size, mode: 0o444, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' });
   void (async () => {
     for (const file of await listFiles(set.dir, 'cache', { skipUnreadable: true })) {
       const bytes = await fs.readFile(path.join(set.dir, ...file.split('/')));
@@ -29,6 +28,7 @@ export function packModuleCache(set: OpenedModuleSet): Readable {
       const dir = extractedModuleDir(module.path, module.version);
       for (const file of zip.files.values()) pack.entry(header(`${dir}/${file.path}`, file.bytes.length), file.bytes);
     }
+    if (last) pack.entry(header(last.name, Buffer.byteLength(last.content)), last.content);
     pack.finalize();
   })().catch((error: unknown) => pack.destroy(error as Error));
   return pack as unknown as Readable;

@@ -185,6 +185,10 @@ export interface WorkerContainerInput {
   seccomp?: SeccompSetting;
   /** The persistent build-cache volume, with --cache. */
   cacheVolume?: string;
+  /** The run's source, one volume shared read-only by all its workers (see shared-volumes.ts). */
+  sourceVolume?: string;
+  /** A module set's unpacked module cache, read-only (see module-cache-volume.ts). */
+  moduleCacheVolume?: string;
 }
 
 /**
@@ -205,6 +209,8 @@ export function workerContainerSpec(policy: SandboxPolicy, input: WorkerContaine
       labels: { [LABEL_MANAGED]: 'true', [LABEL_RUN]: input.runId, [LABEL_TOOLCHAIN]: input.toolchain },
       ...(input.seccomp ? { seccomp: input.seccomp } : {}),
       ...(input.cacheVolume ? { cacheVolume: input.cacheVolume } : {}),
+      ...(input.sourceVolume ? { sourceVolume: input.sourceVolume } : {}),
+      ...(input.moduleCacheVolume ? { moduleCacheVolume: input.moduleCacheVolume } : {}),
     }),
     stdinHeld: true,
   };
@@ -233,6 +239,8 @@ export function sandboxContainerSpec(
     seccomp?: SeccompSetting;
     cacheVolume?: string;
     scratchVolume?: string;
+    sourceVolume?: string;
+    moduleCacheVolume?: string;
   },
 ): ContainerSpec {
   if (policy.seccomp.kind !== 'engine-default' && input.seccomp === undefined) {
@@ -257,6 +265,9 @@ export function sandboxContainerSpec(
       { name: input.volume, target: SandboxPaths.work, readOnly: false },
       ...(input.scratchVolume ? [{ name: input.scratchVolume, target: SandboxPaths.scratch, readOnly: false }] : []),
       ...(input.cacheVolume ? [{ name: input.cacheVolume, target: SandboxPaths.cache, readOnly: false }] : []),
+      // Inputs every worker shares: mounted read-only, so no build can change what another one reads.
+      ...(input.sourceVolume ? [{ name: input.sourceVolume, target: SandboxPaths.source, readOnly: true }] : []),
+      ...(input.moduleCacheVolume ? [{ name: input.moduleCacheVolume, target: SandboxPaths.moduleCache, readOnly: true }] : []),
     ],
     pidsLimit: policy.pidsLimit,
     memoryBytes: policy.memoryBytes,
@@ -266,6 +277,36 @@ export function sandboxContainerSpec(
       { name: 'nproc', soft: policy.nproc, hard: policy.nproc },
       // No file may outgrow the scratch limit, whatever the guard's polling would see (the kernel enforces it).
       { name: 'fsize', soft: policy.scratchBytes, hard: policy.scratchBytes },
+    ],
+  };
+}
+
+/**
+ * A container that is created but never started, only to fill (or read) one volume through the engine's archive
+ * API, which works on a created container's mounts alike on Docker and Podman. Nothing runs in it, so no
+ * process ever sees the volume writable; its command is the worker's, for the record.
+ */
+export function volumeLoaderSpec(policy: SandboxPolicy, input: { name: string; image: string; volume: string; target: string; labels: Record<string, string> }): ContainerSpec {
+  return {
+    name: input.name,
+    image: input.image,
+    command: [`${SandboxPaths.goroot}/bin/gofmt`],
+    env: {},
+    workingDir: '/',
+    user: `${policy.uid}:${policy.gid}`,
+    labels: input.labels,
+    readOnlyRootFs: true,
+    network: policy.network,
+    capDrop: policy.capDrop,
+    noNewPrivileges: true,
+    tmpfs: [],
+    volumes: [{ name: input.volume, target: input.target, readOnly: false }],
+    pidsLimit: policy.pidsLimit,
+    memoryBytes: policy.memoryBytes,
+    nanoCpus: Math.round(policy.cpus * 1e9),
+    ulimits: [
+      { name: 'nofile', soft: policy.nofile, hard: policy.nofile },
+      { name: 'nproc', soft: policy.nproc, hard: policy.nproc },
     ],
   };
 }

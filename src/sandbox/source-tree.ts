@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import tarFs from 'tar-fs';
-import type { Pack } from 'tar-stream';
+import tarStream from 'tar-stream';
 import { isAirlockOutputDirectory } from '../release/output-directory.js';
 import { InputError } from '../errors.js';
-import { SandboxPaths } from './policy.js';
 
 /** Never sent into the sandbox: version-control data, JavaScript dependencies and airlock's own outputs. */
 const IGNORED_NAMES = new Set(['.git', '.hg', '.svn', 'node_modules']);
@@ -35,8 +34,8 @@ export interface SourceListing {
 
 /**
  * Lists what is sent into the sandbox. Directories that are entirely airlock outputs (by the strict rule of
- * inspectOutputDirectory) are skipped, returned in `outputs` and added to `options.exclude`, so that
- * packSourceTree, given the same options, sends exactly the listed tree. Symbolic links that stay inside the
+ * inspectOutputDirectory) are skipped, returned in `outputs` and added to `options.exclude`, so that the
+ * provenance records exactly what was left out; packSourceTreeToFile then sends exactly the listed tree. Symbolic links that stay inside the
  * module are sent as links; one that points outside would smuggle host files into the build, so it is
  * refused with its path named.
  */
@@ -82,28 +81,6 @@ export async function listSourceTree(moduleDir: string, options: SourceTreeOptio
   return { entries, outputs };
 }
 
-/** The module as a tar rooted at src/, owned by root and readable by the build user, with fixed times. */
-export function packSourceTree(moduleDir: string, options: SourceTreeOptions, into?: Pack): Readable {
-  const root = path.resolve(moduleDir);
-  const sourceDirName = path.posix.basename(SandboxPaths.source);
-  const archive = tarFs.pack(root, {
-    ...(into ? { pack: into } : {}),
-    sort: true,
-    ignore: (name) => isExcluded(path.resolve(name), options),
-    map: (header) => {
-      header.name = header.name === '.' ? sourceDirName : `${sourceDirName}/${header.name}`;
-      header.mode = header.type === 'directory' || (header.mode ?? 0) & 0o111 ? 0o755 : 0o644;
-      header.uid = 0;
-      header.gid = 0;
-      header.uname = '';
-      header.gname = '';
-      header.mtime = new Date(0);
-      return header;
-    },
-  });
-  return archive as unknown as Readable;
-}
-
 /**
  * The digest of exactly what is sent into the sandbox: Go's Hash1 construction (sha256 over sorted
  * "<sha256>  <path>" lines) over every file, with a link hashed as its target text. Hex, for provenance.
@@ -117,10 +94,7 @@ export async function digestSourceTree(moduleDir: string, entries: readonly Sour
     const content = entry.type === 'symlink' ? Buffer.from(`symlink:${await fs.readlink(absolute)}`) : await fs.readFile(absolute);
     lines.push({ name: entry.path, sha256: createHash('sha256').update(content).digest('hex') });
   }
-  lines.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const summary = createHash('sha256');
-  for (const line of lines) summary.update(`${line.sha256}  ${line.name}\n`);
-  return { digest: summary.digest('hex'), files: Object.fromEntries(lines.map((line) => [line.name, line.sha256])) };
+  return summariseDigest(lines);
 }
 
 export interface SourceDigest {
@@ -128,4 +102,57 @@ export interface SourceDigest {
   digest: string;
   /** Each file's sha256, by path relative to the module root. */
   files: Record<string, string>;
+}
+
+/**
+ * Writes the listed tree to `file` as the tar the sandbox's source volume is filled from (names relative to
+ * the source directory, root's, 0755/0644, fixed times) and digests it from the very bytes written, in one
+ * read of each file: what the provenance records is what the sandbox gets, even if a file changes meanwhile.
+ */
+export async function packSourceTreeToFile(moduleDir: string, entries: readonly SourceEntry[], file: string): Promise<SourceDigest> {
+  const root = path.resolve(moduleDir);
+  const pack = tarStream.pack();
+  const out = createWriteStream(file, { mode: 0o600 });
+  const written = finished(pack.pipe(out));
+  let queued = 0;
+  const lines: Array<{ name: string; sha256: string }> = [];
+  const header = { uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) };
+  try {
+    for (const entry of entries) {
+      const absolute = path.join(root, ...entry.path.split('/'));
+      if (entry.type === 'directory') {
+        pack.entry({ ...header, name: entry.path, type: 'directory', mode: 0o755 });
+      } else if (entry.type === 'symlink') {
+        const target = await fs.readlink(absolute);
+        lines.push({ name: entry.path, sha256: createHash('sha256').update(`symlink:${target}`).digest('hex') });
+        pack.entry({ ...header, name: entry.path, type: 'symlink', linkname: target, mode: 0o777 });
+      } else {
+        const handle = await fs.open(absolute, 'r');
+        try {
+          const [stat, content] = [await handle.stat(), await handle.readFile()];
+          lines.push({ name: entry.path, sha256: createHash('sha256').update(content).digest('hex') });
+          pack.entry({ ...header, name: entry.path, type: 'file', mode: stat.mode & 0o111 ? 0o755 : 0o644, size: content.length }, content);
+          queued += content.length;
+        } finally {
+          await handle.close();
+        }
+      }
+      // Let the file catch up now and then, so a large tree is not held in memory whole.
+      while (queued - out.bytesWritten > 16 * 1024 * 1024) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    pack.finalize();
+  } catch (error) {
+    pack.destroy(error as Error);
+    await written.catch(() => undefined);
+    throw error;
+  }
+  await written;
+  return summariseDigest(lines);
+}
+
+function summariseDigest(lines: Array<{ name: string; sha256: string }>): SourceDigest {
+  lines.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const summary = createHash('sha256');
+  for (const line of lines) summary.update(`${line.sha256}  ${line.name}\n`);
+  return { digest: summary.digest('hex'), files: Object.fromEntries(lines.map((line) => [line.name, line.sha256])) };
 }

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import tarStream, { type Pack } from 'tar-stream';
+import tarStream from 'tar-stream';
 import { SCRATCH_GOCACHE, SCRATCH_TMP, SandboxPaths } from './policy.js';
 
 /**
- * The start of the tar put into the work volume before the build: the writable output directory, with the
- * source to follow. Docker fills a new volume from the image (so /work/out is already there); Podman does not
- * once something was copied in, so airlock creates it itself and the build works the same on both.
+ * The tar put into the work volume before the build: the writable output directory. Docker fills a new volume
+ * from the image (so /work/out is already there); Podman does not always, so airlock creates it itself and the
+ * build works the same on both.
  */
-export function outputDirectoryPack(owner: { uid: number; gid: number }): Pack {
+export function outputDirectoryPack(owner: { uid: number; gid: number }): Readable {
   const pack = tarStream.pack();
   pack.entry({
     name: `${path.posix.relative(SandboxPaths.work, SandboxPaths.output)}/`,
@@ -18,7 +18,8 @@ export function outputDirectoryPack(owner: { uid: number; gid: number }): Pack {
     gid: owner.gid,
     mtime: new Date(0),
   });
-  return pack;
+  pack.finalize();
+  return pack as unknown as Readable;
 }
 
 /**

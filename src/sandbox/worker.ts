@@ -4,18 +4,15 @@ import type { ContainerEngine, ContainerLogs, ExecRequest, ExecResult } from '..
 import { BuildError, EngineError, InterruptedError, VerificationError } from '../errors.js';
 import { type GoBuildCommand, type SandboxPolicy, SandboxPaths, type WorkerContainerInput, buildExecRequest, workerContainerSpec } from './policy.js';
 import type { ResourceTracker } from './resource-tracker.js';
-import { type SourceTreeOptions, packSourceTree } from './source-tree.js';
 import { explainGoBuildFailure } from './build-failure.js';
 import { type LimitDiagnosis, type SandboxLimit, diagnoseLimitFailure, scratchOverrunDiagnosis, timeoutDiagnosis } from './limit-failure.js';
 import type { ScratchGuard, ScratchOverrun } from './scratch-guard.js';
 import { outputDirectoryPack, scratchDirectoriesPack } from './work-area.js';
 import { type ReceivedOutput, receiveOutput } from './receive-output.js';
 
+/** The source and a module set's cache come in shared read-only volumes the run filled once (shared-volumes.ts). */
 export interface WorkerOpenRequest extends WorkerContainerInput {
-  moduleDir: string;
-  sourceOptions: SourceTreeOptions;
-  /** A tar of the read-only module cache, when the dependencies come from a module set. */
-  moduleCacheArchive?: () => Readable;
+  sourceVolume: string;
 }
 
 export interface WorkerBuildRequest {
@@ -89,8 +86,8 @@ export class SandboxWorker {
   ) {}
 
   /**
-   * Creates the volumes and the container, puts the source in (one upload) and starts the container. With a
-   * guard, every build's scratch (and the build cache volume, with --cache) is held to sandbox.scratchMiB.
+   * Creates the worker's own volumes and the container, makes its output and scratch directories and starts the
+   * container; the source and modules are in the run's shared volumes already. With a guard, every build's scratch (and the build cache volume, with --cache) is held to sandbox.scratchMiB.
    */
   static async open(engine: ContainerEngine, tracker: ResourceTracker, policy: SandboxPolicy, request: WorkerOpenRequest, guard?: ScratchGuard): Promise<SandboxWorker> {
     const spec = workerContainerSpec(policy, request);
@@ -100,9 +97,7 @@ export class SandboxWorker {
       await tracker.createVolume(request.volume, spec.labels);
       await tracker.createVolume(request.scratchVolume, spec.labels);
       containerId = await tracker.createContainer(spec);
-      // One upload: the output directory's entry, then the source.
-      await engine.putArchive(containerId, SandboxPaths.work, packSourceTree(request.moduleDir, request.sourceOptions, outputDirectoryPack(policy)));
-      if (request.moduleCacheArchive) await engine.putArchive(containerId, SandboxPaths.work, request.moduleCacheArchive());
+      await engine.putArchive(containerId, SandboxPaths.work, outputDirectoryPack(policy));
       await engine.putArchive(containerId, SandboxPaths.scratch, scratchDirectoriesPack(policy));
       // Attached before the start, so there is no moment when the worker could outlive airlock.
       stdin = await engine.holdStdin(containerId);

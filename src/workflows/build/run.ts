@@ -16,6 +16,7 @@ import { WorkerPool } from '../../sandbox/worker-pool.js';
 import type { AttestationOptions } from './request.js';
 import type { BuildJob, ResolvedBuild } from './resolve.js';
 import { openWorker } from './worker-request.js';
+import type { ScratchDir } from '../../util/scratch-dir.js';
 
 /** A binary built, checked and staged, with the job record it was built from. */
 export interface BuiltArtifact extends ArtifactSummary {
@@ -34,6 +35,8 @@ export interface SourceFacts {
    * the provenance records it.
    */
   exclude: readonly string[];
+  /** The tar of exactly the digested tree, which fills the run's source volume. */
+  archive: string;
 }
 
 /**
@@ -63,6 +66,10 @@ export interface BuildRun {
   failures: AirlockError[];
   /** Removes the interrupt clean-up registered for this run. */
   readonly forgetInterrupt: () => void;
+  /** Temporary directories of the run (the source archive), removed when it closes. */
+  readonly scratchDirs: ScratchDir[];
+  /** The volumes every worker of the run mounts read-only, each filled once: by what they hold. */
+  readonly sharedVolumes: Map<string, Promise<string>>;
 }
 
 export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, reporter: Reporter, attestation: AttestationOptions): BuildRun {
@@ -86,6 +93,8 @@ export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, repo
     sboms: new Map(),
     testRunFiles: [],
     failures: [],
+    scratchDirs: [],
+    sharedVolumes: new Map(),
     // Staged outputs go first: they are local and quick, while the engine may be the thing that stopped answering.
     forgetInterrupt: onInterrupt(async () => {
       await run.staging?.discard();
@@ -101,5 +110,6 @@ export async function closeBuildRun(run: BuildRun): Promise<void> {
   await run.pool.closeAll().catch(() => undefined);
   const left = await run.tracker.removeAll();
   if (left.length > 0) run.reporter.warn(`could not remove ${left.join(', ')}: run \`airlock prune\` when the engine answers again`);
+  await Promise.all(run.scratchDirs.map((dir) => dir.remove().catch(() => undefined)));
   run.forgetInterrupt();
 }

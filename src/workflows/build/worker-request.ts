@@ -1,18 +1,67 @@
-import { packModuleCache } from '../../sandbox/module-cache-archive.js';
-import { LABEL_MANAGED } from '../../sandbox/policy.js';
+import { createReadStream } from 'node:fs';
+import { ensureModuleCacheVolume } from '../../sandbox/module-cache-volume.js';
+import { LABEL_MANAGED, SandboxPaths } from '../../sandbox/policy.js';
+import { fillVolume } from '../../sandbox/shared-volumes.js';
 import { SandboxWorker, type WorkerOpenRequest } from '../../sandbox/worker.js';
+import { sha256File } from '../../util/hash.js';
+import path from 'node:path';
 import { buildCacheVolume } from './resolve.js';
 import type { BuildRun } from './run.js';
 import { sourceOf } from './stage.js';
 
-/** What a sandbox worker for one toolchain of this run is opened with; creates the cache volume it needs. */
+/** A volume the run's workers share, made once however many workers ask for it at the same moment. */
+function sharedVolume(run: BuildRun, key: string, make: () => Promise<string>): Promise<string> {
+  let volume = run.sharedVolumes.get(key);
+  if (!volume) {
+    volume = make();
+    run.sharedVolumes.set(key, volume);
+    volume.catch(() => run.sharedVolumes.delete(key));
+  }
+  return volume;
+}
+
+/**
+ * The run's source: one volume, filled once from the archive the source stage packed and digested, mounted
+ * read-only by every worker. It lives as long as the run (the tracker removes it).
+ */
+function runSourceVolume(run: BuildRun, image: string): Promise<string> {
+  return sharedVolume(run, 'source', async () => {
+    const volume = `airlock-${run.runId}-src`;
+    await run.tracker.createVolume(volume, { [LABEL_MANAGED]: 'true', 'airlock.run': run.runId, 'airlock.purpose': 'source' });
+    const { archive } = sourceOf(run);
+    await fillVolume(run.engine, run.tracker, run.build.policy, { volume, target: SandboxPaths.source, image, runId: run.runId }, () => createReadStream(archive));
+    return volume;
+  });
+}
+
+/** The module set's unpacked module cache, shared read-only by every worker and kept for later runs (module-cache-volume.ts). */
+function runModuleCacheVolume(run: BuildRun, image: string): Promise<string> {
+  return sharedVolume(run, 'module-cache', async () => {
+    const set = run.build.moduleInputs.set!;
+    const started = Date.now();
+    const { volume, filled } = await ensureModuleCacheVolume(run.engine, run.tracker, run.build.policy, {
+      set,
+      setSha256: await sha256File(set.file),
+      image,
+      runId: run.runId,
+      lockDir: path.join(run.build.run.airlockHome, 'locks'),
+    });
+    run.reporter.debug(`module cache volume ${volume}: ${filled ? 'filled' : 'reused'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return volume;
+  });
+}
+
+/** What a sandbox worker for one toolchain of this run is opened with; creates the volumes it needs. */
 export async function workerOpenRequest(run: BuildRun, version: string, name: string): Promise<WorkerOpenRequest> {
   const { build } = run;
   const { image, toolchain } = build.toolchains.get(version)!;
   // Every job of a toolchain shares its cache volume (see buildCacheVolume), a build's or a test run's.
   const cacheVolume = build.run.persistentCache ? buildCacheVolume(toolchain.treeDigest, build.plan.module.path) : undefined;
   if (cacheVolume) await run.engine.createVolume(cacheVolume, { [LABEL_MANAGED]: 'true', 'airlock.purpose': 'gocache' });
-  const set = build.moduleInputs.set;
+  const [sourceVolume, moduleCacheVolume] = await Promise.all([
+    runSourceVolume(run, image.tag),
+    build.moduleInputs.set ? runModuleCacheVolume(run, image.tag) : undefined,
+  ]);
   return {
     name,
     volume: name,
@@ -22,10 +71,8 @@ export async function workerOpenRequest(run: BuildRun, version: string, name: st
     toolchain: version,
     ...(build.seccomp ? { seccomp: build.seccomp } : {}),
     ...(cacheVolume ? { cacheVolume } : {}),
-    ...(set ? { moduleCacheArchive: () => packModuleCache(set) } : {}),
-    moduleDir: build.module.dir,
-    // The source stage's list: it also leaves out the earlier outputs it found in the module.
-    sourceOptions: { exclude: [...sourceOf(run).exclude] },
+    sourceVolume,
+    ...(moduleCacheVolume ? { moduleCacheVolume } : {}),
   };
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 
 import { ExitCode, InputError } from '../../../src/errors.js';
-import { type SourceEntry, listSourceTree } from '../../../src/sandbox/source-tree.js';
+import { type SourceEntry, digestSourceTree, listSourceTree, packSourceTreeToFile } from '../../../src/sandbox/source-tree.js';
+import { execa } from 'execa';
 import { tempDir } from '../../helpers/host-tools.js';
 import { writeAirlockGroup, writeAirlockMatrix, writeAirlockShard } from '../../helpers/output-layouts.js';
 
@@ -188,4 +189,25 @@ test('a link that escapes inside an excluded directory is never looked at', asyn
   await fs.symlink('/etc/passwd', path.join(root, 'dist', 'passwd'));
   await fs.symlink('/etc/passwd', path.join(root, 'node_modules', 'passwd'));
   await t.notThrowsAsync(listSourceTree(root, { exclude: [path.join(root, 'dist')] }));
+});
+
+test('the source archive holds exactly the listed tree (root-owned, 0755/0644, time 0), and its digest is the one digestSourceTree gives', async (t) => {
+  const root = await module(t);
+  await write(root, 'tools/run.sh', '#!/bin/sh\n');
+  await fs.chmod(path.join(root, 'tools/run.sh'), 0o750);
+  await fs.symlink('../main.go', path.join(root, 'internal/link.go'));
+  const { entries } = await listSourceTree(root, { exclude: [] });
+  const archive = path.join(await tempDir(t, 'airlock-src-tar-'), 'source.tar');
+  const packed = await packSourceTreeToFile(root, entries, archive);
+  t.deepEqual(packed, await digestSourceTree(root, entries));
+  // GNU tar reads it as it is: names relative to the source directory, in listing order.
+  const listing = (await execa('tar', ['--numeric-owner', '--full-time', '-tvf', archive])).stdout.split('\n');
+  t.deepEqual(
+    listing.map((line) => line.split(/\s+/).slice(5).join(' ').replace(/\/$/, '')),
+    entries.map((entry) => (entry.type === 'symlink' ? `${entry.path} -> ../main.go` : entry.path)),
+  );
+  for (const line of listing) t.regex(line, /^\S+ 0\/0 .* 1970-01-01 00:00:00 /, line);
+  t.true(listing.some((line) => line.startsWith('-rwxr-xr-x') && line.endsWith(' tools/run.sh')));
+  t.true(listing.some((line) => line.startsWith('-rw-r--r--') && line.endsWith(' main.go')));
+  t.true(listing.some((line) => line.startsWith('drwxr-xr-x') && / internal\/?$/.test(line)));
 });

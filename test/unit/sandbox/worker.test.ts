@@ -110,8 +110,7 @@ async function build(t: ExecutionContext, script: Script) {
     image: 'airlock-sandbox:test',
     runId: 'test',
     toolchain: 'go1.26.8',
-    moduleDir,
-    sourceOptions: { exclude: [] },
+    sourceVolume: 'airlock-test-src',
   };
   const request = {
     command: goBuildCommand({ goos: 'linux', goarch: 'amd64', mainPackage: '.', outputName: NAME, vendored: false, ldflags: [], tags: [] }),
