@@ -4,11 +4,13 @@
  *
  *   cli     examples/cli, 2 toolchains x 6 targets, cold and warm, the sandbox images, and the seccomp
  *           profile against the engine's default (cli-scenarios.ts)
+ *   peer    examples/cli, 1 toolchain x 6 targets, warm: native, airlock and GoReleaser in the same run, plus
+ *           `airlock --version` and the time to the first container (peer-scenarios.ts)
  *   corpus  golangci-lint, a large real program from the corpus cache: cold from vendor/ and from a module
  *           set, no-op and incremental with --cache (corpus-scenarios.ts; needs .ci/bootstrap.sh's corpus)
  *
  * Results are printed and written to test/bench/results/<time>-<commit>.json to compare versions.
- *   npm run bench [-- --runs N] [-- --only cli|corpus]
+ *   npm run bench [-- --runs N] [-- --only cli|peer|corpus]
  * --warm-only: leave out the corpus's cold scenarios; --cold cold-vendor|cold-modset: only that one of them. --runs N: runs of the cli scenarios and of the corpus's cold ones (default 1); the corpus's no-op and
  * incremental scenarios, which take seconds, run max(N, 3) times.
  */
@@ -19,8 +21,9 @@ import path from 'node:path';
 import { ensureToolchains, repoRoot } from '../helpers/airlock-run.js';
 import { cliScenarios } from './cli-scenarios.js';
 import { corpusScenarios } from './corpus-scenarios.js';
+import { peerScenarios } from './peer-scenarios.js';
 
-const SUITES = ['cli', 'corpus'] as const;
+const SUITES = ['cli', 'peer', 'corpus'] as const;
 type Suite = (typeof SUITES)[number];
 
 function flag(name: string): string | undefined {
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
   await ensureToolchains();
   const results: Record<string, unknown> = {};
   if (suites.includes('cli')) Object.assign(results, await cliScenarios(runs));
+  if (suites.includes('peer')) results.peer = await peerScenarios(Math.max(runs, 3));
   if (suites.includes('corpus')) results.corpus = await corpusScenarios({ coldRuns: warmOnly ? 0 : runs, warmRuns: Math.max(runs, 3), ...(coldOnly ? { coldKinds: [coldOnly] } : {}) });
   const commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, reject: false })).stdout || 'unknown';
   const resultsDir = path.join(repoRoot, 'test', 'bench', 'results');
