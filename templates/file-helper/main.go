@@ -94,9 +94,23 @@ func receive(stream io.Reader, dir string) error {
 				return err
 			}
 		default:
-			return fmt.Errorf("%q: refused: only regular files and directories are received (tar type %q)", header.Name, header.Typeflag)
+			return fmt.Errorf("%q: refused: it is %s; only regular files and directories are received", header.Name, tarTypeName(header.Typeflag))
 		}
 	}
+}
+
+func tarTypeName(typeflag byte) string {
+	names := map[byte]string{
+		tar.TypeSymlink: "a symbolic link",
+		tar.TypeLink:    "a hard link",
+		tar.TypeChar:    "a character device",
+		tar.TypeBlock:   "a block device",
+		tar.TypeFifo:    "a fifo",
+	}
+	if name, ok := names[typeflag]; ok {
+		return name
+	}
+	return fmt.Sprintf("of tar type %q", typeflag)
 }
 
 // relativeName turns a tar name into a path under the receiving directory ("." for the directory itself).
@@ -200,7 +214,7 @@ func send(out io.Writer, name string) error {
 		return err
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("%q: refused: not a regular file (%s)", name, info.Mode().Type())
+		return fmt.Errorf("%q: refused: not a regular file (%s)", name, fileTypeName(info.Mode()))
 	}
 	// O_NOFOLLOW and O_NONBLOCK: if the name was swapped for a link or a fifo since the Lstat, opening it
 	// fails or returns at once instead of following the link or waiting for a writer.
@@ -232,6 +246,22 @@ func send(out io.Writer, name string) error {
 	}
 	// Close writes the end marker, which is how the receiver knows the stream is whole.
 	return writer.Close()
+}
+
+func fileTypeName(mode fs.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "a directory"
+	case mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a fifo"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a plain file"
 }
 
 // notifyStop delivers SIGTERM and SIGINT. As a container's first process the helper must catch them: the
