@@ -76,19 +76,32 @@ export async function pushImage(input: PushImageInput): Promise<PushedImage> {
   if (input.tag !== undefined && !TAG.test(input.tag)) {
     throw new InputError(`${oneLine(input.tag)} is not a valid tag`, { hint: 'a tag is up to 128 letters, digits, ".", "_" and "-", not starting with "." or "-"' });
   }
-  if ((await fs.stat(input.archiveOrLayout)).isDirectory()) return pushLayout(input.archiveOrLayout, endpoint, input);
+  const stat = await fs.stat(input.archiveOrLayout).catch(() => undefined);
+  if (!stat) throw new InputError(`${oneLine(input.archiveOrLayout)} does not exist`, { hint: 'give the image layout directory or the archive airlock wrote' });
+  if (stat.isDirectory()) return pushLayout(input.archiveOrLayout, endpoint, input);
   const scratch = await createScratchDir('airlock-push');
   try {
     const layout = path.join(scratch.path, 'layout');
-    await unpackOciArchive(input.archiveOrLayout, layout);
+    await unpackOciArchive(input.archiveOrLayout, layout).catch((error: unknown) => {
+      throw unreadableImage(input.archiveOrLayout, error);
+    });
     return await pushLayout(layout, endpoint, input);
   } finally {
     await scratch.remove();
   }
 }
 
+function unreadableImage(where: string, error: unknown): InputError {
+  return new InputError(`${oneLine(where)} is not an image airlock can push: ${oneLine((error as Error).message)}`, {
+    hint: 'write the image again; airlock pushes the OCI image layouts and archives it writes itself',
+    cause: error,
+  });
+}
+
 async function pushLayout(layoutDir: string, endpoint: RegistryEndpoint, input: PushImageInput): Promise<PushedImage> {
-  const image = await readOciLayoutImage(layoutDir);
+  const image = await readOciLayoutImage(layoutDir).catch((error: unknown) => {
+    throw unreadableImage(input.archiveOrLayout, error);
+  });
   const client = new RegistryClient(endpoint, input.repository, input);
   const uploaded: string[] = [];
   const present: string[] = [];

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -205,6 +206,15 @@ test('an upload on another host is sent there without this registry\'s credentia
   await pushImage({ registry: registry.url, repository: 'airlock-sandbox', archiveOrLayout: dir, credentials: CREDENTIALS });
   t.is(storage.blobs.size, 2);
   t.true(storage.requests.every((r) => r.authorization === undefined));
+});
+
+test('a path that is not an image layout or archive is an input error', async (t) => {
+  const dir = await tempDir(t);
+  await t.throwsAsync(pushImage({ registry: 'http://127.0.0.1:1', repository: 'sandbox', archiveOrLayout: path.join(dir, 'missing') }), { instanceOf: InputError, message: /does not exist/ });
+  const notTar = path.join(dir, 'not.tar');
+  await fs.writeFile(notTar, 'not a tar');
+  await t.throwsAsync(pushImage({ registry: 'http://127.0.0.1:1', repository: 'sandbox', archiveOrLayout: notTar }), { instanceOf: InputError, message: /is not an image airlock can push/ });
+  await t.throwsAsync(pushImage({ registry: 'http://127.0.0.1:1', repository: 'sandbox', archiveOrLayout: dir }), { instanceOf: InputError, message: /is not an image airlock can push/ });
 });
 
 test('bad repository names and tags are refused before anything is sent', async (t) => {
