@@ -26,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "idle" {
-		idle(os.Stdin, notifyStop())
+		idle(attachedInput(os.Stdin), notifyStop())
 		return
 	}
 	var err error
@@ -272,15 +272,28 @@ func notifyStop() <-chan os.Signal {
 	return signals
 }
 
-// idle is the pod's main process: it does nothing until it is told to stop or its standard input ends. airlock
-// keeps that input attached while it uses the pod, so the pod ends when airlock goes away, however it goes.
-// (A pod without stdin gets an empty input and ends at once.)
+// attachedInput is stdin when something can close it (a pipe: the container has stdin and airlock attaches
+// to it), and nil when it is a device: a container without stdin gets /dev/null, whose end would stop the
+// pod the moment it started, so then only a signal (the pod's deletion or deadline) stops it.
+func attachedInput(stdin *os.File) io.Reader {
+	info, err := stdin.Stat()
+	if err == nil && info.Mode()&fs.ModeDevice != 0 {
+		return nil
+	}
+	return stdin
+}
+
+// idle is the pod's main process: it does nothing until it is told to stop or its standard input ends. When
+// airlock keeps that input attached while it uses the pod, the pod ends when airlock goes away, however it
+// goes. With no input (nil) it waits for a signal alone.
 func idle(stdin io.Reader, stop <-chan os.Signal) {
 	ended := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, stdin)
-		close(ended)
-	}()
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(io.Discard, stdin)
+			close(ended)
+		}()
+	}
 	select {
 	case <-stop:
 	case <-ended:

@@ -274,23 +274,33 @@ func TestTheProgramExitsNonZeroWithOneLineOnARefusal(t *testing.T) {
 }
 
 func TestIdleExitsZeroOnSIGTERMAndAtTheEndOfStdin(t *testing.T) {
+	for _, input := range []string{"a pipe", "/dev/null"} {
+		cmd := helper("idle")
+		if input == "a pipe" {
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+		} // else exec gives the process /dev/null, as a container runtime does to a container without stdin
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			t.Fatalf("with %s as stdin, idle ended by itself: %v", input, err)
+		case <-time.After(500 * time.Millisecond): // long enough to have started and installed its handler
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-exited; err != nil {
+			t.Fatalf("with %s as stdin, after SIGTERM: %v", input, err)
+		}
+	}
 	cmd := helper("idle")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	time.Sleep(200 * time.Millisecond) // its handler is installed first thing; give the process that long to start
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v", err)
-	}
-	cmd = helper("idle")
 	cmd.Stdin = strings.NewReader("")
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("at the end of stdin: %v", err)
