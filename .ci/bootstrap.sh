@@ -60,6 +60,27 @@ if [ ! -x .tools/bin/cosign ] && [ ! -x "$cosign_cached" ] && command -v go >/de
   echo "$cosign_pid" >"$tools_cache/cosign-$cosign_version.pid"
 fi
 
+# 0b. The CNCF distribution registry, pinned, for the tests that push the OCI sandbox image to a real registry on
+#     loopback (test/integration/oci-registry.test.ts). Built like cosign: from the Go module proxy, in the
+#     background, niced, into the same per-user cache; the tests wait for it through its .pid file
+#     (test/helpers/bootstrap-tools.ts).
+registry_version=${AIRLOCK_REGISTRY_VERSION:-v3.1.2}
+registry_cached="$tools_cache/registry-$registry_version"
+if [ ! -x "$registry_cached" ] && command -v go >/dev/null; then
+  mkdir -p "$tools_cache"
+  log "building the distribution registry $registry_version from source in the background (test tooling); log in $registry_cached.log"
+  (
+    scratch_bin=$(mktemp -d "$tools_cache/build.XXXXXX")
+    GOTOOLCHAIN=local GOFLAGS=-modcacherw GOBIN="$scratch_bin" CGO_ENABLED=0 \
+      nice -n 19 go install -trimpath -gcflags=all='-N -l' -ldflags='-s -w' "github.com/distribution/distribution/v3/cmd/registry@$registry_version" &&
+      mv "$scratch_bin/registry" "$registry_cached"
+    status=$?
+    rm -rf "$scratch_bin"
+    exit $status
+  ) >"$registry_cached.log" 2>&1 &
+  echo "$!" >"$registry_cached.pid"
+fi
+
 # 1. Node dependencies and the compiled CLI.
 command -v node >/dev/null || die "node is not installed; install Node.js 20.19 or later and run this again"
 
@@ -84,10 +105,10 @@ else
 fi
 
 # curl talks to the engine's socket; the tests use sha256sum, readelf, file, zip, unzip and xmllint (JUnit files),
-# and gpg with its agent (Debian's gnupg: `build --gpg-key` and `verify --gpg-pub` run the host's gpg). A fresh
+# skopeo and umoci (they read the OCI sandbox image as other tools would), and gpg with its agent (Debian's gnupg: `build --gpg-key` and `verify --gpg-pub` run the host's gpg). A fresh
 # Debian image has gpgv (apt needs it) but not gpg or gpg-agent, so gnupg is listed for both.
 missing=""
-for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip xmllint:libxml2-utils gpg:gnupg gpg-agent:gnupg; do
+for tool in curl:curl readelf:binutils file:file zip:zip unzip:unzip xmllint:libxml2-utils skopeo:skopeo umoci:umoci gpg:gnupg gpg-agent:gnupg; do
   command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
 done
 # gpg and gpg-agent are one package: it is asked for once.

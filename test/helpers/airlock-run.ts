@@ -5,6 +5,7 @@ import fs from 'fs-extra';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bootstrapTool } from './bootstrap-tools.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const cliPath = path.join(repoRoot, 'build', 'src', 'cli', 'bin.js');
@@ -155,18 +156,7 @@ export const COSIGN_MODULE = 'github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3';
 
 let cosignReady: Promise<string> | undefined;
 
-const COSIGN_VERSION = COSIGN_MODULE.split('@')[1]!;
-/** Where the bootstrap builds cosign in the background (its binary, log and pid): see .ci/bootstrap.sh. */
-const toolsCache = process.env.AIRLOCK_TOOLS_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'airlock-test-tools');
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const [COSIGN_PACKAGE, COSIGN_VERSION] = COSIGN_MODULE.split('@') as [string, string];
 
 /**
  * cosign in .tools/bin: copied from the bootstrap's cache, waited for while the bootstrap is still building it
@@ -177,19 +167,9 @@ export function ensureCosign(): Promise<string> {
     const bin = path.join(repoRoot, '.tools', 'bin');
     const cosign = path.join(bin, 'cosign');
     if (await fs.pathExists(cosign)) return cosign;
-    const cached = path.join(toolsCache, `cosign-${COSIGN_VERSION}`);
-    const pidFile = `${cached}.pid`;
-    const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
-    // A cold build takes minutes; a pid that outlives half an hour is not that build any more.
-    const deadline = Date.now() + 30 * 60_000;
-    while (!(await fs.pathExists(cached)) && pid > 0 && processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2000));
-    if (!(await fs.pathExists(cached)) && pid > 0) {
-      const log = await fs.readFile(`${cached}.log`, 'utf8').catch(() => '(no log)');
-      throw new Error(`the bootstrap's background build of cosign ${COSIGN_VERSION} failed:\n${log.split('\n').slice(-20).join('\n')}`);
-    }
+    const cached = await bootstrapTool('cosign', COSIGN_PACKAGE, COSIGN_VERSION);
     await fs.mkdirp(bin);
-    if (await fs.pathExists(cached)) await fs.copy(cached, cosign);
-    else await execa('go', ['install', COSIGN_MODULE], { env: { GOBIN: bin, GOTOOLCHAIN: 'local', GOFLAGS: '-modcacherw' } });
+    await fs.copy(cached, cosign);
     return cosign;
   })();
   return cosignReady;

@@ -11,7 +11,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['errors.ts', 'cleanup.ts'],
   ['util'],
   ['engine', 'report', 'archive', 'binary'],
-  ['modules', 'gotest'],
+  ['modules', 'gotest', 'oci'],
   ['toolchain', 'plan', 'sumdb'],
   ['config', 'release'],
   ['provenance'],

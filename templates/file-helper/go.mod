@@ -1,0 +1,3 @@
+module airlock.invalid/file-helper
+
+go 1.26
