@@ -724,6 +724,10 @@ start_kube_router() {
     --service-cluster-ip-range="$service_cidr" --metrics-port=0
 }
 
+node_has_pod_cidr() {
+  [ -n "$(kubectl_ get node "$node_name" -o 'jsonpath={.spec.podCIDR}' 2>/dev/null)" ]
+}
+
 node_ready() {
   [ "$(kubectl_ get node "$node_name" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
@@ -768,6 +772,9 @@ cmd_up() {
   start_controllers
   timed "RBAC and the RuntimeClass" apply_cluster_objects
   start_kubelet
+  # kube-router reads its node (and the pod range the controller-manager gave it) when it starts, and exits when
+  # the node is not there yet.
+  wait_for 120 "the node registered with a pod range" node_has_pod_cidr
   start_kube_router
   wait_for 120 "the node Ready" node_ready
   log "node $node_name Ready after $((SECONDS - started))s"
