@@ -360,7 +360,12 @@ kubectl_() { "$k8s_bin/kubectl" --kubeconfig "$admin_kubeconfig" "$@"; }
 pid_of() { # pid_of NAME: the PID of a daemon this script started, if it still runs
   local pid
   pid=$(cat "$state/pids/$1.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  # Not a zombie (a daemon that died is reaped by PID 1 whenever PID 1 gets to it), and not a PID that another
+  # process has been given since: every daemon's command line names a file under the state dir.
+  [ "$(sed 's/^.*) \([A-Z]\).*/\1/' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$state/" || return 1
+  echo "$pid"
 }
 
 start_daemon() { # start_daemon NAME COMMAND...: in its own session (a Ctrl-C to the caller does not reach it)
@@ -845,29 +850,24 @@ kubepods_pids() {
   done | sort -u
 }
 
-stop_pid() { # stop_pid PID WHAT: SIGTERM, then SIGKILL after 10s
-  local pid=$1 waited=0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$waited" -ge 50 ]; then
-      log "$2 (pid $pid) did not stop on SIGTERM; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.2
-      return 0
+stop_daemons() { # stop_daemons NAME...: SIGTERM to all at once, SIGKILL to any still running after 5s
+  local name pid pids=() waited=0
+  for name in "$@"; do
+    if pid=$(pid_of "$name"); then
+      kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
     fi
-    sleep 0.2
-    waited=$((waited + 1))
   done
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 25 ]; do
+      sleep 0.2
+      waited=$((waited + 1))
+    done
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 our_shims() { # the runc shims of the private containerd: their command lines name its socket
-  local proc
-  for proc in /proc/[0-9]*; do
-    [ -r "$proc/cmdline" ] || continue
-    if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -q "^[^ ]*containerd-shim.* -address $containerd_sock "; then
-      echo "${proc#/proc/}"
-    fi
-  done
+  pgrep -f -- "containerd-shim-runc-v2 .*-address $containerd_sock( |\$)" || true
 }
 
 unmount_under() { # every mount point under $1 (and $1 itself), deepest first
@@ -931,13 +931,9 @@ remove_kubepods_cgroups() {
 }
 
 cmd_down() {
-  local started=$SECONDS pid i name
+  local started=$SECONDS pid
   # The node and the controllers first, so nothing restarts what is stopped below.
-  for ((i = ${#daemons[@]} - 1; i >= 0; i--)); do
-    name=${daemons[$i]}
-    case "$name" in etcd | containerd | kube-apiserver) continue ;; esac
-    if pid=$(pid_of "$name"); then stop_pid "$pid" "$name"; fi
-  done
+  stop_daemons kube-router kubelet kube-scheduler kube-controller-manager
   # The containers: killed through the private containerd while it runs, so its shims exit and unmount.
   if pid_of containerd >/dev/null; then
     local task
@@ -948,9 +944,9 @@ cmd_down() {
       ctr_ tasks delete --force "$task" >/dev/null 2>&1 || true
     done
   fi
-  for name in containerd kube-apiserver etcd; do
-    if pid=$(pid_of "$name"); then stop_pid "$pid" "$name"; fi
-  done
+  # The API server waits many seconds on SIGTERM for requests to drain; its data is thrown away below.
+  if pid=$(pid_of kube-apiserver); then kill -KILL "$pid" 2>/dev/null || true; fi
+  stop_daemons containerd etcd
   # Whatever is left: shims of the private containerd, processes still in the pods' cgroups.
   for pid in $(our_shims) $(kubepods_pids); do
     kill -KILL "$pid" 2>/dev/null || true
@@ -967,9 +963,20 @@ cmd_down() {
   done
   remove_kube_iptables
   remove_kube_ipsets
-  # CNI's result cache (named after the network) and the kubelet's log links into the state dir.
-  rm -f /var/lib/cni/results/airlock-k8s-* /var/lib/cni/results/airlock-nonet-*
+  # Outside the state dir, what containerd's CNI library and the kubelet write to fixed paths: CNI's result cache
+  # (<network>-<sandbox>-<interface>; the loopback network of our sandboxes too), the kubelet's log links, and its
+  # device plugin directory (which ignores --root-dir).
+  local result sandbox
+  for result in /var/lib/cni/results/airlock-k8s-* /var/lib/cni/results/airlock-nonet-*; do
+    [ -e "$result" ] || continue
+    sandbox=${result##*/airlock-k8s-}
+    sandbox=${sandbox##*/airlock-nonet-}
+    sandbox=${sandbox%-eth0}
+    rm -f "$result" "/var/lib/cni/results/cni-loopback-$sandbox-lo"
+  done
   find /var/log/containers -maxdepth 1 -type l -lname "$state/*" -delete 2>/dev/null || true
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint
+  rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet 2>/dev/null || true
   rm -rf "$state"
   log "down took $((SECONDS - started))s"
 }
