@@ -59,11 +59,17 @@ nonet_bridge=airlock-nonet0
 pause_image=airlock.invalid/pause:1 # .invalid: a name no registry can ever answer for
 cni_bin_dir=/usr/lib/cni
 
-log() { printf 'kubernetes: %s: %s\n' "$(date +%T)" "$*"; }
+# Progress goes to stderr: stdout carries only what a caller uses (`eval "$(bash .ci/kubernetes.sh up)"`, the
+# reference import-image prints).
+log() { printf 'kubernetes: %s: %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'kubernetes: error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+running() { # running PID: the process exists and is not a zombie (waiting for PID 1 to reap it)
+  [ -r "/proc/$1/stat" ] && [ "$(sed 's/^.*) \([A-Z]\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
 # Runs a step and reports how long it took, so the slow parts of a cold machine are visible in CI logs.
@@ -169,7 +175,8 @@ build_kube_router() {
   log "building kube-router $kube_router_version"
   mkdir -p "$scratch/router-bin"
   GOCACHE="$go_build_cache" GOBIN="$scratch/router-bin" "${go_env[@]}" \
-    nice -n 19 go install -trimpath -ldflags="-s -w" \
+    nice -n 19 go install -trimpath \
+    -ldflags="-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$kube_router_version" \
     "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$kube_router_version"
   [ -x "$scratch/router-bin/kube-router" ] || die "kube-router was not built"
   mkdir -p "$router_cache"
@@ -268,9 +275,9 @@ cmd_install_background() {
 cmd_wait_install() {
   local pid=""
   [ -f "$install_pid_file" ] && pid=$(cat "$install_pid_file")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if [ -n "$pid" ] && running "$pid"; then
     log "waiting for the background install (pid $pid; log in $install_log)"
-    while kill -0 "$pid" 2>/dev/null; do sleep 2; done
+    while running "$pid"; do sleep 2; done
   fi
   if ! binaries_cached; then
     [ -f "$install_log" ] && tail -n 30 "$install_log" >&2
@@ -360,10 +367,9 @@ kubectl_() { "$k8s_bin/kubectl" --kubeconfig "$admin_kubeconfig" "$@"; }
 pid_of() { # pid_of NAME: the PID of a daemon this script started, if it still runs
   local pid
   pid=$(cat "$state/pids/$1.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  # Not a zombie (a daemon that died is reaped by PID 1 whenever PID 1 gets to it), and not a PID that another
-  # process has been given since: every daemon's command line names a file under the state dir.
-  [ "$(sed 's/^.*) \([A-Z]\).*/\1/' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
+  [ -n "$pid" ] && running "$pid" || return 1
+  # Not a PID that another process has been given since: every daemon's command line names a file under the
+  # state dir.
   tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$state/" || return 1
   echo "$pid"
 }
@@ -745,11 +751,17 @@ cluster_up() {
 
 print_environment() {
   echo "export KUBECONFIG=$admin_kubeconfig"
-  echo "# seccomp profiles (seccompProfile type Localhost): $seccomp_dir"
+  # Where a test puts the profiles that pods name with seccompProfile {type: Localhost, localhostProfile: FILE}.
+  echo "export AIRLOCK_K8S_SECCOMP_DIR=$seccomp_dir"
+}
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "$1 needs root (it runs containers, mounts and changes iptables)"
 }
 
 cmd_up() {
   local started=$SECONDS
+  need_root up
   binaries_cached || die "Kubernetes $k8s_version is not installed; run: bash .ci/kubernetes.sh install"
   if [ -f "$state/node-ip" ] && node_ip=$(cat "$state/node-ip") && cluster_up; then
     log "the cluster is already up"
@@ -932,6 +944,7 @@ remove_kubepods_cgroups() {
 
 cmd_down() {
   local started=$SECONDS pid
+  need_root down
   # The node and the controllers first, so nothing restarts what is stopped below.
   stop_daemons kube-router kubelet kube-scheduler kube-controller-manager
   # The containers: killed through the private containerd while it runs, so its shims exit and unmount.
