@@ -32,6 +32,11 @@
 # $AIRLOCK_K8S_STATE/kubelet/seccomp. One cluster per machine: the ports below are fixed.
 set -euo pipefail
 
+# Progress goes to stderr: stdout carries only what a caller uses (`eval "$(bash .ci/kubernetes.sh up)"`, the
+# reference import-image prints).
+log() { printf 'kubernetes: %s: %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf 'kubernetes: error: %s\n' "$*" >&2; exit 1; }
+
 k8s_version=${AIRLOCK_K8S_VERSION:-v1.34.4}
 kube_router_version=${AIRLOCK_KUBE_ROUTER_VERSION:-v2.1.0}
 tools_cache=${AIRLOCK_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/airlock-test-tools}
@@ -46,6 +51,10 @@ install_pid_file="$tools_cache/kubernetes-install.pid"
 k8s_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
 
 state=${AIRLOCK_K8S_STATE:-/var/lib/airlock-k8s}
+state=${state%/}
+case "$state" in /?*/?*) ;; *) die "AIRLOCK_K8S_STATE must be an absolute path below a directory, not '$state'" ;; esac
+# `up` marks the state dir as its own; `down` removes only a directory so marked.
+state_marker="$state/.airlock-k8s-state"
 api_port=${AIRLOCK_K8S_API_PORT:-6443}
 etcd_client_port=2379
 etcd_peer_port=2380
@@ -59,10 +68,6 @@ nonet_bridge=airlock-nonet0
 pause_image=airlock.invalid/pause:1 # .invalid: a name no registry can ever answer for
 cni_bin_dir=/usr/lib/cni
 
-# Progress goes to stderr: stdout carries only what a caller uses (`eval "$(bash .ci/kubernetes.sh up)"`, the
-# reference import-image prints).
-log() { printf 'kubernetes: %s: %s\n' "$(date +%T)" "$*" >&2; }
-die() { printf 'kubernetes: error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -768,7 +773,7 @@ cmd_up() {
     print_environment
     return
   fi
-  if [ -e "$state" ]; then
+  if [ -f "$state_marker" ]; then
     log "cleaning up what an earlier cluster left"
     cmd_down
   fi
@@ -779,6 +784,8 @@ cmd_up() {
   done
   mkdir -p "$state"
   chmod 0755 "$state"
+  [ -z "$(ls -A "$state")" ] || die "$state is not empty and not a cluster's state dir; choose another AIRLOCK_K8S_STATE"
+  touch "$state_marker"
   echo "$node_ip" >"$state/node-ip"
   export PATH="$k8s_bin:$PATH"
   timed "certificates" make_pki
@@ -912,7 +919,7 @@ remove_kube_iptables() {
     for table in filter nat mangle raw; do
       chains=$("$iptables" -t "$table" -S 2>/dev/null | sed -n 's/^-N \(KUBE-[^ ]*\)$/\1/p') || continue
       [ -n "$chains" ] || continue
-      "$iptables" -t "$table" -S | grep -E '^-A [^ ]+ .*-j KUBE-' | grep -vE '^-A KUBE-' |
+      "$iptables" -t "$table" -S 2>/dev/null | grep -E '^-A [^ ]+ .*-j KUBE-' | grep -vE '^-A KUBE-' |
         while read -r rule; do
           # shellcheck disable=SC2086 # the rule is split into its words as iptables printed them
           eval "$iptables -t $table ${rule/#-A/-D}" 2>/dev/null || true
@@ -967,7 +974,7 @@ cmd_down() {
   sleep 0.2
   rm -rf "$state/pids"
   # Container root file systems, sandbox /dev/shm, network namespaces, the kubelet's root and its volumes.
-  [ -d "$state" ] && unmount_under "$state"
+  [ -f "$state_marker" ] && unmount_under "$state"
   remove_stale_netns
   remove_kubepods_cgroups
   local bridge
@@ -990,7 +997,11 @@ cmd_down() {
   find /var/log/containers -maxdepth 1 -type l -lname "$state/*" -delete 2>/dev/null || true
   rm -f /var/lib/kubelet/device-plugins/kubelet.sock /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint
   rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet 2>/dev/null || true
-  rm -rf "$state"
+  if [ -f "$state_marker" ]; then
+    rm -rf "$state"
+  elif [ -e "$state" ]; then
+    log "left $state as it is: it is not marked as a cluster's state dir"
+  fi
   log "down took $((SECONDS - started))s"
 }
 
