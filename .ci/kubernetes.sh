@@ -392,7 +392,7 @@ wait_for() { # wait_for SECONDS WHAT COMMAND...: poll COMMAND every 0.2s
   shift 2
   until "$@" >/dev/null 2>&1; do
     if [ $((SECONDS - started)) -ge "$limit" ]; then
-      die "$what did not happen within ${limit}s (logs in $state/logs)"
+      die "$what did not happen within ${limit}s (logs in $state/logs; what was started runs on until: bash .ci/kubernetes.sh down)"
     fi
     sleep 0.2
   done
