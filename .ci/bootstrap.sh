@@ -81,6 +81,18 @@ if [ ! -x "$registry_cached" ] && command -v go >/dev/null; then
   echo "$!" >"$registry_cached.pid"
 fi
 
+# 0c. Optionally (AIRLOCK_BOOTSTRAP_KUBERNETES=1), what the Kubernetes executor's tests run a cluster with: Debian
+#     packages now, and Kubernetes and kube-router built from the Go module proxy into the same per-user cache,
+#     in the background like cosign (about ten minutes of CPU when cold, seconds when cached). The tests that
+#     need the cluster run `bash .ci/kubernetes.sh wait-install`, then `up`.
+if [ "${AIRLOCK_BOOTSTRAP_KUBERNETES:-0}" = 1 ]; then
+  if command -v go >/dev/null; then
+    bash .ci/kubernetes.sh install-background
+  else
+    log "no go command: not building Kubernetes"
+  fi
+fi
+
 # 1. Node dependencies and the compiled CLI.
 command -v node >/dev/null || die "node is not installed; install Node.js 20.19 or later and run this again"
 
