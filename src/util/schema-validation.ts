@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject } from 'ajv';
 import { oneLine } from '../errors.js';
 
 /**
@@ -53,6 +54,8 @@ function mostSpecificFirst(errors: readonly ErrorObject[]): ErrorObject[] {
 export type Validator<T> = (value: unknown) => { ok: true; value: T } | { ok: false; problems: string[] };
 
 export function compileSchema<T>(schema: object): Validator<T> {
+  // ajv is loaded only when a schema is first compiled: most commands never validate a document (~70 ms).
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(schema);
   return (value) => {
