@@ -117,25 +117,32 @@ export async function packSourceTreeToFile(moduleDir: string, entries: readonly 
   let queued = 0;
   const lines: Array<{ name: string; sha256: string }> = [];
   const header = { uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(0) };
+  // Files are read a few dozen at a time ahead of the one being packed (one at a time, a large tree waits on
+  // thousands of thread-pool round trips), and packed strictly in listing order.
+  const read = (entry: SourceEntry) => readSourceEntry(path.join(root, ...entry.path.split('/')), entry.type);
+  const ahead = new Map<number, ReturnType<typeof read>>();
+  const READ_AHEAD = 32;
   try {
-    for (const entry of entries) {
-      const absolute = path.join(root, ...entry.path.split('/'));
-      if (entry.type === 'directory') {
-        pack.entry({ ...header, name: entry.path, type: 'directory', mode: 0o755 });
-      } else if (entry.type === 'symlink') {
-        const target = await fs.readlink(absolute);
-        lines.push({ name: entry.path, sha256: createHash('sha256').update(`symlink:${target}`).digest('hex') });
-        pack.entry({ ...header, name: entry.path, type: 'symlink', linkname: target, mode: 0o777 });
-      } else {
-        const handle = await fs.open(absolute, 'r');
-        try {
-          const [stat, content] = [await handle.stat(), await handle.readFile()];
-          lines.push({ name: entry.path, sha256: createHash('sha256').update(content).digest('hex') });
-          pack.entry({ ...header, name: entry.path, type: 'file', mode: stat.mode & 0o111 ? 0o755 : 0o644, size: content.length }, content);
-          queued += content.length;
-        } finally {
-          await handle.close();
+    for (let index = 0; index < entries.length; index++) {
+      for (let next = index; next < Math.min(entries.length, index + READ_AHEAD); next++) {
+        if (!ahead.has(next)) {
+          const pending = read(entries[next]!);
+          pending.catch(() => undefined);
+          ahead.set(next, pending);
         }
+      }
+      const entry = entries[index]!;
+      const item = await ahead.get(index)!;
+      ahead.delete(index);
+      if (item.type === 'directory') {
+        pack.entry({ ...header, name: entry.path, type: 'directory', mode: 0o755 });
+      } else if (item.type === 'symlink') {
+        lines.push({ name: entry.path, sha256: createHash('sha256').update(`symlink:${item.target}`).digest('hex') });
+        pack.entry({ ...header, name: entry.path, type: 'symlink', linkname: item.target, mode: 0o777 });
+      } else {
+        lines.push({ name: entry.path, sha256: createHash('sha256').update(item.content).digest('hex') });
+        pack.entry({ ...header, name: entry.path, type: 'file', mode: item.executable ? 0o755 : 0o644, size: item.content.length }, item.content);
+        queued += item.content.length;
       }
       // Let the file catch up now and then, so a large tree is not held in memory whole.
       while (queued - out.bytesWritten > 16 * 1024 * 1024) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -148,6 +155,20 @@ export async function packSourceTreeToFile(moduleDir: string, entries: readonly 
   }
   await written;
   return summariseDigest(lines);
+}
+
+type ReadEntry = { type: 'directory' } | { type: 'symlink'; target: string } | { type: 'file'; content: Buffer; executable: boolean };
+
+async function readSourceEntry(absolute: string, type: SourceEntry['type']): Promise<ReadEntry> {
+  if (type === 'directory') return { type };
+  if (type === 'symlink') return { type, target: await fs.readlink(absolute) };
+  const handle = await fs.open(absolute, 'r');
+  try {
+    const stat = await handle.stat();
+    return { type, content: await handle.readFile(), executable: (stat.mode & 0o111) !== 0 };
+  } finally {
+    await handle.close();
+  }
 }
 
 function summariseDigest(lines: Array<{ name: string; sha256: string }>): SourceDigest {
