@@ -100,15 +100,18 @@ clusterTest(`a worker's pod runs airlock's own sandbox image under the restricte
   await kubectl(['create', 'namespace', namespace]);
   await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
 
-  // airlock's measured build profile, installed on the node where the kubelet looks for Localhost profiles.
+  // airlock's measured profile for go test (the build's plus fchmod and friends, which the file helper needs too),
+  // installed on the node where the kubelet looks for Localhost profiles.
   await fs.mkdir(path.join(seccompDir, 'airlock'), { recursive: true });
-  await fs.copyFile(path.join(repoRoot, 'templates', 'seccomp', 'airlock-go-build.json'), path.join(seccompDir, 'airlock', 'airlock-go-build.json'));
+  await fs.copyFile(path.join(repoRoot, 'templates', 'seccomp', 'airlock-go-test.json'), path.join(seccompDir, 'airlock', 'airlock-go-test.json'));
 
   // The sandbox image, written by airlock with no Docker, imported by digest.
+  await fs.mkdir(path.join(work, 'helper'));
   const helper = await buildFileHelper({ toolchain: stored, target: { goos: 'linux', goarch: 'amd64' }, scratchDir: path.join(work, 'helper') });
   const policy = defaultSandboxPolicy(1);
   const spec = sandboxImageSpec(await loadSandboxTemplate(), { version: stored.version, goos: stored.goos, goarch: stored.goarch, treeDigest: stored.treeDigest }, policy);
-  const image = await writeSandboxOciLayout(path.join(work, 'layout'), { spec, policy, goroot: stored.goroot, helper });
+  // A fully qualified name: the kubelet looks an unqualified one up under the default registry's name.
+  const image = await writeSandboxOciLayout(path.join(work, 'layout'), { spec, policy, goroot: stored.goroot, helper, containerdName: `airlock.local/${spec.tag}` });
   await packOciArchive(path.join(work, 'layout'), path.join(work, 'sandbox.tar'));
   const imported = await execa('bash', [clusterScript, 'import-image', path.join(work, 'sandbox.tar')]);
   const reference = imported.stdout.trim().split('\n').at(-1)!;
@@ -127,7 +130,7 @@ clusterTest(`a worker's pod runs airlock's own sandbox image under the restricte
     namespace,
     image: reference,
     imagePullPolicy: 'Never',
-    seccompProfile: 'airlock/airlock-go-build.json',
+    seccompProfile: 'airlock/airlock-go-test.json',
     activeDeadlineSeconds: 600,
     ephemeralStorageBytes: 2 * 1024 ** 3,
   });
@@ -143,7 +146,10 @@ clusterTest(`a worker's pod runs airlock's own sandbox image under the restricte
 
   await kubectl(['apply', '-f', '-'], { input: manifest });
   const podState = async () => JSON.parse(text((await kubectl(['-n', namespace, 'get', 'pod', container.name, '-o', 'json'])).stdout)) as { status: { phase: string; initContainerStatuses?: Array<{ state: Record<string, unknown> }> } };
-  await waitFor(t, 'the fill container to run', async () => Boolean((await podState()).status.initContainerStatuses?.[0]?.state.running));
+  t.teardown(async () => {
+    if (!t.passed) t.log(text((await kubectl(['-n', namespace, 'describe', 'pod', container.name], { reject: false })).stdout).split('\n').slice(-40).join('\n'));
+  });
+  await waitFor(t, 'the fill container to run', async () => Boolean((await podState()).status.initContainerStatuses?.[0]?.state.running), 60);
   // The source goes in as one tar stream on the fill container's stdin; the helper ends at the tar's end.
   const attached = await kubectl(['-n', namespace, 'attach', '-i', '-c', FILL_CONTAINER, container.name], { input: await fillArchive(policy.uid, policy.gid), reject: false });
   t.log(`attach: exit ${attached.exitCode} ${text(attached.stderr).trim()}`);
