@@ -269,14 +269,24 @@ export function sandboxContainerSpec(
       ...(input.sourceVolume ? [{ name: input.sourceVolume, target: SandboxPaths.source, readOnly: true }] : []),
       ...(input.moduleCacheVolume ? [{ name: input.moduleCacheVolume, target: SandboxPaths.moduleCache, readOnly: true }] : []),
     ],
+    ...processLimits(policy),
+    ulimits: [
+      ...processLimits(policy).ulimits,
+      // No file may outgrow the scratch limit, whatever the guard's polling would see (the kernel enforces it).
+      { name: 'fsize', soft: policy.scratchBytes, hard: policy.scratchBytes },
+    ],
+  };
+}
+
+/** The policy's limits on processes, memory, CPU and open files, as every container of the sandbox gets them. */
+function processLimits(policy: SandboxPolicy): Pick<ContainerSpec, 'pidsLimit' | 'memoryBytes' | 'nanoCpus' | 'ulimits'> {
+  return {
     pidsLimit: policy.pidsLimit,
     memoryBytes: policy.memoryBytes,
     nanoCpus: Math.round(policy.cpus * 1e9),
     ulimits: [
       { name: 'nofile', soft: policy.nofile, hard: policy.nofile },
       { name: 'nproc', soft: policy.nproc, hard: policy.nproc },
-      // No file may outgrow the scratch limit, whatever the guard's polling would see (the kernel enforces it).
-      { name: 'fsize', soft: policy.scratchBytes, hard: policy.scratchBytes },
     ],
   };
 }
@@ -301,12 +311,6 @@ export function volumeLoaderSpec(policy: SandboxPolicy, input: { name: string; i
     noNewPrivileges: true,
     tmpfs: [],
     volumes: [{ name: input.volume, target: input.target, readOnly: false }],
-    pidsLimit: policy.pidsLimit,
-    memoryBytes: policy.memoryBytes,
-    nanoCpus: Math.round(policy.cpus * 1e9),
-    ulimits: [
-      { name: 'nofile', soft: policy.nofile, hard: policy.nofile },
-      { name: 'nproc', soft: policy.nproc, hard: policy.nproc },
-    ],
+    ...processLimits(policy),
   };
 }
