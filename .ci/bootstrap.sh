@@ -60,25 +60,21 @@ if [ ! -x .tools/bin/cosign ] && [ ! -x "$cosign_cached" ] && command -v go >/de
   echo "$cosign_pid" >"$tools_cache/cosign-$cosign_version.pid"
 fi
 
-# 0b. The CNCF distribution registry, pinned, for the tests that push the OCI sandbox image to a real registry on
-#     loopback (test/integration/oci-registry.test.ts). Built like cosign: from the Go module proxy, in the
-#     background, niced, into the same per-user cache; the tests wait for it through its .pid file
-#     (test/helpers/bootstrap-tools.ts).
-registry_version=${AIRLOCK_REGISTRY_VERSION:-v3.1.2}
-registry_cached="$tools_cache/registry-$registry_version"
-if [ ! -x "$registry_cached" ] && command -v go >/dev/null; then
+# 0b. The CNCF distribution registry, for the tests that push the OCI sandbox image to a real registry on loopback
+#     (test/integration/oci-registry.test.ts): Debian's docker-registry package, checked by apt against the
+#     archive's signed index, and only unpacked into the per-user cache: installing it would start a registry
+#     service on port 5000. Building it from source instead cost CI minutes of CPU.
+registry_cached="$tools_cache/docker-registry/usr/bin/docker-registry"
+if [ ! -x "$registry_cached" ]; then
+  log "unpacking Debian's docker-registry into $tools_cache/docker-registry (test tooling)"
   mkdir -p "$tools_cache"
-  log "building the distribution registry $registry_version from source in the background (test tooling); log in $registry_cached.log"
-  (
-    scratch_bin=$(mktemp -d "$tools_cache/build.XXXXXX")
-    GOTOOLCHAIN=local GOFLAGS=-modcacherw GOBIN="$scratch_bin" CGO_ENABLED=0 \
-      nice -n 19 go install -trimpath -gcflags=all='-N -l' -ldflags='-s -w' "github.com/distribution/distribution/v3/cmd/registry@$registry_version" &&
-      mv "$scratch_bin/registry" "$registry_cached"
-    status=$?
-    rm -rf "$scratch_bin"
-    exit $status
-  ) >"$registry_cached.log" 2>&1 &
-  echo "$!" >"$registry_cached.pid"
+  registry_deb=$(mktemp -d "$tools_cache/deb.XXXXXX")
+  (cd "$registry_deb" && apt-get download docker-registry >/dev/null 2>&1) ||
+    { as_root apt-get update -qq >/dev/null && (cd "$registry_deb" && apt-get download docker-registry >/dev/null); } ||
+    die "could not download Debian's docker-registry package; check that the Debian archive is reachable"
+  rm -rf "$tools_cache/docker-registry"
+  dpkg-deb -x "$registry_deb"/docker-registry_*.deb "$tools_cache/docker-registry"
+  rm -rf "$registry_deb"
 fi
 
 # 0c. Optionally (AIRLOCK_BOOTSTRAP_KUBERNETES=1), what the Kubernetes executor's tests run a cluster with: Debian

@@ -18,6 +18,7 @@ export interface WorkerPoolOptions {
 export class WorkerPool<W extends PooledWorker> {
   private readonly idle = new Map<string, W[]>();
   private closing = false;
+  private closed: Promise<void> | undefined;
 
   constructor(
     private readonly open: (key: string) => Promise<W>,
@@ -34,12 +35,19 @@ export class WorkerPool<W extends PooledWorker> {
     }
   }
 
-  /** Closes every idle worker; workers still busy are closed when their build ends. */
-  async closeAll(): Promise<void> {
-    this.closing = true;
-    const workers = [...this.idle.values()].flat();
-    this.idle.clear();
-    await Promise.all(workers.map((worker) => worker.close()));
+  /**
+   * Closes every idle worker; workers still busy are closed when their build ends. Calling it again waits for
+   * the first call: the build closes its workers as soon as the last target is built, so that removing their
+   * containers and volumes overlaps attesting and publishing, and the run's clean-up then only waits for that.
+   */
+  closeAll(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      const workers = [...this.idle.values()].flat();
+      this.idle.clear();
+      await Promise.all(workers.map((worker) => worker.close()));
+    })();
+    return this.closed;
   }
 
   /** How many workers wait, by key (for tests and debug output). */

@@ -11,15 +11,34 @@ export class MachineLockTimeout extends Error {
   }
 }
 
+function lockFile(lockDir: string, key: string): string {
+  return path.join(lockDir, key.replace(/[^A-Za-z0-9_.-]/g, '_'));
+}
+
+const LOCK_OPTIONS = { realpath: false, stale: 30_000, update: 5_000 };
+
+/** Takes the lock only if no other process holds it; resolves with its release, or undefined when it is held. */
+export async function tryMachineLock(lockDir: string, key: string): Promise<(() => Promise<void>) | undefined> {
+  await fs.mkdirp(lockDir);
+  const file = lockFile(lockDir, key);
+  await fs.ensureFile(file);
+  try {
+    return await lockfile.lock(file, LOCK_OPTIONS);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
+    throw error;
+  }
+}
+
 /**
  * Takes a lock shared by every airlock process on this machine (proper-lockfile: atomic mkdir, kept fresh while
  * held, taken over when its holder died), waiting for another holder; resolves with its release.
  */
 export async function acquireMachineLock(lockDir: string, key: string, onWait?: () => void): Promise<() => Promise<void>> {
   await fs.mkdirp(lockDir);
-  const file = path.join(lockDir, key.replace(/[^A-Za-z0-9_.-]/g, '_'));
+  const file = lockFile(lockDir, key);
   await fs.ensureFile(file);
-  const options = { realpath: false, stale: 30_000, update: 5_000 };
+  const options = LOCK_OPTIONS;
   try {
     return await lockfile.lock(file, options);
   } catch (error) {

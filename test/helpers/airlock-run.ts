@@ -147,7 +147,10 @@ export async function waitForNoRunningWorkers(seconds: number): Promise<string[]
 /** Volumes a run leaves behind; the persistent build caches of --cache are meant to stay and are not counted. */
 export async function managedVolumes(): Promise<string[]> {
   const result = await new Docker().listVolumes({ filters: JSON.stringify({ label: ['airlock.managed=true', OWNED] }) });
-  return (result.Volumes ?? []).filter((volume) => volume.Labels?.['airlock.purpose'] !== 'gocache').map((volume) => volume.Name);
+  // Build caches and source volumes (--cache) and unpacked module sets are kept across runs by design (prune
+  // removes them): a run that happened to create one first, an interrupted one too, leaves it for the next.
+  const kept = new Set(['gocache', 'module-cache', 'source-cache']);
+  return (result.Volumes ?? []).filter((volume) => !kept.has(volume.Labels?.['airlock.purpose'] ?? '')).map((volume) => volume.Name);
 }
 
 

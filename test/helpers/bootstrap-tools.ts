@@ -1,7 +1,6 @@
 /**
- * Test tools the bootstrap builds from the Go module proxy in the background (.ci/bootstrap.sh): cosign and
- * the distribution registry. Each lands in a per-user cache as NAME-VERSION beside its .log and .pid; a test
- * that needs one waits for that build rather than starting its own, and builds it itself only when no
+ * Test tools the bootstrap builds from the Go module proxy in the background (.ci/bootstrap.sh): cosign. Each
+ * lands in a per-user cache as NAME-VERSION beside its .log and .pid; a test that needs one waits for that build rather than starting its own, and builds it itself only when no
  * bootstrap ever started one.
  */
 import { execa } from 'execa';

@@ -1,15 +1,35 @@
 /**
  * The CNCF distribution registry (the reference implementation of the OCI distribution API) on loopback, for
- * tests that push images to a real registry. The binary is built by the bootstrap (bootstrap-tools.ts); each
- * test starts its own registry on a free port with its own storage and stops it when it ends.
+ * tests that push images to a real registry: Debian's docker-registry package, which the bootstrap unpacks
+ * into the per-user tools cache (.ci/bootstrap.sh); each test starts its own registry on a free port with its
+ * own storage and stops it when it ends.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { bootstrapTool } from './bootstrap-tools.js';
+import { promisify } from 'node:util';
+import { toolsCache } from './bootstrap-tools.js';
 
-export const REGISTRY_MODULE = 'github.com/distribution/distribution/v3/cmd/registry';
-export const REGISTRY_VERSION = process.env.AIRLOCK_REGISTRY_VERSION || 'v3.1.2';
+const execFileAsync = promisify(execFile);
+
+/** Where the bootstrap unpacks Debian's docker-registry package. */
+export const REGISTRY_BINARY = path.join(toolsCache, 'docker-registry', 'usr', 'bin', 'docker-registry');
+
+/** The registry binary, unpacked here from Debian's package when no bootstrap did it (never installed: that starts a service). */
+async function registryBinary(): Promise<string> {
+  if (await fs.access(REGISTRY_BINARY).then(() => true, () => false)) return REGISTRY_BINARY;
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'airlock-registry-deb-'));
+  try {
+    await execFileAsync('apt-get', ['download', 'docker-registry'], { cwd: scratch });
+    const [deb] = (await fs.readdir(scratch)).filter((name) => name.endsWith('.deb'));
+    if (deb === undefined) throw new Error('apt-get download docker-registry wrote no package');
+    await execFileAsync('dpkg-deb', ['-x', path.join(scratch, deb), path.join(toolsCache, 'docker-registry')]);
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+  return REGISTRY_BINARY;
+}
 
 /** A user the htpasswd registries accept, with its bcrypt hash (cost 4: the registry checks it on every request). */
 export const TEST_REGISTRY_USER = {
@@ -28,7 +48,7 @@ export interface RunningRegistry {
 
 /** Starts a registry in DIR (its config, storage and log live there); it is stopped by the test's teardown. */
 export async function startRegistry(t: { teardown(fn: () => unknown): void }, dir: string, options: { htpasswd?: boolean } = {}): Promise<RunningRegistry> {
-  const binary = await bootstrapTool('registry', REGISTRY_MODULE, REGISTRY_VERSION);
+  const binary = await registryBinary();
   const storage = path.join(dir, 'storage');
   await fs.mkdir(storage, { recursive: true });
   const lines = [

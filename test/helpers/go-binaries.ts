@@ -4,6 +4,7 @@
  * so results depend only on the host Go and its build cache.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,10 +50,50 @@ const builds = new Map<GoFixtureName, Promise<GoBinary>>();
 export function goBinary(name: GoFixtureName): Promise<GoBinary> {
   let build = builds.get(name);
   if (build === undefined) {
-    build = buildFixture(name);
+    build = sharedFixture(name);
     builds.set(name, build);
   }
   return build;
+}
+
+/**
+ * Several test files (each its own process) ask for the same fixtures at once; each fixture is built by the
+ * first of them and kept, under a key of everything the build depends on, in a per-user directory, where the
+ * others wait for it. The unit tests then cold-compile each target's standard library once instead of once per
+ * file (CI time); the bytes are the same, since the build is reproducible.
+ */
+async function sharedFixture(name: GoFixtureName): Promise<GoBinary> {
+  const spec: GoFixtureSpec = GO_FIXTURES[name];
+  const key = createHash('sha256')
+    .update(JSON.stringify({ name, spec, go: await hostGoVersion(), env: GO_ENV, gcflags: FIXTURE_GCFLAGS, sources: [mainWithoutCgo, mainWithCgo, FIXTURE_MODULE, FIXTURE_DEPENDENCY] }))
+    .digest('hex')
+    .slice(0, 32);
+  const dir = path.join(os.tmpdir(), `airlock-go-fixtures-${process.getuid?.() ?? 'user'}`);
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${key}.bin`);
+  const lock = `${file}.lock`;
+  const deadline = Date.now() + 10 * 60 * 1000;
+  for (;;) {
+    const kept = await fs.readFile(file).catch(() => undefined);
+    if (kept) return { name, ...spec, bytes: kept };
+    const locked = await fs.mkdir(lock).then(() => true, () => false);
+    if (locked) {
+      try {
+        const built = await buildFixture(name);
+        const partial = `${file}.${process.pid}.partial`;
+        await fs.writeFile(partial, built.bytes);
+        await fs.rename(partial, file);
+        return built;
+      } finally {
+        await fs.rm(lock, { recursive: true, force: true });
+      }
+    }
+    // A lock older than any build is left over from a process that died: take it over.
+    const age = await fs.stat(lock).then((stat) => Date.now() - stat.mtimeMs, () => 0);
+    if (age > 6 * 60 * 1000) await fs.rm(lock, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`timed out waiting for another test process to build the ${name} Go fixture (${lock})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 let goVersion: Promise<string> | undefined;

@@ -156,3 +156,48 @@ integration('on a terminal, a build shows a live view: one line per target redra
   t.regex(unsized.stdout, /Z airlock: hello_linux_arm64: done after \d+\.\ds/);
   t.deepEqual(await managedContainers(), []);
 });
+
+integration('--cache keeps the source in the engine between runs: unchanged it is reused, an added file alone is sent, a removed one refills it; every binary equals a fresh copy\'s', async (t) => {
+  await ensureToolchains();
+  const module = await copyModule('examples/hello');
+  const work = path.dirname(module);
+  const build = async (dir: string, out: string) => {
+    const result = await runAirlock(['build', dir, '--cache', '--go', '1.26.8', '--target', 'linux/amd64', '--out', out, '--debug']);
+    t.is(result.exitCode, 0, result.stderr);
+    const line = /source volume (airlock-src-[0-9a-f]{24}): ([^\n]*?) in \d/.exec(result.stderr);
+    t.truthy(line, result.stderr);
+    return { volume: line![1]!, what: line![2]!, binary: await fs.readFile(path.join(out, 'hello_linux_amd64')) };
+  };
+  /** The same tree copied to a directory of its own: its own kept volume, filled from nothing. */
+  const fresh = async (name: string) => {
+    const copy = path.join(work, name);
+    await fs.copy(module, copy, { filter: (source) => !source.includes(`${path.sep}out-`) && !source.endsWith(`${path.sep}dist`) });
+    return build(copy, path.join(work, `${name}-out`));
+  };
+
+  const first = await build(module, path.join(work, 'out-1'));
+  t.regex(first.what, /^filled afresh \(no volume is recorded\)$/);
+  const again = await build(module, path.join(work, 'out-2'));
+  t.is(again.what, 'up to date');
+  t.is(again.volume, first.volume);
+  t.true(again.binary.equals(first.binary));
+
+  await fs.writeFile(path.join(module, 'extra.go'), 'package main\n\nimport "fmt"\n\nfunc init() { fmt.Print("") }\n');
+  const added = await build(module, path.join(work, 'out-3'));
+  t.is(added.what, 'updated with 1 changed entries');
+  t.false(added.binary.equals(first.binary), 'the added file is in the build');
+  const addedFresh = await fresh('copy-added');
+  t.not(addedFresh.volume, added.volume);
+  t.true(added.binary.equals(addedFresh.binary), 'the updated volume builds what a fresh copy of the tree builds');
+
+  await fs.remove(path.join(module, 'extra.go'));
+  const removed = await build(module, path.join(work, 'out-4'));
+  t.is(removed.what, 'filled afresh (extra.go was removed)');
+  t.true(removed.binary.equals(first.binary), 'the removed file is gone from the build');
+
+  // The kept volume is airlock's (prune removes it), and no run-scoped volume or container is left.
+  const labels = JSON.parse((await execa('docker', ['volume', 'inspect', first.volume, '--format', '{{json .Labels}}'])).stdout) as Record<string, string>;
+  t.like(labels, { 'airlock.managed': 'true', 'airlock.purpose': 'source-cache' });
+  t.deepEqual(await managedContainers(), []);
+  t.deepEqual(await managedVolumes(), []);
+});

@@ -10,7 +10,7 @@ import type { ArtifactSummary } from '../../report/summary.js';
 import { SandboxImages } from '../../sandbox/ensure-image.js';
 import { ResourceTracker } from '../../sandbox/resource-tracker.js';
 import { ScratchGuard } from '../../sandbox/scratch-guard.js';
-import type { SourceDigest } from '../../sandbox/source-tree.js';
+import type { SourceDigest, SourceEntry } from '../../sandbox/source-tree.js';
 import type { SandboxWorker } from '../../sandbox/worker.js';
 import { WorkerPool } from '../../sandbox/worker-pool.js';
 import type { AttestationOptions } from './request.js';
@@ -37,6 +37,8 @@ export interface SourceFacts {
   exclude: readonly string[];
   /** The tar of exactly the digested tree, which fills the run's source volume. */
   archive: string;
+  /** The tree the archive holds, in listing order. */
+  entries: readonly SourceEntry[];
 }
 
 /**
@@ -70,6 +72,8 @@ export interface BuildRun {
   readonly scratchDirs: ScratchDir[];
   /** The volumes every worker of the run mounts read-only, each filled once: by what they hold. */
   readonly sharedVolumes: Map<string, Promise<string>>;
+  /** What the run gives back when it ends, after its workers are gone (a kept source volume's lock). */
+  readonly releases: Array<() => Promise<void>>;
 }
 
 export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, reporter: Reporter, attestation: AttestationOptions): BuildRun {
@@ -95,6 +99,7 @@ export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, repo
     failures: [],
     scratchDirs: [],
     sharedVolumes: new Map(),
+    releases: [],
     // Staged outputs go first: they are local and quick, while the engine may be the thing that stopped answering.
     forgetInterrupt: onInterrupt(async () => {
       await run.staging?.discard();
@@ -110,6 +115,7 @@ export async function closeBuildRun(run: BuildRun): Promise<void> {
   await run.pool.closeAll().catch(() => undefined);
   const left = await run.tracker.removeAll();
   if (left.length > 0) run.reporter.warn(`could not remove ${left.join(', ')}: run \`airlock prune\` when the engine answers again`);
+  await Promise.all(run.releases.map((release) => release().catch(() => undefined)));
   await Promise.all(run.scratchDirs.map((dir) => dir.remove().catch(() => undefined)));
   run.forgetInterrupt();
 }

@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
+import { ensureKeptSourceVolume, keptSourceVolumeName } from '../../sandbox/kept-source-volume.js';
 import { ensureModuleCacheVolume } from '../../sandbox/module-cache-volume.js';
 import { LABEL_MANAGED, SandboxPaths } from '../../sandbox/policy.js';
 import { fillVolume } from '../../sandbox/shared-volumes.js';
 import { SandboxWorker, type WorkerOpenRequest } from '../../sandbox/worker.js';
 import { sha256File } from '../../util/hash.js';
+import os from 'node:os';
 import path from 'node:path';
 import { buildCacheVolume } from './resolve.js';
 import type { BuildRun } from './run.js';
@@ -26,12 +28,44 @@ function sharedVolume(run: BuildRun, key: string, make: () => Promise<string>): 
  */
 function runSourceVolume(run: BuildRun, image: string): Promise<string> {
   return sharedVolume(run, 'source', async () => {
+    if (run.build.run.persistentCache) {
+      const kept = await keptSourceVolume(run, image);
+      if (kept) return kept;
+    }
     const volume = `airlock-${run.runId}-src`;
     await run.tracker.createVolume(volume, { [LABEL_MANAGED]: 'true', 'airlock.run': run.runId, 'airlock.purpose': 'source' });
     const { archive } = sourceOf(run);
     await fillVolume(run.engine, run.tracker, run.build.policy, { volume, target: SandboxPaths.source, image, runId: run.runId }, () => createReadStream(archive));
     return volume;
   });
+}
+
+/**
+ * With --cache: the module's kept source volume, brought up to date with what changed (kept-source-volume.ts)
+ * and held until the run ends; undefined when another run holds it.
+ */
+async function keptSourceVolume(run: BuildRun, image: string): Promise<string | undefined> {
+  const { archive, digest, entries } = sourceOf(run);
+  const home = run.build.run.airlockHome;
+  const started = Date.now();
+  const kept = await ensureKeptSourceVolume(run.engine, run.tracker, run.build.policy, {
+    volume: keptSourceVolumeName(os.hostname(), home, run.build.module.dir),
+    recordDir: path.join(home, 'source-volumes'),
+    lockDir: path.join(home, 'locks'),
+    current: { digest: digest.digest, entries, files: digest.files },
+    archive,
+    image,
+    runId: run.runId,
+  });
+  if (!kept) {
+    run.reporter.debug('the kept source volume is in use by another run: this run fills a volume of its own');
+    return undefined;
+  }
+  run.releases.push(kept.release);
+  const { sync } = kept;
+  const what = sync.kind === 'reuse' ? 'up to date' : sync.kind === 'update' ? `updated with ${sync.paths.length} changed entries` : `filled afresh (${sync.reason})`;
+  run.reporter.debug(`source volume ${kept.volume}: ${what} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return kept.volume;
 }
 
 /** The module set's unpacked module cache, shared read-only by every worker and kept for later runs (module-cache-volume.ts). */

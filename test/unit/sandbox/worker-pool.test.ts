@@ -117,3 +117,31 @@ test('closeAll closes idle workers now and busy ones when their build ends, and 
   t.true(busyWorker.closed);
   t.deepEqual(pool.idleCounts(), {});
 });
+
+test('a second closeAll waits for the first one\'s removals instead of returning at once', async (t) => {
+  const opened: Array<{ usable: boolean; closed: boolean; close(): Promise<void> }> = [];
+  let finish!: () => void;
+  const removal = new Promise<void>((resolve) => (finish = resolve));
+  const pool = new WorkerPool(async () => {
+    const worker = {
+      usable: true,
+      closed: false,
+      async close() {
+        await removal;
+        worker.closed = true;
+      },
+    };
+    opened.push(worker);
+    return worker;
+  }, { reuse: true });
+  await pool.run('go1.26.8', async () => undefined);
+  const first = pool.closeAll();
+  let secondDone = false;
+  const second = pool.closeAll().then(() => (secondDone = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.false(secondDone, 'the second call is still waiting for the worker\'s removal');
+  finish();
+  await Promise.all([first, second]);
+  t.true(secondDone);
+  t.true(opened[0]!.closed);
+});

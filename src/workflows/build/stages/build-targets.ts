@@ -53,6 +53,9 @@ export const buildTargets: BuildStage = {
         if (settings.failFast) stopping ??= job.output;
       }
     });
+    // No later stage runs a sandbox: the workers go now, while the outputs are attested and published (the
+    // run's clean-up waits for this and reports what could not be removed).
+    void run.pool.closeAll().catch(() => undefined);
     const { failures } = run;
     if (failures.length > 0) throw failures.length === 1 && started.size === jobs.length ? failures[0]! : combineFailures(failures, jobs.length, started.size);
   },

@@ -23,7 +23,7 @@ export const readSource: BuildStage = {
     run.scratchDirs.push(scratch);
     const archive = path.join(scratch.path, 'source.tar');
     const [digest, git] = await Promise.all([packSourceTreeToFile(module.dir, source.entries, archive), readGitFacts(module.dir)]);
-    run.source = { digest, git, exclude: options.exclude, archive };
+    run.source = { digest, git, exclude: options.exclude, archive, entries: source.entries };
     run.staging = await OutputStaging.create(settings.outDir, module.dir);
   },
 };
