@@ -93,7 +93,7 @@ async function linkAirlockInto(workspace: string): Promise<void> {
   await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
 }
 
-integration('the GitHub workflow `airlock init --ci github` writes runs as written: tests, plan, 4 shard jobs, merge, verify; the release equals an unsharded build and carries the test attestation', async (t) => {
+integration('the GitHub workflow `airlock init --ci github` writes runs as written: tests, plan, 2 shard jobs, merge, verify (merged by hand too, in either order, a missing shard refused); the release equals an unsharded build and carries the test attestation', async (t) => {
   const { module, work, key } = await releaseRepository(t, 'github');
   const workflow = parse(await fs.readFile(path.join(module, '.github', 'workflows', 'airlock-release.yml'), 'utf8')) as Workflow;
   const runner = new LocalWorkflowRunner(workflow, {
@@ -171,7 +171,7 @@ integration('the GitHub workflow `airlock init --ci github` writes runs as writt
   t.deepEqual(await managedContainers(), []);
 });
 
-integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as written: plan, then the child pipeline (tests with their JUnit report, 4 shards, merge, verify); the release equals an unsharded build and carries the test attestation', async (t) => {
+integration('the GitLab pipeline `airlock init --ci gitlab` writes runs as written: plan, then the child pipeline (tests with their JUnit report, 2 shards, merge, verify); the release equals an unsharded build and carries the test attestation', async (t) => {
   const { module, work, key } = await releaseRepository(t, 'gitlab');
   const options = {
     repository: module,
