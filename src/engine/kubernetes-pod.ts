@@ -25,8 +25,11 @@ export interface KubernetesSandboxSettings {
   /** The sandbox image by digest (name@sha256:...). */
   image: string;
   imagePullPolicy: 'Never' | 'IfNotPresent';
-  /** airlock's seccomp profile, relative to the kubelet's seccomp directory (`airlock generate seccomp`). */
-  seccompProfile: string;
+  /**
+   * airlock's seccomp profile, relative to the kubelet's seccomp directory (`airlock generate seccomp
+   * --kubernetes`); undefined only when the policy asks for the engine's default (RuntimeDefault here).
+   */
+  seccompProfile: string | undefined;
   /** A RuntimeClass whose pods have no network, when the site has one. */
   runtimeClassName?: string;
   /** The pod is killed after this long, whatever runs in it: the run's time limit plus a margin. */
@@ -110,7 +113,7 @@ export function sandboxPod(spec: ContainerSpec, settings: KubernetesSandboxSetti
         runAsNonRoot: true,
         runAsUser: uid,
         runAsGroup: gid,
-        seccompProfile: { type: 'Localhost', localhostProfile: settings.seccompProfile },
+        seccompProfile: settings.seccompProfile !== undefined ? { type: 'Localhost', localhostProfile: settings.seccompProfile } : { type: 'RuntimeDefault' },
       },
       initContainers: [
         {

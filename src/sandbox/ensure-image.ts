@@ -3,6 +3,15 @@ import { EngineError } from '../errors.js';
 import { MACHINE_LOCK_WAIT_MS, MachineLockTimeout, acquireMachineLock } from '../util/machine-lock.js';
 import { createImageContext } from './image-context.js';
 import type { SandboxImageSpec } from './image-spec.js';
+import { importedImageUse, writeKubernetesSandboxImage } from './kubernetes-image.js';
+import type { SandboxPolicy } from './policy.js';
+
+/** What an engine that runs airlock's own OCI image (Kubernetes) needs to have it written. */
+export interface OciImageSettings {
+  policy: SandboxPolicy;
+  /** Where written images and file helpers are kept (AIRLOCK_HOME/images). */
+  imageDir: string;
+}
 
 export interface EnsuredImage {
   tag: string;
@@ -20,12 +29,14 @@ export class SandboxImages {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly lockDir: string,
+    private readonly oci?: OciImageSettings,
   ) {}
 
   ensure(spec: SandboxImageSpec, goroot: string, onBuild?: () => void, onWait?: () => void): Promise<EnsuredImage> {
     let result = this.pending.get(spec.tag);
     if (!result) {
       result = (async () => {
+        if (this.engine.imageSource === 'oci-image') return this.ensureOciImage(spec, goroot, onBuild, onWait);
         if (await this.engine.imageExists(spec.tag)) return { tag: spec.tag, built: false };
         const release = await this.lock(spec.tag, onWait);
         try {
@@ -42,6 +53,21 @@ export class SandboxImages {
       result.catch(() => this.pending.delete(spec.tag));
     }
     return result;
+  }
+
+  /** The OCI image written (once per content, kept in AIRLOCK_HOME) and handed to the engine under the spec's tag. */
+  private async ensureOciImage(spec: SandboxImageSpec, goroot: string, onBuild?: () => void, onWait?: () => void): Promise<EnsuredImage> {
+    if (!this.oci || !this.engine.useImage) throw new Error('an engine that runs OCI images needs the OCI image settings');
+    if (await this.engine.imageExists(spec.tag)) return { tag: spec.tag, built: false };
+    const release = await this.lock(`oci-${spec.tag}`, onWait);
+    try {
+      onBuild?.();
+      const written = await writeKubernetesSandboxImage(this.oci.imageDir, spec, this.oci.policy, goroot);
+      this.engine.useImage(spec.tag, importedImageUse(written));
+      return { tag: spec.tag, built: false };
+    } finally {
+      await release().catch(() => undefined);
+    }
   }
 
   private async lock(tag: string, onWait?: () => void): Promise<() => Promise<void>> {
