@@ -61,10 +61,13 @@ export class SandboxImages {
     if (await this.engine.imageExists(spec.tag)) return { tag: spec.tag, built: false };
     const release = await this.lock(`oci-${spec.tag}`, onWait);
     try {
-      onBuild?.();
-      const written = await writeKubernetesSandboxImage(this.oci.imageDir, spec, this.oci.policy, goroot);
+      let built = false;
+      const written = await writeKubernetesSandboxImage(this.oci.imageDir, spec, this.oci.policy, goroot, () => {
+        built = true;
+        onBuild?.();
+      });
       this.engine.useImage(spec.tag, importedImageUse(written));
-      return { tag: spec.tag, built: false };
+      return { tag: spec.tag, built };
     } finally {
       await release().catch(() => undefined);
     }

@@ -59,7 +59,7 @@ async function cachedFileHelper(imageDir: string, spec: SandboxImageSpec, goroot
 }
 
 /** Writes (or finds, written before) the OCI image archive of the sandbox image. */
-export async function writeKubernetesSandboxImage(imageDir: string, spec: SandboxImageSpec, policy: SandboxPolicy, goroot: string): Promise<WrittenImage> {
+export async function writeKubernetesSandboxImage(imageDir: string, spec: SandboxImageSpec, policy: SandboxPolicy, goroot: string, onWrite?: () => void): Promise<WrittenImage> {
   const helper = await cachedFileHelper(imageDir, spec, goroot);
   const tag = sandboxOciImageTag(spec, helper.sha256);
   const dir = path.join(imageDir, 'oci', tag);
@@ -68,6 +68,7 @@ export async function writeKubernetesSandboxImage(imageDir: string, spec: Sandbo
     const { digest } = (await fs.readJson(record)) as { digest: string };
     return { digest, archive: path.join(dir, 'sandbox.oci.tar'), reference: importedImageReference(digest) };
   }
+  onWrite?.();
   const scratch = await createScratchDir('airlock-oci-image');
   try {
     const layout = path.join(scratch.path, 'layout');

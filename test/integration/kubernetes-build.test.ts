@@ -1,0 +1,138 @@
+/**
+ * `airlock build --executor kubernetes` on a real cluster (.ci/kubernetes.sh: v1.34.4 built from the Go module
+ * proxy, beside Docker): every worker a restricted pod in a namespace enforcing the restricted Pod Security
+ * Standard, under airlock's build seccomp profile as a Localhost profile. The binaries and SHA256SUMS must be
+ * byte-identical to the Docker build of the same module, and no pod or NetworkPolicy may be left, after a
+ * success, a failure or SIGINT. Without a cluster the test is skipped and says how to start one.
+ */
+import test from 'ava';
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+import { cliPath, copyModule, ensureToolchains, repoRoot, runAirlock, testHome } from '../helpers/airlock-run.js';
+import { toolsCache } from '../helpers/bootstrap-tools.js';
+
+const clusterScript = path.join(repoRoot, '.ci', 'kubernetes.sh');
+const clusterUp = spawnSync('bash', [clusterScript, 'status'], { encoding: 'utf8' }).status === 0;
+const kubeconfig = process.env.KUBECONFIG ?? '/var/lib/airlock-k8s/admin.kubeconfig';
+const seccompDir = process.env.AIRLOCK_K8S_SECCOMP_DIR ?? '/var/lib/airlock-k8s/kubelet/seccomp';
+const kubectlBinary = path.join(toolsCache, 'kubernetes-v1.34.4', 'bin', 'kubectl');
+const namespace = `airlock-build-test-${process.pid}`;
+
+const clusterTest = clusterUp ? test.serial : test.serial.skip;
+const skipReason = clusterUp ? '' : ' (skipped: no Kubernetes cluster is up; bash .ci/kubernetes.sh wait-install && bash .ci/kubernetes.sh up)';
+
+const TARGETS = ['linux/amd64', 'linux/arm64', 'windows/amd64'];
+const kubernetesEnv = { KUBECONFIG: kubeconfig, AIRLOCK_K8S_NAMESPACE: namespace };
+
+async function kubectl(args: string[]): Promise<string> {
+  return (await execa(kubectlBinary, ['--kubeconfig', kubeconfig, ...args])).stdout;
+}
+
+/** airlock's pods and NetworkPolicies in the test namespace. */
+async function leftovers(): Promise<string[]> {
+  const names = await kubectl(['-n', namespace, 'get', 'pods,networkpolicies', '-l', 'airlock.managed=true', '-o', 'name']);
+  return names.split('\n').filter((line) => line.trim() !== '');
+}
+
+async function releaseFiles(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const name of (await fs.readdir(dir)).sort()) {
+    if (name.startsWith('cli_') || name === 'SHA256SUMS') files.set(name, await fs.readFile(path.join(dir, name)));
+  }
+  return files;
+}
+
+const buildArgs = (module: string, out: string) => ['build', module, '--go', '1.26.8', ...TARGETS.flatMap((target) => ['--target', target]), '--out', out];
+
+test.before(async () => {
+  if (!clusterUp) return;
+  await ensureToolchains();
+  await kubectl(['create', 'namespace', namespace]);
+  await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+  // airlock's build profile, where the kubelet looks for Localhost profiles, under the name airlock's pods use.
+  const generated = await runAirlock(['generate', 'seccomp', '--kubernetes', '--out', seccompDir]);
+  if (generated.exitCode !== 0) throw new Error(generated.stderr);
+});
+
+test.after.always(async () => {
+  if (clusterUp) await execa(kubectlBinary, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { reject: false });
+});
+
+clusterTest(`a build on Kubernetes gives the Docker build's very bytes, and leaves no pod or NetworkPolicy${skipReason}`, async (t) => {
+  t.timeout(40 * 60_000);
+  const module = await copyModule('examples/cli');
+  const onCluster = path.join(module, 'dist-kubernetes');
+  const onDocker = path.join(module, 'dist-docker');
+
+  // Until the cluster has airlock's image, the first pod says so, naming the archive airlock wrote.
+  let started = Date.now();
+  let result = await runAirlock([...buildArgs(module, onCluster), '--executor', 'kubernetes'], { env: kubernetesEnv });
+  const archive = /import (\S+\.oci\.tar) on every node/.exec(result.stderr)?.[1];
+  if (archive !== undefined) {
+    t.is(result.exitCode, 2, result.stderr);
+    t.log(`without the image: exit ${result.exitCode} after ${((Date.now() - started) / 1000).toFixed(1)}s: ${result.stderr.trim().split('\n').at(-1)}`);
+    t.deepEqual(await leftovers(), [], 'a failed build leaves no pod or NetworkPolicy');
+    const imported = await execa('bash', [clusterScript, 'import-image', archive]);
+    t.log(`imported ${imported.stdout.trim()}`);
+    started = Date.now();
+    result = await runAirlock([...buildArgs(module, onCluster), '--executor', 'kubernetes'], { env: kubernetesEnv });
+  }
+  t.is(result.exitCode, 0, result.stderr);
+  t.log(`on Kubernetes: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  t.deepEqual(await leftovers(), [], 'no pod or NetworkPolicy is left');
+
+  started = Date.now();
+  const docker = await runAirlock(buildArgs(module, onDocker));
+  t.is(docker.exitCode, 0, docker.stderr);
+  t.log(`on Docker: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+  const cluster = await releaseFiles(onCluster);
+  const local = await releaseFiles(onDocker);
+  t.deepEqual([...cluster.keys()], [...local.keys()]);
+  t.is(cluster.size, TARGETS.length + 1);
+  for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
+  t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
+});
+
+clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {
+  t.timeout(10 * 60_000);
+  const module = await copyModule('examples/cli');
+  await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', kubernetes: { namespace: 'airlock-no-such-namespace' } });
+  const fromConfig = await runAirlock(['build', module, '--go', '1.26.8'], { env: { KUBECONFIG: kubeconfig } });
+  t.is(fromConfig.exitCode, 2, fromConfig.stderr);
+  t.regex(fromConfig.stderr, /the namespace airlock-no-such-namespace does not exist on the cluster/);
+  await fs.remove(path.join(module, 'airlock.json'));
+  const fromEnv = await runAirlock(['build', module, '--go', '1.26.8'], { env: { KUBECONFIG: kubeconfig, AIRLOCK_EXECUTOR: 'kubernetes', AIRLOCK_K8S_NAMESPACE: 'airlock-no-such-namespace' } });
+  t.is(fromEnv.exitCode, 2, fromEnv.stderr);
+  t.notRegex(fromEnv.stderr, /\n\s+at /, 'no stack trace');
+  const unreachable = await runAirlock(['build', module, '--go', '1.26.8', '--executor', 'kubernetes'], { env: { KUBECONFIG: path.join(module, 'no-such-kubeconfig') } });
+  t.is(unreachable.exitCode, 5, unreachable.stderr);
+});
+
+clusterTest(`SIGINT while pods build: exit 130 and no pod or NetworkPolicy is left${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const module = await copyModule('examples/cli');
+  const child = execa('node', [cliPath, ...buildArgs(module, path.join(module, 'dist')), '--executor', 'kubernetes'], {
+    reject: false,
+    env: { AIRLOCK_HOME: testHome, CI: 'true', ...kubernetesEnv },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  const deadline = Date.now() + 5 * 60_000;
+  let pods: string[] = [];
+  while (Date.now() < deadline && child.exitCode === null) {
+    pods = (await leftovers()).filter((name) => name.startsWith('pod/'));
+    if (pods.length > 0 && /: building after/.test(stderr)) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  t.true(pods.length > 0, `the build had pods: ${stderr}`);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, stderr);
+  t.deepEqual(await leftovers(), [], 'no pod or NetworkPolicy is left');
+  t.false(await fs.pathExists(path.join(module, 'dist')), 'no output directory was written');
+});
