@@ -564,8 +564,8 @@ export class KubernetesEngine implements ContainerEngine {
       case 'image':
         return new InputError(`the cluster does not have the sandbox image ${image?.reference ?? ''} (${problem.message})`, {
           hint: image?.archive
-            ? `import ${image.archive} on every node (ctr -n k8s.io images import, then tag it as ${image.reference}), or pass --registry to push it`
-            : 'pass --registry with a registry the cluster pulls from',
+            ? `import ${image.archive} on every node (ctr -n k8s.io images import ARCHIVE, then ctr -n k8s.io images tag the name it gets as ${image.reference}), then build again`
+            : 'make the image available to the cluster',
         });
       case 'seccomp':
         return new InputError(`the node has no seccomp profile ${container?.spec.seccomp ? kubernetesSeccompProfileName(container.spec.seccomp.profileJson) : ''} (${problem.message})`, {

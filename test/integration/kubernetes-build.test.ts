@@ -40,7 +40,7 @@ async function leftovers(): Promise<string[]> {
 async function releaseFiles(dir: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   for (const name of (await fs.readdir(dir)).sort()) {
-    if (name.startsWith('cli_') || name === 'SHA256SUMS') files.set(name, await fs.readFile(path.join(dir, name)));
+    if (/^cli_[a-z0-9]+_[a-z0-9]+(\.exe)?$/.test(name) || name === 'SHA256SUMS') files.set(name, await fs.readFile(path.join(dir, name)));
   }
   return files;
 }
