@@ -45,6 +45,9 @@ async function releaseFiles(dir: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
+/** The Docker build's SHA256SUMS from the first test, for the later ones to compare with. */
+let dockerSums: string | undefined;
+
 const buildArgs = (module: string, out: string) => ['build', module, '--go', '1.26.8', ...TARGETS.flatMap((target) => ['--target', target]), '--out', out];
 
 test.before(async () => {
@@ -95,6 +98,28 @@ clusterTest(`a build on Kubernetes gives the Docker build's very bytes, and leav
   t.is(cluster.size, TARGETS.length + 1);
   for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
   t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
+  dockerSums = local.get('SHA256SUMS')!.toString('utf8');
+});
+
+clusterTest(`kubernetes.runtimeClass puts the pods in a RuntimeClass without network, with the same bytes (and --check: a second pod gives them again); a build over sandbox.timeoutSeconds is stopped (exit 3) and its pod deleted${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const module = await copyModule('examples/cli');
+  await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', kubernetes: { runtimeClass: 'airlock-nonet' } });
+  const out = path.join(module, 'dist-nonet');
+  const built = await runAirlock(['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--check', '--out', out], { env: kubernetesEnv });
+  t.is(built.exitCode, 0, built.stderr);
+  const line = (await fs.readFile(path.join(out, 'SHA256SUMS'), 'utf8')).trim();
+  if (dockerSums !== undefined) t.true(dockerSums.split('\n').includes(line), `${line} is the Docker build's`);
+  t.deepEqual(await leftovers(), []);
+
+  // Ten seconds (the least airlock.json allows) is less than a cold build of the module takes on this machine.
+  await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', sandbox: { timeoutSeconds: 10 } });
+  const started = Date.now();
+  const stopped = await runAirlock(['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--out', path.join(module, 'dist-timeout')], { env: kubernetesEnv });
+  t.is(stopped.exitCode, 3, stopped.stderr);
+  t.regex(stopped.stderr, /timed out: it ran for the sandbox's limit of 10s/);
+  t.log(`stopped after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  t.deepEqual(await leftovers(), [], 'the timed-out pod is deleted');
 });
 
 clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {
@@ -123,12 +148,16 @@ clusterTest(`SIGINT while pods build: exit 130 and no pod or NetworkPolicy is le
   child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
   const deadline = Date.now() + 5 * 60_000;
   let pods: string[] = [];
+  let policies: string[] = [];
   while (Date.now() < deadline && child.exitCode === null) {
-    pods = (await leftovers()).filter((name) => name.startsWith('pod/'));
+    const live = await leftovers();
+    pods = live.filter((name) => name.startsWith('pod/'));
+    policies = live.filter((name) => name.startsWith('networkpolicy'));
     if (pods.length > 0 && /: building after/.test(stderr)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   t.true(pods.length > 0, `the build had pods: ${stderr}`);
+  t.is(policies.length, 1, 'the run has its deny-all NetworkPolicy while its pods run');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   child.kill('SIGINT');
   const result = await child;
