@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 export interface ExecutorArguments {
   executor?: string;
   namespace?: string;
+  registry?: string;
 }
 
 /** --executor and --namespace, for the commands that run the sandbox. */
@@ -16,6 +17,10 @@ export const EXECUTOR_OPTIONS = {
     describe: 'where the sandbox containers run: docker (Docker or Podman, the default) or kubernetes (pods on the cluster of the kubeconfig; preview) (default: $AIRLOCK_EXECUTOR, else airlock.json)',
   },
   namespace: { type: 'string', describe: "with --executor kubernetes: the namespace of airlock's pods (default: $AIRLOCK_K8S_NAMESPACE, else airlock.json, else airlock)" },
+  registry: {
+    type: 'string',
+    describe: 'with --executor kubernetes: push the sandbox image to this registry (host[:port], or http://host:port) and have the pods pull it by digest (default: airlock.json; else the image must be imported on the nodes)',
+  },
 } as const;
 
 const EXECUTORS = ['docker', 'kubernetes'] as const;
@@ -38,5 +43,11 @@ export function resolveExecutor(args: ExecutorArguments, env: NodeJS.ProcessEnv,
     const source = args.namespace !== undefined ? '--namespace' : namespaceFromEnv !== undefined ? 'AIRLOCK_K8S_NAMESPACE' : 'kubernetes.namespace';
     throw new InputError(`${source} ${namespace} is not a Kubernetes namespace name`, { hint: 'a namespace is lower-case letters, digits and dashes, at most 63' });
   }
-  return { executor: 'kubernetes', namespace, ...(config.kubernetes?.runtimeClass ? { runtimeClassName: config.kubernetes.runtimeClass } : {}) };
+  const registry = args.registry ?? config.kubernetes?.registry;
+  return {
+    executor: 'kubernetes',
+    namespace,
+    ...(config.kubernetes?.runtimeClass ? { runtimeClassName: config.kubernetes.runtimeClass } : {}),
+    ...(registry ? { registry } : {}),
+  };
 }

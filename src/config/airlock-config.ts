@@ -28,6 +28,8 @@ export interface SigningConfig {
 export interface KubernetesConfig {
   namespace?: string;
   runtimeClass?: string;
+  /** The registry the sandbox image is pushed to and the pods pull it from (--registry overrides it). */
+  registry?: string;
 }
 
 export interface AirlockConfig {

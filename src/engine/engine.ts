@@ -49,6 +49,11 @@ export interface ContainerEngine {
   readonly imageSource?: 'oci-image';
   /** For an 'oci-image' engine: containers created with image `tag` run this image. */
   useImage?(tag: string, image: OciImageUse): void;
+  /**
+   * For an 'oci-image' engine: the registry its cluster pulls the sandbox image from (host[:port], or
+   * http://host:port), which airlock pushes it to; undefined when the image is imported on the nodes instead.
+   */
+  readonly imageRegistry?: string;
 }
 
 /** The sandbox image written by airlock as an OCI image, as a cluster's pods name it. */

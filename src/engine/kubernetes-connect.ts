@@ -9,6 +9,8 @@ import { KUBERNETES_PERMISSIONS, KubernetesEngine, kubernetesError, statusOf } f
 export interface KubernetesConnection {
   namespace: string;
   runtimeClassName?: string;
+  /** Push the sandbox image here and have pods pull it, instead of it being imported on the nodes. */
+  registry?: string;
 }
 
 /** The default namespace airlock's pods go in (--namespace, kubernetes.namespace, AIRLOCK_K8S_NAMESPACE). */
@@ -118,6 +120,7 @@ export async function connectKubernetes(env: NodeJS.ProcessEnv, connection: Kube
       namespace: connection.namespace,
       owner: ownerOf(env),
       ...(connection.runtimeClassName ? { runtimeClassName: connection.runtimeClassName } : {}),
+      ...(connection.registry ? { registry: connection.registry } : {}),
       podDeadlineSeconds: POD_DEADLINE_SECONDS,
       startTimeoutMs: START_TIMEOUT_MS,
     },

@@ -47,6 +47,8 @@ export interface KubernetesEngineSettings {
   podDeadlineSeconds: number;
   /** How long a pod may take from creation to running (image, scheduling, fill). */
   startTimeoutMs: number;
+  /** The registry the cluster pulls the sandbox image from (--registry), when it does not have it imported. */
+  registry?: string;
 }
 
 /** The sandbox image as a pod names it: pushed to a registry or imported on the nodes, by digest. */
@@ -190,6 +192,10 @@ export class KubernetesEngine implements ContainerEngine {
 
   get namespace(): string {
     return this.settings.namespace;
+  }
+
+  get imageRegistry(): string | undefined {
+    return this.settings.registry;
   }
 
   async info(): Promise<EngineInfo> {
@@ -565,7 +571,7 @@ export class KubernetesEngine implements ContainerEngine {
         return new InputError(`the cluster does not have the sandbox image ${image?.reference ?? ''} (${problem.message})`, {
           hint: image?.archive
             ? `import ${image.archive} on every node (ctr -n k8s.io images import ARCHIVE, then ctr -n k8s.io images tag the name it gets as ${image.reference}), then build again`
-            : 'make the image available to the cluster',
+            : `check that the cluster's nodes can pull from ${this.settings.registry ?? 'the registry'} (their container runtime's registry settings)`,
         });
       case 'seccomp':
         return new InputError(`the node has no seccomp profile ${container?.spec.seccomp ? kubernetesSeccompProfileName(container.spec.seccomp.profileJson) : ''} (${problem.message})`, {

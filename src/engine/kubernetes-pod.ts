@@ -148,7 +148,9 @@ export function sandboxPod(spec: ContainerSpec, settings: KubernetesSandboxSetti
 
 /**
  * Denies every connection into and out of the run's pods. Only as good as the cluster's policy agent, and not
- * in force the instant a pod starts: the engine proves it from inside each pod before the first build.
+ * necessarily in force the instant a pod starts (kube-router takes about a second): the engine creates it
+ * before the run's first pod but does not prove it from inside; a RuntimeClass without network
+ * (KubernetesSandboxSettings.runtimeClassName) is what leaves no window at all.
  */
 export function denyAllNetworkPolicy(name: string, namespace: string, podLabels: Record<string, string>, labels: Record<string, string>): V1NetworkPolicy {
   return {

@@ -3,7 +3,7 @@ import { EngineError } from '../errors.js';
 import { MACHINE_LOCK_WAIT_MS, MachineLockTimeout, acquireMachineLock } from '../util/machine-lock.js';
 import { createImageContext } from './image-context.js';
 import type { SandboxImageSpec } from './image-spec.js';
-import { importedImageUse, writeKubernetesSandboxImage } from './kubernetes-image.js';
+import { importedImageUse, pushedImageUse, writeKubernetesSandboxImage } from './kubernetes-image.js';
 import type { SandboxPolicy } from './policy.js';
 
 /** What an engine that runs airlock's own OCI image (Kubernetes) needs to have it written. */
@@ -11,6 +11,8 @@ export interface OciImageSettings {
   policy: SandboxPolicy;
   /** Where written images and file helpers are kept (AIRLOCK_HOME/images). */
   imageDir: string;
+  /** For the docker config file with a registry's credentials (DOCKER_CONFIG); this process's by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface EnsuredImage {
@@ -66,7 +68,8 @@ export class SandboxImages {
         built = true;
         onBuild?.();
       });
-      this.engine.useImage(spec.tag, importedImageUse(written));
+      const registry = this.engine.imageRegistry;
+      this.engine.useImage(spec.tag, registry !== undefined ? await pushedImageUse(written, registry, this.oci.env ?? process.env) : importedImageUse(written));
       return { tag: spec.tag, built };
     } finally {
       await release().catch(() => undefined);

@@ -10,7 +10,10 @@
 import fs from 'fs-extra';
 import path from 'node:path';
 import type { OciImageUse } from '../engine/engine.js';
+import os from 'node:os';
+import { readRegistryCredentials } from '../oci/docker-config.js';
 import { packOciArchive } from '../oci/oci-archive.js';
+import { parseRegistry, pushImage } from '../oci/registry-push.js';
 import { sha256Hex } from '../util/hash.js';
 import { createScratchDir } from '../util/scratch-dir.js';
 import { FILE_HELPER_SOURCES, type FileHelperBinary, buildFileHelper, fileHelperSourceDir } from './file-helper.js';
@@ -88,4 +91,15 @@ export async function writeKubernetesSandboxImage(imageDir: string, spec: Sandbo
 /** The image as the engine's pods use it: imported on the nodes, by digest. */
 export function importedImageUse(image: WrittenImage): OciImageUse {
   return { reference: image.reference, pullPolicy: 'Never', digest: image.digest, archive: image.archive };
+}
+
+/**
+ * The image pushed to the registry the cluster pulls from (a blob the registry holds already is not sent again),
+ * with the credentials of the docker config file for that registry, and used from there by digest.
+ */
+export async function pushedImageUse(image: WrittenImage, registry: string, env: NodeJS.ProcessEnv): Promise<OciImageUse> {
+  const { host } = parseRegistry(registry);
+  const { file, credentials } = await readRegistryCredentials(host, env, os.homedir());
+  const pushed = await pushImage({ registry, repository: SANDBOX_IMAGE_REPOSITORY, archiveOrLayout: image.archive, credentialsFile: file, ...(credentials ? { credentials } : {}) });
+  return { reference: pushed.reference, pullPolicy: 'IfNotPresent', digest: pushed.digest };
 }

@@ -13,6 +13,8 @@ import { spawnSync } from 'node:child_process';
 
 import { cliPath, copyModule, ensureToolchains, repoRoot, runAirlock, testHome } from '../helpers/airlock-run.js';
 import { toolsCache } from '../helpers/bootstrap-tools.js';
+import { startRegistry } from '../helpers/distribution-registry.js';
+import { tempDir } from '../helpers/host-tools.js';
 
 const clusterScript = path.join(repoRoot, '.ci', 'kubernetes.sh');
 const clusterUp = spawnSync('bash', [clusterScript, 'status'], { encoding: 'utf8' }).status === 0;
@@ -120,6 +122,23 @@ clusterTest(`kubernetes.runtimeClass puts the pods in a RuntimeClass without net
   t.regex(stopped.stderr, /timed out: it ran for the sandbox's limit of 10s/);
   t.log(`stopped after ${((Date.now() - started) / 1000).toFixed(1)}s`);
   t.deepEqual(await leftovers(), [], 'the timed-out pod is deleted');
+});
+
+clusterTest(`--registry pushes the sandbox image to a registry (the distribution registry on loopback) and the pods pull it from there by digest, with the same bytes${skipReason}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const registry = await startRegistry(t, await tempDir(t));
+  const module = await copyModule('examples/cli');
+  const out = path.join(module, 'dist-registry');
+  const built = await runAirlock(['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--executor', 'kubernetes', '--registry', registry.url, '--out', out], { env: kubernetesEnv });
+  t.is(built.exitCode, 0, built.stderr);
+  const line = (await fs.readFile(path.join(out, 'SHA256SUMS'), 'utf8')).trim();
+  if (dockerSums !== undefined) t.true(dockerSums.split('\n').includes(line), `${line} is the Docker build's`);
+  // The manifest the pods pulled is in the registry under airlock's repository.
+  const tags = (await (await fetch(`${registry.url}/v2/airlock-sandbox/tags/list`)).json()) as { tags?: string[] };
+  t.log(`registry ${registry.host}: airlock-sandbox tags ${JSON.stringify(tags.tags ?? [])}`);
+  const images = await execa('ctr', ['--address', '/var/lib/airlock-k8s/containerd/containerd.sock', '--namespace', 'k8s.io', 'images', 'ls', '-q'], { reject: false });
+  t.true(String(images.stdout).split('\n').some((name) => name.startsWith(`${registry.host}/airlock-sandbox@sha256:`)), 'the node pulled the image from the registry');
+  t.deepEqual(await leftovers(), []);
 });
 
 clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {

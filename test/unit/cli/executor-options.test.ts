@@ -22,3 +22,9 @@ test('a bad executor or namespace is bad input', (t) => {
   t.throws(() => resolveExecutor({}, { AIRLOCK_EXECUTOR: 'k8s' }, {}), { instanceOf: InputError, message: /AIRLOCK_EXECUTOR=k8s/ });
   t.throws(() => resolveExecutor({ executor: 'kubernetes', namespace: 'Builds_1' }, {}, {}), { instanceOf: InputError, message: /--namespace Builds_1/ });
 });
+
+test('the registry: --registry, then kubernetes.registry; none by default', (t) => {
+  t.like(resolveExecutor({ executor: 'kubernetes', registry: 'http://127.0.0.1:5000' }, {}, { kubernetes: { registry: 'registry.example.com' } }), { registry: 'http://127.0.0.1:5000' });
+  t.like(resolveExecutor({ executor: 'kubernetes' }, {}, { kubernetes: { registry: 'registry.example.com' } }), { registry: 'registry.example.com' });
+  t.false('registry' in resolveExecutor({ executor: 'kubernetes' }, {}, {}));
+});
