@@ -68,7 +68,12 @@ interface RecordedContainer {
 interface Socket {
   close(): void;
   on(event: 'close', listener: () => void): unknown;
+  /** Bytes sent but not yet written to the network. */
+  readonly bufferedAmount: number;
 }
+
+/** How much of the fill archive may wait in the socket's buffer. */
+const FILL_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface RecordedVolume {
   labels: Record<string, string>;
@@ -517,17 +522,36 @@ export class KubernetesEngine implements ContainerEngine {
   private async fill(podName: string, container: RecordedContainer): Promise<void> {
     const volumeTars = new Map(container.spec.volumes.map((volume) => [volume.name, this.volumes.get(volume.name)?.tars ?? []]));
     const archive = composeFillArchive(fillParts(container.spec, volumeTars, container.own));
+    // The client sends what its stdin gives as fast as it comes, into the socket's buffer: the archive is fed
+    // to it only while that buffer is small, so a large source is never held in memory whole.
+    const feed = new PassThrough();
     const attach = new this.clients.Attach(this.kubeConfig, this.clients.handler() as never);
-    let socket: { close(): void };
+    let socket: Socket;
     try {
-      socket = await attach.attach(this.namespace, podName, FILL_CONTAINER, null, null, archive, false);
+      socket = (await attach.attach(this.namespace, podName, FILL_CONTAINER, null, null, feed, false)) as unknown as Socket;
     } catch (error) {
       archive.destroy();
       throw kubernetesError(`attach to the fill container of the pod ${podName}`, this.namespace, error);
     }
+    let stopped = false;
+    void (async () => {
+      try {
+        for await (const chunk of archive) {
+          while (!stopped && socket.bufferedAmount > FILL_SOCKET_BUFFER_BYTES) await sleep(5);
+          if (stopped) return;
+          feed.write(chunk);
+        }
+        feed.end();
+      } catch {
+        // An archive that cannot be read (a spooled file gone): closing the attachment ends the fill
+        // container's input early, the helper refuses the cut stream, and waitFor reports the failed fill.
+        socket.close();
+      }
+    })();
     try {
       await this.waitFor(podName, 'filled', Date.now());
     } finally {
+      stopped = true;
       socket.close();
       archive.destroy();
     }

@@ -69,7 +69,7 @@ function scriptedEngine(answer: (command: string[]) => { stdout?: string; stderr
     createNamespacedNetworkPolicy: async ({ body }: { body: { metadata: { name: string } } }) => void calls.push(`create networkpolicy ${body.metadata.name}`),
     deleteNamespacedNetworkPolicy: async ({ name }: { name: string }) => void calls.push(`delete networkpolicy ${name}`),
   };
-  const socket = () => ({ close: () => undefined, on: () => undefined });
+  const socket = () => ({ close: () => undefined, on: () => undefined, bufferedAmount: 0 });
   class Attach {
     async attach(_ns: string, pod: string, container: string, _out: unknown, _err: unknown, stdin: Readable) {
       calls.push(`attach ${pod} ${container}`);
