@@ -141,6 +141,25 @@ clusterTest(`--registry pushes the sandbox image to a registry (the distribution
   t.deepEqual(await leftovers(), []);
 });
 
+clusterTest(`a module set (--modules, no vendor/) reaches every pod through the emulated module cache volume, with the Docker build's bytes${skipReason}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const module = await copyModule('examples/cli');
+  await fs.remove(path.join(module, 'vendor'));
+  const set = path.join(repoRoot, 'test', 'fixtures', 'module-sets', 'cli-modules.tar.gz');
+  const args = (out: string) => ['build', module, '--go', '1.26.8', '--modules', set, '--target', 'linux/amd64', '--target', 'darwin/arm64', '--out', out];
+  const onCluster = await runAirlock([...args(path.join(module, 'dist-kubernetes')), '--executor', 'kubernetes'], { env: kubernetesEnv });
+  t.is(onCluster.exitCode, 0, onCluster.stderr);
+  t.regex(onCluster.stderr, /5 modules from the module set, verified against go\.sum/);
+  t.deepEqual(await leftovers(), []);
+  const onDocker = await runAirlock(args(path.join(module, 'dist-docker')));
+  t.is(onDocker.exitCode, 0, onDocker.stderr);
+  const cluster = await releaseFiles(path.join(module, 'dist-kubernetes'));
+  const local = await releaseFiles(path.join(module, 'dist-docker'));
+  t.deepEqual([...cluster.keys()], [...local.keys()]);
+  for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
+  t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
+});
+
 clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {
   t.timeout(10 * 60_000);
   const module = await copyModule('examples/cli');
