@@ -32,7 +32,7 @@ const MANAGED_LABEL = 'airlock.managed';
 
 /** What the identity in the kubeconfig must be allowed in the namespace, for messages. */
 export const KUBERNETES_PERMISSIONS =
-  'create, get, list and delete pods; create pods/attach and pods/exec; get pods/log; create and delete networkpolicies';
+  'create, get, list and delete pods; get and create pods/attach and pods/exec (the WebSocket upgrade is authorised as get); get pods/log; create and delete networkpolicies';
 
 export interface KubernetesEngineSettings {
   namespace: string;
@@ -108,7 +108,10 @@ export function kubernetesMessage(error: unknown): string {
 
 export function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code === 'number') return code;
+  // A refused WebSocket upgrade (exec, attach) comes from the ws library as a message only.
+  const refused = /Unexpected server response: (\d{3})/.exec((error as Error | undefined)?.message ?? '');
+  return refused ? Number(refused[1]) : undefined;
 }
 
 /**
@@ -120,7 +123,7 @@ export function kubernetesError(what: string, namespace: string, error: unknown)
   const status = statusOf(error);
   const message = kubernetesMessage(error);
   if (status === 403) {
-    return new InputError(`Kubernetes refused to ${what}: ${message}`, {
+    return new InputError(`Kubernetes refused to ${what}: ${message.replace(/^Unexpected server response: 403$/, 'forbidden (403)')}`, {
       hint: `the identity in the kubeconfig needs, in the namespace ${namespace}: ${KUBERNETES_PERMISSIONS}`,
       cause: error,
     });
@@ -349,7 +352,7 @@ export class KubernetesEngine implements ContainerEngine {
           if (settled) ws.close();
           ws.on('close', () => finish(new EngineError(`the exec in the pod ${containerId} ended without an exit status (was the pod removed?)`)));
         })
-        .catch((error: unknown) => finish(kubernetesError(`run a command in the pod ${containerId}`, this.namespace, error)));
+        .catch((error: unknown) => finish(kubernetesError(`run a command in the pod ${containerId} (pods/exec)`, this.namespace, error)));
     });
   }
 
@@ -417,7 +420,7 @@ export class KubernetesEngine implements ContainerEngine {
       };
       this.openExec(containerId, [FILE_HELPER_PATH, 'send', containerPath], stdout, errors, onStatus)
         .then((ws) => ws.on('close', () => !ended && fail(new EngineError(`copying ${containerPath} out of the pod ${containerId} ended without a status`))))
-        .catch((error: unknown) => fail(kubernetesError(`copy ${containerPath} out of the pod ${containerId}`, this.namespace, error)));
+        .catch((error: unknown) => fail(kubernetesError(`copy ${containerPath} out of the pod ${containerId} (pods/exec)`, this.namespace, error)));
     });
   }
 
@@ -514,7 +517,7 @@ export class KubernetesEngine implements ContainerEngine {
           if ('exitCode' in code && code.exitCode === 0) resolve();
           else reject(new EngineError(`could not copy files into ${containerPath} of the pod ${podName}: ${oneLine(output.text().stderr.trim() || ('failure' in code ? code.failure : `exit status ${code.exitCode}`))}`));
         })
-        .catch((error: unknown) => reject(kubernetesError(`copy files into the pod ${podName}`, this.namespace, error)));
+        .catch((error: unknown) => reject(kubernetesError(`copy files into the pod ${podName} (pods/exec)`, this.namespace, error)));
     });
   }
 
@@ -531,7 +534,7 @@ export class KubernetesEngine implements ContainerEngine {
       socket = (await attach.attach(this.namespace, podName, FILL_CONTAINER, null, null, feed, false)) as unknown as Socket;
     } catch (error) {
       archive.destroy();
-      throw kubernetesError(`attach to the fill container of the pod ${podName}`, this.namespace, error);
+      throw kubernetesError(`attach to the fill container of the pod ${podName} (pods/attach)`, this.namespace, error);
     }
     let stopped = false;
     void (async () => {

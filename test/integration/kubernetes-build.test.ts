@@ -175,6 +175,52 @@ clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a na
   t.is(unreachable.exitCode, 5, unreachable.stderr);
 });
 
+/** A kubeconfig for a new service account of the test namespace, holding only the roles given. */
+async function serviceAccountKubeconfig(dir: string, name: string): Promise<string> {
+  await kubectl(['-n', namespace, 'create', 'serviceaccount', name]);
+  const token = await kubectl(['-n', namespace, 'create', 'token', name]);
+  const server = await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+  const ca = await kubectl(['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']);
+  const file = path.join(dir, `${name}.kubeconfig`);
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace } }],
+      'current-context': 'c',
+    }),
+  );
+  return file;
+}
+
+async function grant(account: string, role: string, verbs: string, resources: string): Promise<void> {
+  await kubectl(['-n', namespace, 'create', 'role', role, `--verb=${verbs}`, `--resource=${resources}`]);
+  await kubectl(['-n', namespace, 'create', 'rolebinding', role, `--role=${role}`, `--serviceaccount=${namespace}:${account}`]);
+}
+
+clusterTest(`an identity with only the documented permissions builds; without pods/exec the build is refused with exit 2 naming it${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const module = await copyModule('examples/cli');
+  const kubeconfigFile = await serviceAccountKubeconfig(await tempDir(t), 'airlock-builder');
+  await grant('airlock-builder', 'airlock-pods', 'create,get,list,delete', 'pods');
+  await grant('airlock-builder', 'airlock-policies', 'create,delete', 'networkpolicies');
+  await grant('airlock-builder', 'airlock-attach', 'get,create', 'pods/attach');
+  const args = ['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--executor', 'kubernetes', '--out', path.join(module, 'dist')];
+  const refused = await runAirlock(args, { env: { ...kubernetesEnv, KUBECONFIG: kubeconfigFile } });
+  t.is(refused.exitCode, 2, refused.stderr);
+  t.regex(refused.stderr, /Kubernetes refused to run a command in the pod \S+ \(pods\/exec\): forbidden \(403\)/);
+  t.deepEqual(await leftovers(), []);
+  await grant('airlock-builder', 'airlock-exec', 'get,create', 'pods/exec');
+  const built = await runAirlock(args, { env: { ...kubernetesEnv, KUBECONFIG: kubeconfigFile } });
+  t.is(built.exitCode, 0, built.stderr);
+  const line = (await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8')).trim();
+  if (dockerSums !== undefined) t.true(dockerSums.split('\n').includes(line), `${line} is the Docker build's`);
+  t.deepEqual(await leftovers(), []);
+});
+
 clusterTest(`SIGINT while pods build: exit 130 and no pod or NetworkPolicy is left${skipReason}`, async (t) => {
   t.timeout(15 * 60_000);
   const module = await copyModule('examples/cli');

@@ -175,6 +175,11 @@ test('API errors: forbidden and a missing namespace are the user\'s to fix (exit
   t.true(missing instanceof InputError);
   t.is(missing.message, 'the namespace builds does not exist on the cluster');
   t.true(kubernetesError('read the pod p', 'builds', { code: 500, body: 'etcd timeout' }) instanceof EngineError);
+  // A refused WebSocket upgrade (exec, attach) has only its message.
+  const upgrade = kubernetesError('run a command in the pod p', 'builds', new Error('Unexpected server response: 403'));
+  t.true(upgrade instanceof InputError);
+  t.is(upgrade.message, 'Kubernetes refused to run a command in the pod p: forbidden (403)');
+  t.regex(upgrade.hint!, /get and create pods\/attach and pods\/exec/);
 });
 
 test('the Localhost seccomp profile is named by its content', (t) => {
