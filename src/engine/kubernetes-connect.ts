@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { EngineError, InputError, oneLine } from '../errors.js';
 import { ownerOf } from './docker-engine.js';
 import { KUBERNETES_PERMISSIONS, KubernetesEngine, kubernetesError, statusOf } from './kubernetes-engine.js';
+import { REQUIRED_PERMISSIONS, permissionName } from './kubernetes-permissions.js';
 
 export interface KubernetesConnection {
   namespace: string;
@@ -107,6 +108,27 @@ export async function connectKubernetes(env: NodeJS.ProcessEnv, connection: Kube
       });
     }
     throw kubernetesError(`list pods in the namespace ${connection.namespace}`, connection.namespace, error);
+  }
+  // Every permission a build needs, asked before anything is created, so that a missing one is named at once
+  // rather than found by the first pod. An API server that does not answer access reviews is not asked again:
+  // the requests themselves then report what is refused.
+  const authorization = kubeConfig.makeApiClient(client.AuthorizationV1Api);
+  const answers = await withTimeout(
+    Promise.all(
+      REQUIRED_PERMISSIONS.map(async (permission) => {
+        const review = await authorization.createSelfSubjectAccessReview({
+          body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: connection.namespace, ...permission } } },
+        });
+        return { permission, allowed: review.status?.allowed === true };
+      }),
+    ),
+    PING_TIMEOUT_MS,
+  ).catch(() => undefined);
+  const missing = (answers ?? []).filter((answer) => !answer.allowed).map((answer) => permissionName(answer.permission));
+  if (missing.length > 0) {
+    throw new InputError(`the kubeconfig's identity may not ${missing.join(', ')} in the namespace ${connection.namespace}`, {
+      hint: `grant it, in that namespace: ${KUBERNETES_PERMISSIONS}`,
+    });
   }
   const inert = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
   return new KubernetesEngine(

@@ -12,6 +12,7 @@ import { labelSelector, labelValue, matchesLabels } from '../../../src/engine/ku
 import { kubernetesError, kubernetesSeccompProfileName } from '../../../src/engine/kubernetes-engine.js';
 import { kubeconfigSource } from '../../../src/engine/kubernetes-connect.js';
 import { podProgress, UNSCHEDULABLE_GRACE_MS } from '../../../src/engine/kubernetes-pod-status.js';
+import { REQUIRED_PERMISSIONS, permissionName } from '../../../src/engine/kubernetes-permissions.js';
 import { EngineError, InputError } from '../../../src/errors.js';
 import { SandboxPaths, buildExecRequest, defaultSandboxPolicy, goBuildCommand, workerContainerSpec } from '../../../src/sandbox/policy.js';
 
@@ -180,6 +181,22 @@ test('API errors: forbidden and a missing namespace are the user\'s to fix (exit
   t.true(upgrade instanceof InputError);
   t.is(upgrade.message, 'Kubernetes refused to run a command in the pod p: forbidden (403)');
   t.regex(upgrade.hint!, /get and create pods\/attach and pods\/exec/);
+});
+
+test('the permissions a build needs, as access reviews ask for them and as messages name them', (t) => {
+  t.deepEqual(REQUIRED_PERMISSIONS.map(permissionName), [
+    'create pods',
+    'get pods',
+    'list pods',
+    'delete pods',
+    'get pods/attach',
+    'get pods/exec',
+    'create pods/attach',
+    'create pods/exec',
+    'create networkpolicies',
+    'delete networkpolicies',
+  ]);
+  t.true(REQUIRED_PERMISSIONS.filter((permission) => permission.resource === 'networkpolicies').every((permission) => permission.group === 'networking.k8s.io'));
 });
 
 test('the Localhost seccomp profile is named by its content', (t) => {
