@@ -24,7 +24,18 @@ export interface SigningConfig {
   gpgKey?: string;
 }
 
+/** The Kubernetes executor's settings (`airlock build --executor kubernetes`). */
+export interface KubernetesConfig {
+  namespace?: string;
+  runtimeClass?: string;
+  /** The registry the sandbox image is pushed to and the pods pull it from (--registry overrides it). */
+  registry?: string;
+}
+
 export interface AirlockConfig {
+  /** Where the sandbox containers run; --executor and AIRLOCK_EXECUTOR override it. */
+  executor?: 'docker' | 'kubernetes';
+  kubernetes?: KubernetesConfig;
   toolchains?: string | string[];
   targets?: string[];
   main?: string[];

@@ -394,7 +394,7 @@ function defaultOwner(): string {
   return `${os.hostname()}/${process.pid}`;
 }
 
-function ownerOf(env: NodeJS.ProcessEnv): string {
+export function ownerOf(env: NodeJS.ProcessEnv): string {
   const owner = env.AIRLOCK_OWNER;
   if (owner === undefined || owner === '') return defaultOwner();
   if (owner.length > 200 || /[\0-\x1f\x7f]/.test(owner)) {

@@ -42,11 +42,34 @@ export interface ContainerEngine {
   listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[] }>>;
   /** Removes an image; resolves false when the engine refuses because a container still uses it. */
   removeImage(id: string): Promise<boolean>;
+  /**
+   * How the engine gets the sandbox image: undefined (Docker, Podman) builds it from the Docker context;
+   * 'oci-image' (Kubernetes) runs the OCI image airlock writes itself, handed over with useImage.
+   */
+  readonly imageSource?: 'oci-image';
+  /** For an 'oci-image' engine: containers created with image `tag` run this image. */
+  useImage?(tag: string, image: OciImageUse): void;
+  /**
+   * For an 'oci-image' engine: the registry its cluster pulls the sandbox image from (host[:port], or
+   * http://host:port), which airlock pushes it to; undefined when the image is imported on the nodes instead.
+   */
+  readonly imageRegistry?: string;
+}
+
+/** The sandbox image written by airlock as an OCI image, as a cluster's pods name it. */
+export interface OciImageUse {
+  /** name@sha256:... */
+  reference: string;
+  pullPolicy: 'Never' | 'IfNotPresent';
+  /** The manifest digest. */
+  digest: string;
+  /** The OCI image archive on this host, named when the cluster turns out not to have the image. */
+  archive?: string;
 }
 
 export interface EngineInfo {
-  /** "docker" or "podman" */
-  kind: 'docker' | 'podman';
+  /** "docker" or "podman", or "kubernetes" (version: the API server's gitVersion) */
+  kind: 'docker' | 'podman' | 'kubernetes';
   version: string;
   apiVersion: string;
   os: string;

@@ -25,8 +25,11 @@ export interface KubernetesSandboxSettings {
   /** The sandbox image by digest (name@sha256:...). */
   image: string;
   imagePullPolicy: 'Never' | 'IfNotPresent';
-  /** airlock's seccomp profile, relative to the kubelet's seccomp directory (`airlock generate seccomp`). */
-  seccompProfile: string;
+  /**
+   * airlock's seccomp profile, relative to the kubelet's seccomp directory (`airlock generate seccomp
+   * --kubernetes`); undefined only when the policy asks for the engine's default (RuntimeDefault here).
+   */
+  seccompProfile: string | undefined;
   /** A RuntimeClass whose pods have no network, when the site has one. */
   runtimeClassName?: string;
   /** The pod is killed after this long, whatever runs in it: the run's time limit plus a margin. */
@@ -110,7 +113,7 @@ export function sandboxPod(spec: ContainerSpec, settings: KubernetesSandboxSetti
         runAsNonRoot: true,
         runAsUser: uid,
         runAsGroup: gid,
-        seccompProfile: { type: 'Localhost', localhostProfile: settings.seccompProfile },
+        seccompProfile: settings.seccompProfile !== undefined ? { type: 'Localhost', localhostProfile: settings.seccompProfile } : { type: 'RuntimeDefault' },
       },
       initContainers: [
         {
@@ -145,7 +148,9 @@ export function sandboxPod(spec: ContainerSpec, settings: KubernetesSandboxSetti
 
 /**
  * Denies every connection into and out of the run's pods. Only as good as the cluster's policy agent, and not
- * in force the instant a pod starts: the engine proves it from inside each pod before the first build.
+ * necessarily in force the instant a pod starts (kube-router takes about a second): the engine creates it
+ * before the run's first pod but does not prove it from inside; a RuntimeClass without network
+ * (KubernetesSandboxSettings.runtimeClassName) is what leaves no window at all.
  */
 export function denyAllNetworkPolicy(name: string, namespace: string, podLabels: Record<string, string>, labels: Record<string, string>): V1NetworkPolicy {
   return {

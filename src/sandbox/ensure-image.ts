@@ -3,6 +3,17 @@ import { EngineError } from '../errors.js';
 import { MACHINE_LOCK_WAIT_MS, MachineLockTimeout, acquireMachineLock } from '../util/machine-lock.js';
 import { createImageContext } from './image-context.js';
 import type { SandboxImageSpec } from './image-spec.js';
+import { importedImageUse, pushedImageUse, writeKubernetesSandboxImage } from './kubernetes-image.js';
+import type { SandboxPolicy } from './policy.js';
+
+/** What an engine that runs airlock's own OCI image (Kubernetes) needs to have it written. */
+export interface OciImageSettings {
+  policy: SandboxPolicy;
+  /** Where written images and file helpers are kept (AIRLOCK_HOME/images). */
+  imageDir: string;
+  /** For the docker config file with a registry's credentials (DOCKER_CONFIG); this process's by default. */
+  env?: NodeJS.ProcessEnv;
+}
 
 export interface EnsuredImage {
   tag: string;
@@ -20,12 +31,14 @@ export class SandboxImages {
   constructor(
     private readonly engine: ContainerEngine,
     private readonly lockDir: string,
+    private readonly oci?: OciImageSettings,
   ) {}
 
   ensure(spec: SandboxImageSpec, goroot: string, onBuild?: () => void, onWait?: () => void): Promise<EnsuredImage> {
     let result = this.pending.get(spec.tag);
     if (!result) {
       result = (async () => {
+        if (this.engine.imageSource === 'oci-image') return this.ensureOciImage(spec, goroot, onBuild, onWait);
         if (await this.engine.imageExists(spec.tag)) return { tag: spec.tag, built: false };
         const release = await this.lock(spec.tag, onWait);
         try {
@@ -42,6 +55,25 @@ export class SandboxImages {
       result.catch(() => this.pending.delete(spec.tag));
     }
     return result;
+  }
+
+  /** The OCI image written (once per content, kept in AIRLOCK_HOME) and handed to the engine under the spec's tag. */
+  private async ensureOciImage(spec: SandboxImageSpec, goroot: string, onBuild?: () => void, onWait?: () => void): Promise<EnsuredImage> {
+    if (!this.oci || !this.engine.useImage) throw new Error('an engine that runs OCI images needs the OCI image settings');
+    if (await this.engine.imageExists(spec.tag)) return { tag: spec.tag, built: false };
+    const release = await this.lock(`oci-${spec.tag}`, onWait);
+    try {
+      let built = false;
+      const written = await writeKubernetesSandboxImage(this.oci.imageDir, spec, this.oci.policy, goroot, () => {
+        built = true;
+        onBuild?.();
+      });
+      const registry = this.engine.imageRegistry;
+      this.engine.useImage(spec.tag, registry !== undefined ? await pushedImageUse(written, registry, this.oci.env ?? process.env) : importedImageUse(written));
+      return { tag: spec.tag, built };
+    } finally {
+      await release().catch(() => undefined);
+    }
   }
 
   private async lock(tag: string, onWait?: () => void): Promise<() => Promise<void>> {

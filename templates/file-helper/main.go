@@ -7,6 +7,9 @@
 //	file-helper receive DIR   unpack one tar stream from stdin under DIR
 //	file-helper send FILE     write one tar stream holding FILE alone to stdout
 //	file-helper idle          wait for SIGTERM, SIGINT or the end of stdin: the pod's main process
+//	file-helper run DIR NAME=VALUE... -- COMMAND ARG...
+//	                          run COMMAND (an absolute path) in DIR with exactly that environment: Kubernetes
+//	                          exec cannot set a working directory or an environment, so airlock asks for them here
 package main
 
 import (
@@ -35,8 +38,10 @@ func main() {
 		err = receive(os.Stdin, os.Args[2])
 	case len(os.Args) == 3 && os.Args[1] == "send":
 		err = send(os.Stdout, os.Args[2])
+	case len(os.Args) >= 2 && os.Args[1] == "run":
+		err = run(os.Args[2:])
 	default:
-		fmt.Fprintln(os.Stderr, "usage: file-helper receive DIR | send FILE | idle")
+		fmt.Fprintln(os.Stderr, "usage: file-helper receive DIR | send FILE | idle | run DIR NAME=VALUE... -- COMMAND ARG...")
 		os.Exit(2)
 	}
 	if err != nil {
@@ -156,10 +161,10 @@ func ensureDirectories(root *os.Root, name string) error {
 		info, err := root.Lstat(prefix)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			if err := root.Mkdir(prefix, 0o700); err != nil {
+			if err := root.Mkdir(prefix, 0o755); err != nil {
 				return err
 			}
-			if err := chmodDirectory(root, prefix); err != nil {
+			if err := settleDirectoryMode(root, prefix); err != nil {
 				return err
 			}
 		case err != nil:
@@ -173,21 +178,38 @@ func ensureDirectories(root *os.Root, name string) error {
 	return nil
 }
 
-// chmodDirectory sets 0755 through a descriptor opened without following links, not by name (Root.Chmod
-// follows a link that replaced the directory meanwhile), and whatever the umask took away at mkdir.
-func chmodDirectory(root *os.Root, name string) error {
+// settleDirectoryMode makes sure a new directory has 0755 whatever the umask took away at mkdir, through a
+// descriptor opened without following links, not by name (Root.Chmod follows a link that replaced the
+// directory meanwhile).
+func settleDirectoryMode(root *os.Root, name string) error {
 	dir, err := root.OpenFile(name, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	return dir.Chmod(0o755)
+	return settleMode(dir, 0o755)
+}
+
+// settleMode gives an open file the mode it was created with when the umask took bits away; with the usual
+// umask (022) nothing is to be done. It does not use fchmod, which airlock's build seccomp profile (the one
+// a Kubernetes pod runs every container under, the fill container too) does not allow, but fchmodat on the
+// descriptor's own /proc entry: that names the very file opened, never a link put in its place.
+func settleMode(file *os.File, mode fs.FileMode) error {
+	info, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	if info.Mode().Perm() == mode {
+		return nil
+	}
+	// syscall.Chmod is fchmodat(AT_FDCWD, ...) on Linux.
+	return syscall.Chmod(fmt.Sprintf("/proc/self/fd/%d", file.Fd()), uint32(mode))
 }
 
 // writeFile creates name, which must not exist: O_EXCL never follows a symbolic link, not even a dangling one,
 // and a stream naming one file twice is refused rather than allowed to replace what it wrote.
 func writeFile(root *os.Root, name string, content io.Reader, mode fs.FileMode) error {
-	file, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	file, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%q: refused: it already exists", name)
 	}
@@ -198,7 +220,7 @@ func writeFile(root *os.Root, name string, content io.Reader, mode fs.FileMode) 
 		file.Close()
 		return fmt.Errorf("%q: %w", name, err)
 	}
-	if err := file.Chmod(mode); err != nil {
+	if err := settleMode(file, mode); err != nil {
 		file.Close()
 		return err
 	}
@@ -298,4 +320,51 @@ func idle(stdin io.Reader, stop <-chan os.Signal) {
 	case <-stop:
 	case <-ended:
 	}
+}
+
+// parseRun reads `DIR NAME=VALUE... -- COMMAND ARG...`. The command must be an absolute path: there is no
+// PATH lookup, so what runs is exactly what airlock named.
+func parseRun(args []string) (dir string, env []string, argv []string, err error) {
+	if len(args) < 1 || !strings.HasPrefix(args[0], "/") {
+		return "", nil, nil, errors.New("run: the working directory must be an absolute path")
+	}
+	dir = args[0]
+	rest := args[1:]
+	for i, arg := range rest {
+		if arg == "--" {
+			argv = rest[i+1:]
+			break
+		}
+		name, _, ok := strings.Cut(arg, "=")
+		if !ok || name == "" || strings.ContainsRune(name, 0) {
+			return "", nil, nil, fmt.Errorf("run: %q is not NAME=VALUE", arg)
+		}
+		env = append(env, arg)
+	}
+	if len(argv) == 0 {
+		return "", nil, nil, errors.New("run: no command after --")
+	}
+	if !strings.HasPrefix(argv[0], "/") {
+		return "", nil, nil, fmt.Errorf("run: the command %q is not an absolute path", argv[0])
+	}
+	if env == nil {
+		env = []string{}
+	}
+	return dir, env, argv, nil
+}
+
+// run replaces the helper with the command, in the directory and with exactly the environment given: its
+// exit status, output and signals are the command's own.
+func run(args []string) error {
+	dir, env, argv, err := parseRun(args)
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if err := syscall.Exec(argv[0], argv, env); err != nil {
+		return fmt.Errorf("run: %s: %w", argv[0], err)
+	}
+	return nil
 }

@@ -306,3 +306,80 @@ func TestIdleExitsZeroOnSIGTERMAndAtTheEndOfStdin(t *testing.T) {
 		t.Fatalf("at the end of stdin: %v", err)
 	}
 }
+
+func TestReceiveGivesPlainModesUnderARestrictiveUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	stream := tarOf(t,
+		entry{name: "d/", typeflag: tar.TypeDir, mode: 0o700},
+		entry{name: "d/f", typeflag: tar.TypeReg, mode: 0o600, body: "x"},
+		entry{name: "d/x", typeflag: tar.TypeReg, mode: 0o700, body: "x"},
+	)
+	if err := receive(bytes.NewReader(stream), dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]os.FileMode{"d": os.ModeDir | 0o755, "d/f": 0o644, "d/x": 0o755} {
+		if got := mode(t, filepath.Join(dir, name)); got != want {
+			t.Errorf("%s has mode %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestParseRunReadsDirectoryEnvironmentAndCommand(t *testing.T) {
+	dir, env, argv, err := parseRun([]string{"/work/src", "A=1", "B=x=y", "EMPTY=", "--", "/usr/local/go/bin/go", "build", "--", "-o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != "/work/src" || strings.Join(env, "|") != "A=1|B=x=y|EMPTY=" || strings.Join(argv, "|") != "/usr/local/go/bin/go|build|--|-o" {
+		t.Errorf("got %q %q %q", dir, env, argv)
+	}
+	refused := [][]string{
+		{},
+		{"relative", "--", "/bin/true"},
+		{"/", "NOEQUALS", "--", "/bin/true"},
+		{"/", "=value", "--", "/bin/true"},
+		{"/", "A=1"},
+		{"/", "A=1", "--"},
+		{"/", "--", "true"},
+	}
+	for _, args := range refused {
+		if _, _, _, err := parseRun(args); err == nil {
+			t.Errorf("%q was accepted", args)
+		}
+	}
+}
+
+func TestRunExecsWithExactlyThatEnvironmentAndDirectory(t *testing.T) {
+	dir := t.TempDir()
+	envBinary, err := exec.LookPath("env")
+	if err != nil {
+		t.Skip("no env program on this host")
+	}
+	pwdBinary, err := exec.LookPath("pwd")
+	if err != nil {
+		t.Skip("no pwd program on this host")
+	}
+	out, err := helper("run", dir, "ONLY=this", "--", envBinary).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// FILE_HELPER_MAIN is in the helper's own environment, and must not reach the command.
+	if string(out) != "ONLY=this\n" {
+		t.Errorf("the command saw the environment %q", out)
+	}
+	out, err = helper("run", dir, "--", pwdBinary).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resolved, _ := filepath.EvalSymlinks(dir); strings.TrimSpace(string(out)) != dir && strings.TrimSpace(string(out)) != resolved {
+		t.Errorf("the command ran in %q, want %q", out, dir)
+	}
+	falseBinary, err := exec.LookPath("false")
+	if err == nil {
+		err = helper("run", dir, "--", falseBinary).Run()
+		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+			t.Errorf("the command's exit status was not passed on: %v", err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import { loadSeccompChoice, strictProfilePath } from '../../sandbox/seccomp-choi
 import { commandEntry } from '../command-index.js';
 import { type GlobalOptions, commandContext } from '../context.js';
 import { checkOutputFile, writeFileAtomically } from '../output-file.js';
+import { kubernetesSeccompProfileName } from '../../engine/kubernetes-engine.js';
 
 /** Writes the sandbox image's Dockerfile and a listing of its build context, for review. */
 export async function runGenerateDockerfile(args: GlobalOptions & { out: string; go?: string[] }): Promise<void> {
@@ -59,11 +60,26 @@ export async function runGeneratePolicy(args: GlobalOptions & { seccomp?: string
   context.reporter.info(`policy digest sha256:${sha256Hex(canonical)} (cpus follow this machine; airlock.json may change limits)`);
 }
 
-/** Writes airlock's seccomp profile, for review or for engines that need it as a file (Podman). */
-export async function runGenerateSeccomp(args: GlobalOptions & { out: string; force: boolean }): Promise<void> {
+/**
+ * Writes airlock's seccomp profile, for review or for engines that need it as a file (Podman). With
+ * --kubernetes, --out is a kubelet's seccomp directory and the profile goes where airlock's pods name it as
+ * their Localhost profile (airlock/seccomp-<digest>.json: named by its content).
+ */
+export async function runGenerateSeccomp(args: GlobalOptions & { out: string; force: boolean; kubernetes?: boolean }): Promise<void> {
   const context = await commandContext(args);
-  const out = await checkOutputFile(args.out, args.force);
   const loaded = await loadSeccompChoice(undefined);
+  if (args.kubernetes) {
+    const dir = path.resolve(args.out);
+    if (!(await fs.stat(dir).catch(() => undefined))?.isDirectory()) {
+      throw new InputError(`--out ${args.out} is not a directory`, { hint: "with --kubernetes, pass the kubelet's seccomp directory (<kubelet root>/seccomp)" });
+    }
+    const file = path.join(dir, kubernetesSeccompProfileName(loaded.profile!.json));
+    await fs.mkdirp(path.dirname(file));
+    await writeFileAtomically(file, loaded.profile!.json);
+    context.reporter.info(`wrote ${file} (${loaded.choice.digest})`);
+    return;
+  }
+  const out = await checkOutputFile(args.out, args.force);
   await writeFileAtomically(out, await fs.readFile(strictProfilePath()));
   context.reporter.info(`wrote ${out} (${loaded.choice.digest})`);
 }
@@ -95,8 +111,9 @@ export function generateCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> 
           "write airlock's seccomp profile to a file",
           (c) =>
             c
-              .option('out', { type: 'string', demandOption: true, describe: 'file to write' })
-              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' }),
+              .option('out', { type: 'string', demandOption: true, describe: "file to write (with --kubernetes: the kubelet's seccomp directory)" })
+              .option('force', { type: 'boolean', default: false, describe: 'overwrite the file if it exists' })
+              .option('kubernetes', { type: 'boolean', default: false, describe: "write it under --out as the Localhost profile airlock's pods name" }),
           async (args) => runGenerateSeccomp(args),
         )
         .demandCommand(1, 'name what to generate: dockerfile, policy or seccomp'),

@@ -88,7 +88,7 @@ export function openBuildRun(build: ResolvedBuild, engine: ContainerEngine, repo
     attestation,
     runId,
     tracker,
-    images: new SandboxImages(engine, path.join(build.run.airlockHome, 'locks')),
+    images: new SandboxImages(engine, path.join(build.run.airlockHome, 'locks'), { policy: build.policy, imageDir: path.join(build.run.airlockHome, 'images') }),
     guard,
     // With --check every build must start in a fresh container, so workers are not reused.
     pool: new WorkerPool((version: string) => openWorker(run, version, `airlock-${runId}-w${workers++}`), { reuse: !build.run.check }),

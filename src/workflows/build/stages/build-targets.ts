@@ -1,4 +1,4 @@
-import { AirlockError, BuildError, EngineError, InterruptedError, VerificationError } from '../../../errors.js';
+import { AirlockError, BuildError, EngineError, InputError, InterruptedError, VerificationError } from '../../../errors.js';
 import type { FailureReason, JobState } from '../../../report/events.js';
 import type { Reporter } from '../../../report/reporter.js';
 import { runScheduled } from '../../../sandbox/job-scheduler.js';
@@ -79,6 +79,9 @@ export function failureReason(error: AirlockError): FailureReason {
 function combineFailures(failures: AirlockError[], total: number, attempted: number): AirlockError {
   // An engine that failed every target is the run's one cause: say that, with its exit code.
   if (failures.every((failure) => failure instanceof EngineError)) return failures[0]!;
+  // So is one piece of bad input that stopped every target alike (a Kubernetes cluster without the sandbox
+  // image, say): one message and its exit code, not N copies of it under "N builds failed".
+  if (failures.every((failure) => failure instanceof InputError && failure.message === failures[0]!.message)) return failures[0]!;
   const skipped = total - attempted;
   const message = `${failures.length} of ${total} builds failed${skipped > 0 ? ` (${skipped} not started: --fail-fast)` : ''}`;
   const details = failures.map((failure) => [`--- ${failure.message}`, failure.details ?? ''].join('\n').trim()).join('\n');

@@ -1,0 +1,252 @@
+/**
+ * `airlock build --executor kubernetes` on a real cluster (.ci/kubernetes.sh: v1.34.4 built from the Go module
+ * proxy, beside Docker): every worker a restricted pod in a namespace enforcing the restricted Pod Security
+ * Standard, under airlock's build seccomp profile as a Localhost profile. The binaries and SHA256SUMS must be
+ * byte-identical to the Docker build of the same module, and no pod or NetworkPolicy may be left, after a
+ * success, a failure or SIGINT. Without a cluster the test is skipped and says how to start one.
+ */
+import test from 'ava';
+import { execa } from 'execa';
+import fs from 'fs-extra';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+import { cliPath, copyModule, ensureToolchains, repoRoot, runAirlock, testHome } from '../helpers/airlock-run.js';
+import { toolsCache } from '../helpers/bootstrap-tools.js';
+import { startRegistry } from '../helpers/distribution-registry.js';
+import { tempDir } from '../helpers/host-tools.js';
+
+const clusterScript = path.join(repoRoot, '.ci', 'kubernetes.sh');
+const clusterUp = spawnSync('bash', [clusterScript, 'status'], { encoding: 'utf8' }).status === 0;
+const kubeconfig = process.env.KUBECONFIG ?? '/var/lib/airlock-k8s/admin.kubeconfig';
+const seccompDir = process.env.AIRLOCK_K8S_SECCOMP_DIR ?? '/var/lib/airlock-k8s/kubelet/seccomp';
+const kubectlBinary = path.join(toolsCache, 'kubernetes-v1.34.4', 'bin', 'kubectl');
+const namespace = `airlock-build-test-${process.pid}`;
+
+const clusterTest = clusterUp ? test.serial : test.serial.skip;
+const skipReason = clusterUp ? '' : ' (skipped: no Kubernetes cluster is up; bash .ci/kubernetes.sh wait-install && bash .ci/kubernetes.sh up)';
+
+const TARGETS = ['linux/amd64', 'linux/arm64', 'windows/amd64'];
+const kubernetesEnv = { KUBECONFIG: kubeconfig, AIRLOCK_K8S_NAMESPACE: namespace };
+
+async function kubectl(args: string[]): Promise<string> {
+  return (await execa(kubectlBinary, ['--kubeconfig', kubeconfig, ...args])).stdout;
+}
+
+/** airlock's pods and NetworkPolicies in the test namespace. */
+async function leftovers(): Promise<string[]> {
+  const names = await kubectl(['-n', namespace, 'get', 'pods,networkpolicies', '-l', 'airlock.managed=true', '-o', 'name']);
+  return names.split('\n').filter((line) => line.trim() !== '');
+}
+
+async function releaseFiles(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const name of (await fs.readdir(dir)).sort()) {
+    if (/^cli_[a-z0-9]+_[a-z0-9]+(\.exe)?$/.test(name) || name === 'SHA256SUMS') files.set(name, await fs.readFile(path.join(dir, name)));
+  }
+  return files;
+}
+
+/** The Docker build's SHA256SUMS from the first test, for the later ones to compare with. */
+let dockerSums: string | undefined;
+
+const buildArgs = (module: string, out: string) => ['build', module, '--go', '1.26.8', ...TARGETS.flatMap((target) => ['--target', target]), '--out', out];
+
+test.before(async () => {
+  if (!clusterUp) return;
+  await ensureToolchains();
+  await kubectl(['create', 'namespace', namespace]);
+  await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+  // airlock's build profile, where the kubelet looks for Localhost profiles, under the name airlock's pods use.
+  const generated = await runAirlock(['generate', 'seccomp', '--kubernetes', '--out', seccompDir]);
+  if (generated.exitCode !== 0) throw new Error(generated.stderr);
+});
+
+test.after.always(async () => {
+  if (clusterUp) await execa(kubectlBinary, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { reject: false });
+});
+
+clusterTest(`a build on Kubernetes gives the Docker build's very bytes, and leaves no pod or NetworkPolicy${skipReason}`, async (t) => {
+  t.timeout(40 * 60_000);
+  const module = await copyModule('examples/cli');
+  const onCluster = path.join(module, 'dist-kubernetes');
+  const onDocker = path.join(module, 'dist-docker');
+
+  // Until the cluster has airlock's image, the first pod says so, naming the archive airlock wrote.
+  let started = Date.now();
+  let result = await runAirlock([...buildArgs(module, onCluster), '--executor', 'kubernetes'], { env: kubernetesEnv });
+  const archive = /import (\S+\.oci\.tar) on every node/.exec(result.stderr)?.[1];
+  if (archive !== undefined) {
+    t.is(result.exitCode, 2, result.stderr);
+    t.log(`without the image: exit ${result.exitCode} after ${((Date.now() - started) / 1000).toFixed(1)}s: ${result.stderr.trim().split('\n').at(-1)}`);
+    t.deepEqual(await leftovers(), [], 'a failed build leaves no pod or NetworkPolicy');
+    const imported = await execa('bash', [clusterScript, 'import-image', archive]);
+    t.log(`imported ${imported.stdout.trim()}`);
+    started = Date.now();
+    result = await runAirlock([...buildArgs(module, onCluster), '--executor', 'kubernetes'], { env: kubernetesEnv });
+  }
+  t.is(result.exitCode, 0, result.stderr);
+  t.log(`on Kubernetes: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  t.deepEqual(await leftovers(), [], 'no pod or NetworkPolicy is left');
+
+  started = Date.now();
+  const docker = await runAirlock(buildArgs(module, onDocker));
+  t.is(docker.exitCode, 0, docker.stderr);
+  t.log(`on Docker: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+  const cluster = await releaseFiles(onCluster);
+  const local = await releaseFiles(onDocker);
+  t.deepEqual([...cluster.keys()], [...local.keys()]);
+  t.is(cluster.size, TARGETS.length + 1);
+  for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
+  t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
+  dockerSums = local.get('SHA256SUMS')!.toString('utf8');
+});
+
+clusterTest(`kubernetes.runtimeClass puts the pods in a RuntimeClass without network, with the same bytes (and --check: a second pod gives them again); a build over sandbox.timeoutSeconds is stopped (exit 3) and its pod deleted${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const module = await copyModule('examples/cli');
+  await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', kubernetes: { runtimeClass: 'airlock-nonet' } });
+  const out = path.join(module, 'dist-nonet');
+  const built = await runAirlock(['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--check', '--out', out], { env: kubernetesEnv });
+  t.is(built.exitCode, 0, built.stderr);
+  const line = (await fs.readFile(path.join(out, 'SHA256SUMS'), 'utf8')).trim();
+  if (dockerSums !== undefined) t.true(dockerSums.split('\n').includes(line), `${line} is the Docker build's`);
+  t.deepEqual(await leftovers(), []);
+
+  // Ten seconds (the least airlock.json allows) is less than a cold build of the module takes on this machine.
+  await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', sandbox: { timeoutSeconds: 10 } });
+  const started = Date.now();
+  const stopped = await runAirlock(['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--out', path.join(module, 'dist-timeout')], { env: kubernetesEnv });
+  t.is(stopped.exitCode, 3, stopped.stderr);
+  t.regex(stopped.stderr, /timed out: it ran for the sandbox's limit of 10s/);
+  t.log(`stopped after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  t.deepEqual(await leftovers(), [], 'the timed-out pod is deleted');
+});
+
+clusterTest(`--registry pushes the sandbox image to a registry (the distribution registry on loopback) and the pods pull it from there by digest, with the same bytes${skipReason}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const registry = await startRegistry(t, await tempDir(t));
+  const module = await copyModule('examples/cli');
+  const out = path.join(module, 'dist-registry');
+  const built = await runAirlock(['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--executor', 'kubernetes', '--registry', registry.url, '--out', out], { env: kubernetesEnv });
+  t.is(built.exitCode, 0, built.stderr);
+  const line = (await fs.readFile(path.join(out, 'SHA256SUMS'), 'utf8')).trim();
+  if (dockerSums !== undefined) t.true(dockerSums.split('\n').includes(line), `${line} is the Docker build's`);
+  // The manifest the pods pulled is in the registry under airlock's repository.
+  const tags = (await (await fetch(`${registry.url}/v2/airlock-sandbox/tags/list`)).json()) as { tags?: string[] };
+  t.log(`registry ${registry.host}: airlock-sandbox tags ${JSON.stringify(tags.tags ?? [])}`);
+  const images = await execa('ctr', ['--address', '/var/lib/airlock-k8s/containerd/containerd.sock', '--namespace', 'k8s.io', 'images', 'ls', '-q'], { reject: false });
+  t.true(String(images.stdout).split('\n').some((name) => name.startsWith(`${registry.host}/airlock-sandbox@sha256:`)), 'the node pulled the image from the registry');
+  t.deepEqual(await leftovers(), []);
+});
+
+clusterTest(`a module set (--modules, no vendor/) reaches every pod through the emulated module cache volume, with the Docker build's bytes${skipReason}`, async (t) => {
+  t.timeout(20 * 60_000);
+  const module = await copyModule('examples/cli');
+  await fs.remove(path.join(module, 'vendor'));
+  const set = path.join(repoRoot, 'test', 'fixtures', 'module-sets', 'cli-modules.tar.gz');
+  const args = (out: string) => ['build', module, '--go', '1.26.8', '--modules', set, '--target', 'linux/amd64', '--target', 'darwin/arm64', '--out', out];
+  const onCluster = await runAirlock([...args(path.join(module, 'dist-kubernetes')), '--executor', 'kubernetes'], { env: kubernetesEnv });
+  t.is(onCluster.exitCode, 0, onCluster.stderr);
+  t.regex(onCluster.stderr, /5 modules from the module set, verified against go\.sum/);
+  t.deepEqual(await leftovers(), []);
+  const onDocker = await runAirlock(args(path.join(module, 'dist-docker')));
+  t.is(onDocker.exitCode, 0, onDocker.stderr);
+  const cluster = await releaseFiles(path.join(module, 'dist-kubernetes'));
+  const local = await releaseFiles(path.join(module, 'dist-docker'));
+  t.deepEqual([...cluster.keys()], [...local.keys()]);
+  for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
+  t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
+});
+
+clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {
+  t.timeout(10 * 60_000);
+  const module = await copyModule('examples/cli');
+  await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', kubernetes: { namespace: 'airlock-no-such-namespace' } });
+  const fromConfig = await runAirlock(['build', module, '--go', '1.26.8'], { env: { KUBECONFIG: kubeconfig } });
+  t.is(fromConfig.exitCode, 2, fromConfig.stderr);
+  t.regex(fromConfig.stderr, /the namespace airlock-no-such-namespace does not exist on the cluster/);
+  await fs.remove(path.join(module, 'airlock.json'));
+  const fromEnv = await runAirlock(['build', module, '--go', '1.26.8'], { env: { KUBECONFIG: kubeconfig, AIRLOCK_EXECUTOR: 'kubernetes', AIRLOCK_K8S_NAMESPACE: 'airlock-no-such-namespace' } });
+  t.is(fromEnv.exitCode, 2, fromEnv.stderr);
+  t.notRegex(fromEnv.stderr, /\n\s+at /, 'no stack trace');
+  const unreachable = await runAirlock(['build', module, '--go', '1.26.8', '--executor', 'kubernetes'], { env: { KUBECONFIG: path.join(module, 'no-such-kubeconfig') } });
+  t.is(unreachable.exitCode, 5, unreachable.stderr);
+});
+
+/** A kubeconfig for a new service account of the test namespace, holding only the roles given. */
+async function serviceAccountKubeconfig(dir: string, name: string): Promise<string> {
+  await kubectl(['-n', namespace, 'create', 'serviceaccount', name]);
+  const token = await kubectl(['-n', namespace, 'create', 'token', name]);
+  const server = await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+  const ca = await kubectl(['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']);
+  const file = path.join(dir, `${name}.kubeconfig`);
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': ca } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace } }],
+      'current-context': 'c',
+    }),
+  );
+  return file;
+}
+
+async function grant(account: string, role: string, verbs: string, resources: string): Promise<void> {
+  await kubectl(['-n', namespace, 'create', 'role', role, `--verb=${verbs}`, `--resource=${resources}`]);
+  await kubectl(['-n', namespace, 'create', 'rolebinding', role, `--role=${role}`, `--serviceaccount=${namespace}:${account}`]);
+}
+
+clusterTest(`an identity with only the documented permissions builds; without pods/exec the build is refused before any pod with exit 2 naming it${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const module = await copyModule('examples/cli');
+  const kubeconfigFile = await serviceAccountKubeconfig(await tempDir(t), 'airlock-builder');
+  await grant('airlock-builder', 'airlock-pods', 'create,get,list,delete', 'pods');
+  await grant('airlock-builder', 'airlock-policies', 'create,delete', 'networkpolicies');
+  await grant('airlock-builder', 'airlock-attach', 'get,create', 'pods/attach');
+  const args = ['build', module, '--go', '1.26.8', '--target', 'linux/amd64', '--executor', 'kubernetes', '--out', path.join(module, 'dist')];
+  const refused = await runAirlock(args, { env: { ...kubernetesEnv, KUBECONFIG: kubeconfigFile } });
+  t.is(refused.exitCode, 2, refused.stderr);
+  // Found before any pod is made, by the API server's access reviews.
+  t.regex(refused.stderr, new RegExp(`the kubeconfig's identity may not get pods/exec, create pods/exec in the namespace ${namespace}`));
+  t.deepEqual(await leftovers(), []);
+  await grant('airlock-builder', 'airlock-exec', 'get,create', 'pods/exec');
+  const built = await runAirlock(args, { env: { ...kubernetesEnv, KUBECONFIG: kubeconfigFile } });
+  t.is(built.exitCode, 0, built.stderr);
+  const line = (await fs.readFile(path.join(module, 'dist', 'SHA256SUMS'), 'utf8')).trim();
+  if (dockerSums !== undefined) t.true(dockerSums.split('\n').includes(line), `${line} is the Docker build's`);
+  t.deepEqual(await leftovers(), []);
+});
+
+clusterTest(`SIGINT while pods build: exit 130 and no pod or NetworkPolicy is left${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  const module = await copyModule('examples/cli');
+  const child = execa('node', [cliPath, ...buildArgs(module, path.join(module, 'dist')), '--executor', 'kubernetes'], {
+    reject: false,
+    env: { AIRLOCK_HOME: testHome, CI: 'true', ...kubernetesEnv },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  const deadline = Date.now() + 5 * 60_000;
+  let pods: string[] = [];
+  let policies: string[] = [];
+  while (Date.now() < deadline && child.exitCode === null) {
+    const live = await leftovers();
+    pods = live.filter((name) => name.startsWith('pod/'));
+    policies = live.filter((name) => name.startsWith('networkpolicy'));
+    if (pods.length > 0 && /: building after/.test(stderr)) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  t.true(pods.length > 0, `the build had pods: ${stderr}`);
+  t.is(policies.length, 1, 'the run has its deny-all NetworkPolicy while its pods run');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  child.kill('SIGINT');
+  const result = await child;
+  t.is(result.exitCode, 130, stderr);
+  t.deepEqual(await leftovers(), [], 'no pod or NetworkPolicy is left');
+  t.false(await fs.pathExists(path.join(module, 'dist')), 'no output directory was written');
+});
