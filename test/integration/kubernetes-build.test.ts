@@ -5,26 +5,24 @@
  * byte-identical to the Docker build of the same module, and no pod or NetworkPolicy may be left, after a
  * success, a failure or SIGINT. Without a cluster the test is skipped and says how to start one.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 
 import { cliPath, copyModule, ensureToolchains, repoRoot, runAirlock, testHome } from '../helpers/airlock-run.js';
 import { toolsCache } from '../helpers/bootstrap-tools.js';
 import { startRegistry } from '../helpers/distribution-registry.js';
 import { tempDir } from '../helpers/host-tools.js';
+import { clusterScript, ensureClusterUp, testCluster } from '../helpers/kubernetes-cluster.js';
 
-const clusterScript = path.join(repoRoot, '.ci', 'kubernetes.sh');
-const clusterUp = spawnSync('bash', [clusterScript, 'status'], { encoding: 'utf8' }).status === 0;
+const { up: clusterUp, skipReason } = testCluster();
 const kubeconfig = process.env.KUBECONFIG ?? '/var/lib/airlock-k8s/admin.kubeconfig';
 const seccompDir = process.env.AIRLOCK_K8S_SECCOMP_DIR ?? '/var/lib/airlock-k8s/kubelet/seccomp';
 const kubectlBinary = path.join(toolsCache, 'kubernetes-v1.34.4', 'bin', 'kubectl');
 const namespace = `airlock-build-test-${process.pid}`;
 
 const clusterTest = clusterUp ? test.serial : test.serial.skip;
-const skipReason = clusterUp ? '' : ' (skipped: no Kubernetes cluster is up; bash .ci/kubernetes.sh wait-install && bash .ci/kubernetes.sh up)';
 
 const TARGETS = ['linux/amd64', 'linux/arm64', 'windows/amd64'];
 const kubernetesEnv = { KUBECONFIG: kubeconfig, AIRLOCK_K8S_NAMESPACE: namespace };
@@ -52,21 +50,25 @@ let dockerSums: string | undefined;
 
 const buildArgs = (module: string, out: string) => ['build', module, '--go', '1.26.8', ...TARGETS.flatMap((target) => ['--target', target]), '--out', out];
 
-test.before(async () => {
-  if (!clusterUp) return;
-  await ensureToolchains();
-  await kubectl(['create', 'namespace', namespace]);
-  await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
-  // airlock's build profile, where the kubelet looks for Localhost profiles, under the name airlock's pods use.
-  const generated = await runAirlock(['generate', 'seccomp', '--kubernetes', '--out', seccompDir]);
-  if (generated.exitCode !== 0) throw new Error(generated.stderr);
-});
+/** The namespace and the seccomp profile, once, after the cluster is up (ensureClusterUp, in each test). */
+let setUpOnce: Promise<void> | undefined;
+const setUp = (t: ExecutionContext) =>
+  (setUpOnce ??= (async () => {
+    await ensureClusterUp(t);
+    await ensureToolchains();
+    await kubectl(['create', 'namespace', namespace]);
+    await kubectl(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
+    // airlock's build profile, where the kubelet looks for Localhost profiles, under the name airlock's pods use.
+    const generated = await runAirlock(['generate', 'seccomp', '--kubernetes', '--out', seccompDir]);
+    if (generated.exitCode !== 0) throw new Error(generated.stderr);
+  })());
 
 test.after.always(async () => {
-  if (clusterUp) await execa(kubectlBinary, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { reject: false });
+  if (setUpOnce) await execa(kubectlBinary, ['--kubeconfig', kubeconfig, 'delete', 'namespace', namespace, '--wait=false'], { reject: false });
 });
 
 clusterTest(`a build on Kubernetes gives the Docker build's very bytes, and leaves no pod or NetworkPolicy${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(40 * 60_000);
   const module = await copyModule('examples/cli');
   const onCluster = path.join(module, 'dist-kubernetes');
@@ -104,6 +106,7 @@ clusterTest(`a build on Kubernetes gives the Docker build's very bytes, and leav
 });
 
 clusterTest(`kubernetes.runtimeClass puts the pods in a RuntimeClass without network, with the same bytes (and --check: a second pod gives them again); a build over sandbox.timeoutSeconds is stopped (exit 3) and its pod deleted${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(15 * 60_000);
   const module = await copyModule('examples/cli');
   await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', kubernetes: { runtimeClass: 'airlock-nonet' } });
@@ -125,6 +128,7 @@ clusterTest(`kubernetes.runtimeClass puts the pods in a RuntimeClass without net
 });
 
 clusterTest(`--registry pushes the sandbox image to a registry (the distribution registry on loopback) and the pods pull it from there by digest, with the same bytes${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(20 * 60_000);
   const registry = await startRegistry(t, await tempDir(t));
   const module = await copyModule('examples/cli');
@@ -142,6 +146,7 @@ clusterTest(`--registry pushes the sandbox image to a registry (the distribution
 });
 
 clusterTest(`a module set (--modules, no vendor/) reaches every pod through the emulated module cache volume, with the Docker build's bytes${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(20 * 60_000);
   const module = await copyModule('examples/cli');
   await fs.remove(path.join(module, 'vendor'));
@@ -161,6 +166,7 @@ clusterTest(`a module set (--modules, no vendor/) reaches every pod through the 
 });
 
 clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(10 * 60_000);
   const module = await copyModule('examples/cli');
   await fs.writeJson(path.join(module, 'airlock.json'), { executor: 'kubernetes', kubernetes: { namespace: 'airlock-no-such-namespace' } });
@@ -202,6 +208,7 @@ async function grant(account: string, role: string, verbs: string, resources: st
 }
 
 clusterTest(`an identity with only the documented permissions builds; without pods/exec the build is refused before any pod with exit 2 naming it${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(15 * 60_000);
   const module = await copyModule('examples/cli');
   const kubeconfigFile = await serviceAccountKubeconfig(await tempDir(t), 'airlock-builder');
@@ -223,6 +230,7 @@ clusterTest(`an identity with only the documented permissions builds; without po
 });
 
 clusterTest(`SIGINT while pods build: exit 130 and no pod or NetworkPolicy is left${skipReason}`, async (t) => {
+  await setUp(t);
   t.timeout(15 * 60_000);
   const module = await copyModule('examples/cli');
   const child = execa('node', [cliPath, ...buildArgs(module, path.join(module, 'dist')), '--executor', 'kubernetes'], {

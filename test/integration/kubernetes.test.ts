@@ -13,7 +13,6 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import tarStream from 'tar-stream';
 
 import { FILL_CONTAINER, SANDBOX_CONTAINER, sandboxPod } from '../../src/engine/kubernetes-pod.js';
@@ -27,10 +26,9 @@ import { ToolchainStore } from '../../src/toolchain/store.js';
 import { ensureToolchains, repoRoot, testHome } from '../helpers/airlock-run.js';
 import { toolsCache } from '../helpers/bootstrap-tools.js';
 import { tempDir } from '../helpers/host-tools.js';
+import { clusterScript, ensureClusterUp, testCluster } from '../helpers/kubernetes-cluster.js';
 
-const clusterScript = path.join(repoRoot, '.ci', 'kubernetes.sh');
-const status = spawnSync('bash', [clusterScript, 'status'], { encoding: 'utf8' });
-const clusterUp = status.status === 0;
+const { up: clusterUp, skipReason } = testCluster();
 const kubeconfig = process.env.KUBECONFIG ?? '/var/lib/airlock-k8s/admin.kubeconfig';
 const seccompDir = process.env.AIRLOCK_K8S_SECCOMP_DIR ?? '/var/lib/airlock-k8s/kubelet/seccomp';
 const kubectlBinary = path.join(toolsCache, 'kubernetes-v1.34.4', 'bin', 'kubectl');
@@ -38,7 +36,6 @@ const kubectlBinary = path.join(toolsCache, 'kubernetes-v1.34.4', 'bin', 'kubect
 const clusterTest = clusterUp
   ? test.serial
   : test.serial.skip;
-const skipReason = clusterUp ? '' : ' (skipped: no Kubernetes cluster is up; AIRLOCK_BOOTSTRAP_KUBERNETES=1 bash .ci/bootstrap.sh, then bash .ci/kubernetes.sh wait-install && bash .ci/kubernetes.sh up)';
 
 function kubectl(args: string[], options: { input?: string | Buffer; reject?: boolean } = {}) {
   return execa(kubectlBinary, ['--kubeconfig', kubeconfig, ...args], { reject: options.reject ?? true, ...(options.input !== undefined ? { input: options.input } : {}), encoding: 'buffer' });
@@ -90,6 +87,8 @@ async function singleFile(archive: Buffer): Promise<{ name: string; content: str
 }
 
 clusterTest(`a worker's pod runs airlock's own sandbox image under the restricted Pod Security Standard, with airlock's seccomp profile, the source in through the file helper and read-only${skipReason}`, async (t) => {
+  t.timeout(15 * 60_000);
+  await ensureClusterUp(t);
   t.timeout(15 * 60_000);
   await ensureToolchains();
   const stored = await new ToolchainStore(testHome).get({ version: 'go1.26.8', goos: 'linux', goarch: 'amd64' });
