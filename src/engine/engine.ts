@@ -54,6 +54,11 @@ export interface ContainerEngine {
    * http://host:port), which airlock pushes it to; undefined when the image is imported on the nodes instead.
    */
   readonly imageRegistry?: string;
+  /**
+   * Where and as what a started container ran, for the provenance, when the engine has more to say than its
+   * kind and version: the Kubernetes executor names the pod, its node and the digest of the pod spec it sent.
+   */
+  placement?(containerId: string): ContainerPlacement | undefined;
 }
 
 /** The sandbox image written by airlock as an OCI image, as a cluster's pods name it. */
@@ -162,4 +167,15 @@ export interface ContainerSummary {
   names: string[];
   state: string;
   labels: Record<string, string>;
+}
+
+/** What the provenance records of one sandbox container on an executor that schedules it (Kubernetes). */
+export interface ContainerPlacement {
+  executor: 'kubernetes';
+  namespace: string;
+  pod: string;
+  /** The node the scheduler put the pod on. */
+  node: string;
+  /** sha256 of the canonical JSON of the pod spec airlock sent. */
+  podSpecDigest: string;
 }

@@ -7,11 +7,14 @@ import path from 'node:path';
 import { PassThrough, type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type AirlockError, EngineError, InputError, oneLine } from '../errors.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { sha256Hex } from '../util/hash.js';
 import { LABEL_OWNER } from './docker-engine.js';
 import type {
   ContainerEngine,
   ContainerExit,
   ContainerLogs,
+  ContainerPlacement,
   ContainerSpec,
   ContainerSummary,
   EngineInfo,
@@ -62,6 +65,10 @@ interface RecordedContainer {
   /** Whether this container holds a share of its run's NetworkPolicy. */
   holdsPolicy?: boolean;
   removed?: boolean;
+  /** sha256 of the canonical JSON of the pod spec sent, set by start. */
+  podSpecDigest?: string;
+  /** The node the pod runs on, once it runs. */
+  node?: string;
 }
 
 /** The part of the client's WebSocket the engine uses. */
@@ -206,6 +213,12 @@ export class KubernetesEngine implements ContainerEngine {
     return this.settings.registry;
   }
 
+  placement(containerId: string): ContainerPlacement | undefined {
+    const container = this.containers.get(containerId);
+    if (!container?.podSpecDigest || !container.node) return undefined;
+    return { executor: 'kubernetes', namespace: this.namespace, pod: containerId, node: container.node, podSpecDigest: container.podSpecDigest };
+  }
+
   async info(): Promise<EngineInfo> {
     let arch = os.arch() === 'x64' ? 'amd64' : os.arch();
     try {
@@ -296,6 +309,7 @@ export class KubernetesEngine implements ContainerEngine {
         activeDeadlineSeconds: this.settings.podDeadlineSeconds,
         ephemeralStorageBytes: ephemeralStorageFor(container.spec),
       });
+      container.podSpecDigest = `sha256:${sha256Hex(canonicalJson(pod.spec ?? {}))}`;
       try {
         await this.core.createNamespacedPod({ namespace: this.namespace, body: pod });
       } catch (error) {
@@ -579,7 +593,11 @@ export class KubernetesEngine implements ContainerEngine {
       if (progress.state === 'failed') throw await this.startFailure(podName, progress.problem);
       if (until === 'filling' && (progress.state === 'filling' || progress.state === 'running')) return;
       if (until === 'filled' && progress.state !== 'filling' && pod.status?.initContainerStatuses?.some((status) => status.name === FILL_CONTAINER && status.state?.terminated)) return;
-      if (until === 'running' && progress.state === 'running') return;
+      if (until === 'running' && progress.state === 'running') {
+        const container = this.containers.get(podName);
+        if (container && pod.spec?.nodeName) container.node = pod.spec.nodeName;
+        return;
+      }
       if (Date.now() - since > this.settings.startTimeoutMs) {
         throw new EngineError(`the pod ${podName} did not start within ${Math.round(this.settings.startTimeoutMs / 1000)}s (${progress.state === 'waiting' ? progress.detail : progress.state})`, {
           hint: `look at it with kubectl -n ${this.namespace} describe pod ${podName}`,

@@ -74,6 +74,8 @@ export interface ProvenanceInput {
   };
   sbom?: { name: string; sha256: string };
   builderVersion: Record<string, string>;
+  /** Where the build ran, on an executor that schedules it (Kubernetes): absent for a local engine. */
+  executor?: { kind: 'kubernetes'; apiServerVersion: string; namespace: string; pod: string; node: string; podSpecDigest: string };
   buildCache?: string;
   invocationId: string;
   startedOn: Date;
@@ -164,6 +166,7 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
               }
             : {}),
           buildCache: input.buildCache ?? 'none: every build starts with an empty GOCACHE in a scratch volume of its worker',
+          ...(input.executor ? { executor: input.executor } : {}),
           sandbox: {
             image: input.sandbox.image,
             imageId: input.sandbox.imageId,

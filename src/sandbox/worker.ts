@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import path from 'node:path';
-import type { ContainerEngine, ContainerLogs, ExecRequest, ExecResult } from '../engine/engine.js';
+import type { ContainerEngine, ContainerLogs, ContainerPlacement, ExecRequest, ExecResult } from '../engine/engine.js';
 import { BuildError, EngineError, InterruptedError, VerificationError } from '../errors.js';
 import { type GoBuildCommand, type SandboxPolicy, SandboxPaths, type WorkerContainerInput, buildExecRequest, workerContainerSpec } from './policy.js';
 import type { ResourceTracker } from './resource-tracker.js';
@@ -121,7 +121,7 @@ export class SandboxWorker {
    * Runs one go build, or throws what went wrong. The binary then comes out to the host in the background
    * (`output`), while the worker may already take its next build: copying out is mostly the engine's time.
    */
-  async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<ReceivedOutput> }> {
+  async build(request: WorkerBuildRequest): Promise<{ logs: ContainerLogs; output: Promise<ReceivedOutput>; placement?: ContainerPlacement }> {
     const exec = buildExecRequest(this.policy, request.command);
     const result = await this.execute(exec, request, 'go build');
     const logs = { stdout: result.stdout, stderr: result.stderr };
@@ -136,7 +136,8 @@ export class SandboxWorker {
     this.pending.add(output);
     void output.catch(() => undefined).finally(() => this.pending.delete(output));
     if (!request.persistentCache) await this.emptyBuildCache(exec);
-    return { logs, output };
+    const placement = this.engine.placement?.(this.containerId);
+    return { logs, output, ...(placement ? { placement } : {}) };
   }
 
   /**

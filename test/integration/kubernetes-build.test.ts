@@ -103,6 +103,20 @@ clusterTest(`a build on Kubernetes gives the Docker build's very bytes, and leav
   for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
   t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
   dockerSums = local.get('SHA256SUMS')!.toString('utf8');
+
+  // The provenance says where each build ran: the executor, the API server's version, the pod, its node and
+  // the digest of the pod spec airlock sent; a Docker build's says nothing of the kind.
+  const executorOf = async (dir: string) => {
+    const envelope = JSON.parse(await fs.readFile(path.join(dir, 'cli_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as { predicate: { buildDefinition: { internalParameters: { executor?: Record<string, string> } } } };
+    return statement.predicate.buildDefinition.internalParameters.executor;
+  };
+  const executor = await executorOf(onCluster);
+  t.like(executor, { kind: 'kubernetes', apiServerVersion: 'v1.34.4', namespace });
+  t.regex(executor?.pod ?? '', /^airlock-[0-9a-f]{12}-w\d+$/);
+  t.truthy(executor?.node);
+  t.regex(executor?.podSpecDigest ?? '', /^sha256:[0-9a-f]{64}$/);
+  t.is(await executorOf(onDocker), undefined);
 });
 
 clusterTest(`kubernetes.runtimeClass puts the pods in a RuntimeClass without network, with the same bytes (and --check: a second pod gives them again); a build over sandbox.timeoutSeconds is stopped (exit 3) and its pod deleted${skipReason}`, async (t) => {
@@ -163,6 +177,7 @@ clusterTest(`a module set (--modules, no vendor/) reaches every pod through the 
   t.deepEqual([...cluster.keys()], [...local.keys()]);
   for (const [name, bytes] of local) t.true(cluster.get(name)!.equals(bytes), `${name} is byte-identical`);
   t.log(cluster.get('SHA256SUMS')!.toString('utf8').trim());
+
 });
 
 clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a namespace that does not exist is bad input (exit 2)${skipReason}`, async (t) => {

@@ -46,7 +46,7 @@ export async function executeBuild(
   return {
     plan: build.plan,
     outDir: build.run.outDir,
-    artifacts: artifacts.map(({ job: _job, startedOn: _s, finishedOn: _f, ...summary }) => summary),
+    artifacts: artifacts.map(({ job: _job, startedOn: _s, finishedOn: _f, placement: _p, ...summary }) => summary),
     imagesBuilt: run.imagesBuilt,
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { onInterrupt } from '../../cleanup.js';
-import type { ContainerEngine } from '../../engine/engine.js';
+import type { ContainerEngine, ContainerPlacement } from '../../engine/engine.js';
 import type { AirlockError } from '../../errors.js';
 import type { GitFacts } from '../../provenance/git-source.js';
 import type { OutputStaging } from '../../release/output-directory.js';
@@ -21,6 +21,8 @@ import type { ScratchDir } from '../../util/scratch-dir.js';
 /** A binary built, checked and staged, with the job record it was built from. */
 export interface BuiltArtifact extends ArtifactSummary {
   job: BuildJob;
+  /** Where the engine ran the build, when it says (the Kubernetes executor: pod, node, pod spec digest). */
+  placement?: ContainerPlacement;
   startedOn: Date;
   finishedOn: Date;
 }

@@ -5,6 +5,7 @@
  * the file helper's `run`, and getArchive's answers.
  */
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import type { V1Pod, V1Status } from '@kubernetes/client-node';
 import { Readable, type Writable } from 'node:stream';
 import tarStream from 'tar-stream';
@@ -13,6 +14,7 @@ import { KubernetesEngine } from '../../../src/engine/kubernetes-engine.js';
 import { EngineError } from '../../../src/errors.js';
 import { SandboxPaths, defaultSandboxPolicy, volumeLoaderSpec, workerContainerSpec } from '../../../src/sandbox/policy.js';
 import { outputDirectoryPack, scratchDirectoriesPack } from '../../../src/sandbox/work-area.js';
+import { canonicalJson } from '../../../src/util/canonical-json.js';
 
 function tarOf(entries: Array<{ name: string; body?: string }>): Readable {
   const pack = tarStream.pack();
@@ -40,6 +42,8 @@ async function entryNames(bytes: Buffer): Promise<string[]> {
 
 interface Scripted {
   calls: string[];
+  /** The pods as the engine sent them. */
+  created: V1Pod[];
   filled: Promise<Buffer>;
   execs: string[][];
   engine: KubernetesEngine;
@@ -48,14 +52,19 @@ interface Scripted {
 function scriptedEngine(answer: (command: string[]) => { stdout?: string; stderr?: string; status: V1Status }): Scripted {
   const calls: string[] = [];
   const execs: string[][] = [];
+  const created: V1Pod[] = [];
   let fillDone = false;
   let resolveFill!: (bytes: Buffer) => void;
   const filled = new Promise<Buffer>((resolve) => (resolveFill = resolve));
   const core = {
-    createNamespacedPod: async ({ body }: { body: V1Pod }) => void calls.push(`create pod ${body.metadata!.name}`),
+    createNamespacedPod: async ({ body }: { body: V1Pod }) => {
+      calls.push(`create pod ${body.metadata!.name}`);
+      created.push(body);
+    },
     readNamespacedPod: async (): Promise<V1Pod> =>
       fillDone
         ? {
+            spec: { nodeName: 'node-a', containers: [] },
             status: {
               phase: 'Running',
               initContainerStatuses: [{ name: 'fill', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }],
@@ -105,7 +114,7 @@ function scriptedEngine(answer: (command: string[]) => { stdout?: string; stderr
     'v1.34.4',
     { namespace: 'builds', owner: 'ci/42', podDeadlineSeconds: 600, startTimeoutMs: 10_000 },
   );
-  return { calls, filled, execs, engine };
+  return { calls, filled, execs, engine, created };
 }
 
 const policy = defaultSandboxPolicy(1);
@@ -165,5 +174,20 @@ test('getArchive streams what the helper sends, and a missing file is a 404', as
   t.is(Buffer.concat(chunks).toString(), 'TARBYTES');
   const missing = await t.throwsAsync(scripted.engine.getArchive(id, '/work/out/missing'), { instanceOf: EngineError });
   t.is((missing!.cause as { statusCode?: number }).statusCode, 404);
+  await scripted.engine.removeContainer(id);
+});
+
+test('a running pod\'s placement names its namespace, pod, node and the digest of the pod spec sent, for the provenance', async (t) => {
+  const scripted = scriptedEngine(() => ({ status: { status: 'Success' } }));
+  t.is(scripted.engine.placement('airlock-r1-w0'), undefined, 'nothing before the pod exists');
+  const id = await openWorker(scripted);
+  const sent = scripted.created[0]!;
+  t.deepEqual(scripted.engine.placement(id), {
+    executor: 'kubernetes',
+    namespace: 'builds',
+    pod: id,
+    node: 'node-a',
+    podSpecDigest: `sha256:${createHash('sha256').update(canonicalJson(sent.spec)).digest('hex')}`,
+  });
   await scripted.engine.removeContainer(id);
 });

@@ -78,6 +78,9 @@ export function provenanceOf(run: BuildRun, artifact: BuiltArtifact, imageId: st
       ...(build.plan.modules?.checksumDatabase ? { checksumDatabase: build.plan.modules.checksumDatabase } : {}),
     },
     builderVersion: { airlock: airlockVersion(), engine: `${build.engine.kind} ${build.engine.version}` },
+    ...(artifact.placement
+      ? { executor: { kind: artifact.placement.executor, apiServerVersion: build.engine.version ?? 'unknown', namespace: artifact.placement.namespace, pod: artifact.placement.pod, node: artifact.placement.node, podSpecDigest: artifact.placement.podSpecDigest } }
+      : {}),
     ...(job.cacheVolume ? { buildCache: `persistent volume ${job.cacheVolume}, shared only by builds of this module with this toolchain` } : {}),
     invocationId,
     startedOn: artifact.startedOn,

@@ -61,6 +61,7 @@ export async function buildJob(run: BuildRun, job: BuildJob, index: number, prog
     sha256: received.sha256,
     seconds: (Date.now() - started) / 1000,
     job,
+    ...(built.placement ? { placement: built.placement } : {}),
     startedOn,
     finishedOn: new Date(),
   };
