@@ -15,6 +15,9 @@ export interface CiFileSpec {
   kind: 'pipeline' | 'kubernetes-manifest';
 }
 
+/** The CI product each system's files are for, as a message names it. */
+export const CI_PRODUCT: Record<CiSystem, string> = { github: 'GitHub Actions', gitlab: 'GitLab CI', 'gitlab-kubernetes': 'GitLab CI' };
+
 /** The release pipeline of each CI system: the files `airlock init --ci` writes, and where. */
 export const CI_FILES: Record<CiSystem, readonly CiFileSpec[]> = {
   github: [{ template: 'github/airlock-release.yml', path: '.github/workflows/airlock-release.yml', kind: 'pipeline' }],

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CI_NEXT_STEPS, CI_SYSTEMS, type CiSystem, type PlannedFile, loadCiTemplates, planInitFiles } from '../../config/ci-templates.js';
+import { CI_NEXT_STEPS, CI_PRODUCT, CI_SYSTEMS, type CiSystem, type PlannedFile, loadCiTemplates, planInitFiles } from '../../config/ci-templates.js';
 import { type StarterConfig, renderStarterConfig, starterConfig } from '../../config/starter-config.js';
 import { InputError } from '../../errors.js';
 import { findMainPackages, readGoModule } from '../../modules/read-module.js';
@@ -129,7 +129,7 @@ export async function runInit(args: GlobalOptions & { dir: string; ci?: CiSystem
   for (const note of result.notes) context.reporter.info(note);
   if (args.ci !== undefined) {
     if (!result.repositoryFound) {
-      context.reporter.warn(`found no git repository holding ${args.dir}: the pipeline files are in the module, where ${args.ci} reads them only if it becomes the repository root`);
+      context.reporter.warn(`found no git repository holding ${args.dir}: the pipeline files are in the module, where ${CI_PRODUCT[args.ci]} reads them only if it becomes the repository root`);
     }
     context.reporter.info(CI_NEXT_STEPS[args.ci]);
   }
