@@ -3,7 +3,7 @@ import path from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import { CONFIG_FILE } from './airlock-config.js';
 
-export const CI_SYSTEMS = ['github', 'gitlab'] as const;
+export const CI_SYSTEMS = ['github', 'gitlab', 'gitlab-kubernetes'] as const;
 export type CiSystem = (typeof CI_SYSTEMS)[number];
 
 export interface CiFileSpec {
@@ -11,14 +11,24 @@ export interface CiFileSpec {
   template: string;
   /** Where the CI system reads it, relative to the repository root. */
   path: string;
+  /** A pipeline the CI system runs, or Kubernetes objects for the cluster's administrator to apply. */
+  kind: 'pipeline' | 'kubernetes-manifest';
 }
+
+/** The CI product each system's files are for, as a message names it. */
+export const CI_PRODUCT: Record<CiSystem, string> = { github: 'GitHub Actions', gitlab: 'GitLab CI', 'gitlab-kubernetes': 'GitLab CI' };
 
 /** The release pipeline of each CI system: the files `airlock init --ci` writes, and where. */
 export const CI_FILES: Record<CiSystem, readonly CiFileSpec[]> = {
-  github: [{ template: 'github/airlock-release.yml', path: '.github/workflows/airlock-release.yml' }],
+  github: [{ template: 'github/airlock-release.yml', path: '.github/workflows/airlock-release.yml', kind: 'pipeline' }],
   gitlab: [
-    { template: 'gitlab/.gitlab-ci.yml', path: '.gitlab-ci.yml' },
-    { template: 'gitlab/airlock-build.yml', path: '.gitlab/airlock-build.yml' },
+    { template: 'gitlab/.gitlab-ci.yml', path: '.gitlab-ci.yml', kind: 'pipeline' },
+    { template: 'gitlab/airlock-build.yml', path: '.gitlab/airlock-build.yml', kind: 'pipeline' },
+  ],
+  // GitLab's Kubernetes executor: airlock in the job pod, the builds in pods of their own (--executor kubernetes).
+  'gitlab-kubernetes': [
+    { template: 'gitlab-kubernetes/.gitlab-ci.yml', path: '.gitlab-ci.yml', kind: 'pipeline' },
+    { template: 'gitlab-kubernetes/airlock-kubernetes-rbac.yml', path: '.gitlab/airlock-kubernetes-rbac.yml', kind: 'kubernetes-manifest' },
   ],
 };
 
@@ -87,4 +97,10 @@ export const CI_NEXT_STEPS: Record<CiSystem, string> = {
     'next: commit the public key from `airlock keygen` as airlock.pub, add the private key as the protected File variable ' +
     'AIRLOCK_SIGNING_KEY and its passphrase as the protected, masked variable AIRLOCK_KEY_PASSPHRASE, and tag the build runners `airlock`' +
     ' (to GPG-sign SHA256SUMS too: the File variable AIRLOCK_GPG_PRIVATE_KEY, AIRLOCK_GPG_KEY_ID and the masked AIRLOCK_GPG_PASSPHRASE, and the public key as airlock-gpg.asc)',
+  'gitlab-kubernetes':
+    'next: commit the public key from `airlock keygen` as airlock.pub, add the private key as the protected File variable ' +
+    'AIRLOCK_SIGNING_KEY and its passphrase as the protected, masked variable AIRLOCK_KEY_PASSPHRASE, and tag the Kubernetes runners `airlock-kubernetes`; ' +
+    'on the cluster: label the namespace airlock pod-security.kubernetes.io/enforce=restricted, put the profile from `airlock generate seccomp --kubernetes` on every node, ' +
+    'import the sandbox image on the nodes (or set kubernetes.registry), and `kubectl apply --namespace airlock -f .gitlab/airlock-kubernetes-rbac.yml`; ' +
+    'the jobs use its service account airlock-build as the job pods\' own or through a kubeconfig in the File variable KUBECONFIG',
 };

@@ -123,6 +123,12 @@ export async function copyModule(relative: string): Promise<string> {
   return target;
 }
 
+/** "airlock in the checkout's node_modules", as the CI templates say: what `npx --no airlock` then runs in a job. */
+export async function linkAirlockInto(workspace: string): Promise<void> {
+  await fs.mkdirp(path.join(workspace, 'node_modules', '.bin'));
+  await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
+}
+
 export async function managedContainers(): Promise<string[]> {
   const containers = await new Docker().listContainers({ all: true, filters: JSON.stringify({ label: ['airlock.managed=true', OWNED] }) });
   return containers.map((container) => container.Id);

@@ -9,11 +9,13 @@ import test, { type ExecutionContext } from 'ava';
 import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
+import { parse } from 'yaml';
 
-import { cliPath, copyModule, ensureToolchains, repoRoot, runAirlock, testHome } from '../helpers/airlock-run.js';
+import { cliPath, copyModule, ensureToolchains, linkAirlockInto, repoRoot, runAirlock, TEST_OWNER, testHome } from '../helpers/airlock-run.js';
 import { toolsCache } from '../helpers/bootstrap-tools.js';
 import { startRegistry } from '../helpers/distribution-registry.js';
 import { tempDir } from '../helpers/host-tools.js';
+import { JobFailure, type JobRun, LocalPipelineRunner, type PipelineConfig } from '../helpers/gitlab-pipeline.js';
 import { clusterScript, ensureClusterUp, testCluster } from '../helpers/kubernetes-cluster.js';
 
 const { up: clusterUp, skipReason } = testCluster();
@@ -199,6 +201,11 @@ clusterTest(`the executor comes from airlock.json and AIRLOCK_EXECUTOR too; a na
 /** A kubeconfig for a new service account of the test namespace, holding only the roles given. */
 async function serviceAccountKubeconfig(dir: string, name: string): Promise<string> {
   await kubectl(['-n', namespace, 'create', 'serviceaccount', name]);
+  return kubeconfigFor(dir, name);
+}
+
+/** A kubeconfig for the service account `name` of the test namespace: the cluster's server and CA, and a token for it. */
+async function kubeconfigFor(dir: string, name: string): Promise<string> {
   const token = await kubectl(['-n', namespace, 'create', 'token', name]);
   const server = await kubectl(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
   const ca = await kubectl(['config', 'view', '--raw', '--minify', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}']);
@@ -272,4 +279,78 @@ clusterTest(`SIGINT while pods build: exit 130 and no pod or NetworkPolicy is le
   t.is(result.exitCode, 130, stderr);
   t.deepEqual(await leftovers(), [], 'no pod or NetworkPolicy is left');
   t.false(await fs.pathExists(path.join(module, 'dist')), 'no output directory was written');
+});
+
+/** The pipeline's jobs, run again once the node has the sandbox image if the first run's build stopped for want of it. */
+async function runWithImageImported(t: ExecutionContext, run: () => Promise<JobRun[]>): Promise<JobRun[]> {
+  try {
+    return await run();
+  } catch (error) {
+    const archive = error instanceof JobFailure ? /import (\S+\.oci\.tar) on every node/.exec(error.run.log)?.[1] : undefined;
+    if (archive === undefined) throw error;
+    t.log(`the build job stopped for want of the image: ${(error as JobFailure).run.log.trim().split('\n').at(-1)}`);
+    t.deepEqual(await leftovers(), [], 'the failed job leaves no pod or NetworkPolicy');
+    // What the cluster's administrator does once, as the pipeline's comments say.
+    t.log(`imported ${(await execa('bash', [clusterScript, 'import-image', archive])).stdout.trim()}`);
+    return run();
+  }
+}
+
+clusterTest(`the GitLab pipeline \`airlock init --ci gitlab-kubernetes\` writes runs as written, under the service account of its RBAC manifest given as a KUBECONFIG File variable and with no Docker: build and verify pass, the binaries are the Docker build's, no pod or NetworkPolicy is left${skipReason}`, async (t) => {
+  await setUp(t);
+  t.timeout(30 * 60_000);
+  const module = await copyModule('examples/cli');
+  const work = path.dirname(module);
+  t.is((await runAirlock(['init', module, '--ci', 'gitlab-kubernetes'])).exitCode, 0);
+  // As a user narrows airlock.json: one toolchain, an ELF and a PE target (fewer cold builds keep the test short).
+  const config = (await fs.readJson(path.join(module, 'airlock.json'))) as Record<string, unknown>;
+  await fs.writeJson(path.join(module, 'airlock.json'), { ...config, toolchains: ['1.26.8'], targets: ['linux/amd64', 'windows/amd64'] }, { spaces: 2 });
+  // ... and points the pipeline at the namespace the manifest is applied to.
+  const pipelineFile = path.join(module, '.gitlab-ci.yml');
+  const written = await fs.readFile(pipelineFile, 'utf8');
+  t.regex(written, /^  AIRLOCK_K8S_NAMESPACE: "airlock"$/m);
+  await fs.writeFile(pipelineFile, written.replace('AIRLOCK_K8S_NAMESPACE: "airlock"', `AIRLOCK_K8S_NAMESPACE: "${namespace}"`));
+
+  // The cluster side, as the pipeline's comments say: the manifest applied in the namespace, and a kubeconfig
+  // for its service account (a token from `kubectl create token`), given to the jobs as a File variable.
+  const applied = await kubectl(['apply', '--namespace', namespace, '-f', path.join(module, '.gitlab', 'airlock-kubernetes-rbac.yml')]);
+  t.log(applied);
+  const kubeconfigFile = await kubeconfigFor(work, 'airlock-build');
+  const passphrase = 'gitlab kubernetes pipeline test';
+  const key = path.join(work, 'airlock.key');
+  t.is((await runAirlock(['keygen', '--key', key, '--pub', path.join(module, 'airlock.pub')], { env: { AIRLOCK_KEY_PASSPHRASE: passphrase } })).exitCode, 0);
+
+  const runner = new LocalPipelineRunner({
+    repository: module,
+    scratch: path.join(work, 'gitlab-runner'),
+    variables: { AIRLOCK_KEY_PASSPHRASE: passphrase },
+    fileVariables: { AIRLOCK_SIGNING_KEY: await fs.readFile(key, 'utf8'), KUBECONFIG: await fs.readFile(kubeconfigFile, 'utf8') },
+    // The job pod has no Docker daemon: a Docker engine the jobs reached for would be refused here.
+    baseEnv: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_HOME: testHome, AIRLOCK_OWNER: TEST_OWNER, DOCKER_HOST: 'unix:///nonexistent/airlock-no-docker.sock' },
+    prepareWorkspace: linkAirlockInto,
+  });
+  const pipeline = parse(await fs.readFile(pipelineFile, 'utf8')) as PipelineConfig;
+  const started = Date.now();
+  const runs = await runWithImageImported(t, () => runner.runPipeline(pipeline));
+  t.log(`pipeline: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  t.deepEqual(runs.map((run) => run.name), ['airlock-build', 'airlock-verify']);
+  const verifyLog = runs[1]!.log;
+  t.is(verifyLog.match(/^OK +cli_\S+ +checksum, envelope signature, subject digest/gm)?.length, 2, verifyLog);
+  t.regex(verifyLog, /^OK +SHA256SUMS +signature/m);
+  t.notRegex(verifyLog, /FAILED|signatures were not checked/);
+  t.deepEqual(await leftovers(), [], 'no pod or NetworkPolicy is left');
+
+  // The same checkout built on Docker: the same binaries and SHA256SUMS, byte for byte.
+  const onDocker = path.join(work, 'dist-docker');
+  const docker = await runAirlock(['build', module, '--out', onDocker]);
+  t.is(docker.exitCode, 0, docker.stderr);
+  const released = await releaseFiles(path.join(runs[0]!.artifacts, 'dist'));
+  const local = await releaseFiles(onDocker);
+  t.deepEqual([...released.keys()], [...local.keys()]);
+  t.is(released.size, 3);
+  for (const [name, bytes] of local) t.true(released.get(name)!.equals(bytes), `${name} is byte-identical`);
+  t.log(released.get('SHA256SUMS')!.toString('utf8').trim());
+  // The provenance says the binaries were built on the cluster, in the test namespace.
+  const envelope = JSON.parse(await fs.readFile(path.join(runs[0]!.artifacts, 'dist', 'cli_linux_amd64.intoto.jsonl'), 'utf8')) as { payload: string };
+  t.like(JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')), { predicate: { buildDefinition: { internalParameters: { executor: { kind: 'kubernetes', namespace } } } } });
 });

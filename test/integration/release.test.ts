@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import fs from 'fs-extra';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { cliPath, copyModule, ensureToolchains, integration, managedContainers, runAirlock, TEST_OWNER, testHome } from '../helpers/airlock-cli.js';
+import { copyModule, ensureToolchains, integration, linkAirlockInto, managedContainers, runAirlock, TEST_OWNER, testHome } from '../helpers/airlock-cli.js';
 import { LocalPipelineRunner, type PipelineConfig } from '../helpers/gitlab-pipeline.js';
 import { LocalWorkflowRunner, type Workflow } from '../helpers/github-workflow.js';
 
@@ -85,12 +85,6 @@ async function releaseRepository(t: ExecutionContext, ci: 'github' | 'gitlab'): 
   const key = path.join(work, 'airlock.key');
   t.is((await runAirlock(['keygen', '--key', key, '--pub', path.join(module, 'airlock.pub')], { env: { AIRLOCK_KEY_PASSPHRASE: PASSPHRASE } })).exitCode, 0);
   return { module, work, key };
-}
-
-/** "airlock in the checkout's node_modules", as the templates say: what `npx --no airlock` then runs. */
-async function linkAirlockInto(workspace: string): Promise<void> {
-  await fs.mkdirp(path.join(workspace, 'node_modules', '.bin'));
-  await fs.symlink(cliPath, path.join(workspace, 'node_modules', '.bin', 'airlock'));
 }
 
 integration('the GitHub workflow `airlock init --ci github` writes runs as written: tests, plan, 2 shard jobs, merge, verify (merged by hand too, in either order, a missing shard refused); the release equals an unsharded build and carries the test attestation', async (t) => {

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CI_NEXT_STEPS, type CiSystem, type PlannedFile, loadCiTemplates, planInitFiles } from '../../config/ci-templates.js';
+import { CI_NEXT_STEPS, CI_PRODUCT, CI_SYSTEMS, type CiSystem, type PlannedFile, loadCiTemplates, planInitFiles } from '../../config/ci-templates.js';
 import { type StarterConfig, renderStarterConfig, starterConfig } from '../../config/starter-config.js';
 import { InputError } from '../../errors.js';
 import { findMainPackages, readGoModule } from '../../modules/read-module.js';
@@ -129,7 +129,7 @@ export async function runInit(args: GlobalOptions & { dir: string; ci?: CiSystem
   for (const note of result.notes) context.reporter.info(note);
   if (args.ci !== undefined) {
     if (!result.repositoryFound) {
-      context.reporter.warn(`found no git repository holding ${args.dir}: the pipeline files are in the module, where ${args.ci} reads them only if it becomes the repository root`);
+      context.reporter.warn(`found no git repository holding ${args.dir}: the pipeline files are in the module, where ${CI_PRODUCT[args.ci]} reads them only if it becomes the repository root`);
     }
     context.reporter.info(CI_NEXT_STEPS[args.ci]);
   }
@@ -144,7 +144,7 @@ export function initCommand<T extends GlobalOptions>(cli: Argv<T>): Argv<T> {
       (y) =>
         y
           .positional('dir', { type: 'string', default: '.', describe: 'the Go module (the directory holding go.mod)' })
-          .option('ci', { choices: ['github', 'gitlab'] as const, describe: 'also write this CI system\'s release pipeline at the repository root' })
+          .option('ci', { choices: CI_SYSTEMS, describe: 'also write this CI system\'s release pipeline at the repository root (gitlab-kubernetes: for GitLab\'s Kubernetes executor, with its RBAC manifest)' })
           .option('force', { type: 'boolean', default: false, describe: 'overwrite files that already exist' }),
       async (args) => runInit(args),
     );

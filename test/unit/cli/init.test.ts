@@ -70,6 +70,18 @@ test('init --ci gitlab writes the parent pipeline and the child file', async (t)
   t.is(parent.variables.AIRLOCK_MODULE, '.');
 });
 
+test('init --ci gitlab-kubernetes writes the pipeline and the RBAC manifest beside it', async (t) => {
+  const module = await copyExample('cli', path.join(await tempDir(t), 'cli'));
+  const result = await initModule({ dir: module, ci: 'gitlab-kubernetes', force: false, matrixFile: MATRIX });
+  t.deepEqual(
+    result.written.map((file) => path.relative(module, file)),
+    ['airlock.json', '.gitlab-ci.yml', path.join('.gitlab', 'airlock-kubernetes-rbac.yml')],
+  );
+  const pipeline = parse(await fs.readFile(path.join(module, '.gitlab-ci.yml'), 'utf8')) as { variables: Record<string, string> };
+  t.deepEqual(pipeline.variables, { AIRLOCK_MODULE: '.', AIRLOCK_K8S_NAMESPACE: 'airlock' });
+  t.regex(await fs.readFile(path.join(module, '.gitlab', 'airlock-kubernetes-rbac.yml'), 'utf8'), /^kind: Role$/m);
+});
+
 test('an existing file stops init before anything is written; the error names it, on one line, and hints at --force', async (t) => {
   const module = await copyExample('cli', path.join(await tempDir(t), 'cli'));
   const workflow = path.join(module, '.github', 'workflows', 'airlock-release.yml');

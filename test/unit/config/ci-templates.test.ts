@@ -10,9 +10,10 @@ import { promisify } from 'node:util';
 
 import test from 'ava';
 import fc from 'fast-check';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
-import { CI_FILES, CI_SYSTEMS, type CiTemplate, loadCiTemplates, moduleDirInRepository, planInitFiles, setTemplateModuleDir } from '../../../src/config/ci-templates.js';
+import { CI_FILES, CI_NEXT_STEPS, CI_SYSTEMS, type CiTemplate, loadCiTemplates, moduleDirInRepository, planInitFiles, setTemplateModuleDir } from '../../../src/config/ci-templates.js';
+import { type Permission, REQUIRED_PERMISSIONS, permissionName } from '../../../src/engine/kubernetes-permissions.js';
 import { type PlanToolchainInput, resolvePlan } from '../../../src/plan/build-plan.js';
 import { githubMatrix, gitlabMatrix } from '../../../src/plan/ci-matrix.js';
 import { parseTarget } from '../../../src/plan/targets.js';
@@ -25,6 +26,13 @@ const templates = async (system: (typeof CI_SYSTEMS)[number]): Promise<Map<strin
 
 /** Strict parsing: duplicate keys and anything else a CI system would refuse are errors. */
 const yaml = (text: string): Yaml => parse(text, { uniqueKeys: true, strict: true }) as Yaml;
+
+/** A Kubernetes manifest: one YAML document per object, each parsed as strictly. */
+const manifest = (text: string): Yaml[] =>
+  parseAllDocuments(text, { uniqueKeys: true, strict: true }).map((document) => {
+    if (document.errors.length > 0) throw document.errors[0]!;
+    return document.toJS() as Yaml;
+  });
 
 const toolchain = (version: string): PlanToolchainInput => ({
   version,
@@ -51,13 +59,15 @@ test('every CI file has a template, and each template parses as YAML', async (t)
   for (const system of CI_SYSTEMS) {
     for (const template of await loadCiTemplates(system)) {
       t.true(template.text.length > 0, template.template);
-      t.notThrows(() => yaml(template.text), template.template);
+      t.notThrows(() => (template.kind === 'pipeline' ? yaml(template.text) : manifest(template.text)), template.template);
     }
   }
   t.deepEqual(
     CI_SYSTEMS.flatMap((system) => CI_FILES[system].map((file) => file.path)),
-    ['.github/workflows/airlock-release.yml', '.gitlab-ci.yml', '.gitlab/airlock-build.yml'],
+    ['.github/workflows/airlock-release.yml', '.gitlab-ci.yml', '.gitlab/airlock-build.yml', '.gitlab-ci.yml', '.gitlab/airlock-kubernetes-rbac.yml'],
   );
+  t.deepEqual(CI_SYSTEMS, ['github', 'gitlab', 'gitlab-kubernetes']);
+  for (const system of CI_SYSTEMS) t.regex(CI_NEXT_STEPS[system], /^next: commit the public key from `airlock keygen` as airlock\.pub/, system);
 });
 
 test('GitHub: test, plan, build, merge and verify jobs, chained by needs, with the build matrix from the plan job', async (t) => {
@@ -197,12 +207,85 @@ test('GitLab child: each shard writes its own directory under shards/ (POSIX sh)
 
 test('the templates call airlock through `npx --no` only, so a runner never fetches it', async (t) => {
   for (const system of CI_SYSTEMS) {
-    for (const template of await loadCiTemplates(system)) {
+    for (const template of (await loadCiTemplates(system)).filter((file) => file.kind === 'pipeline')) {
       const calls = template.text.split('\n').filter((line) => /\bairlock (plan|build|merge|verify)\b/.test(line) && !line.trimStart().startsWith('#'));
       t.true(calls.length > 0, template.template);
       for (const line of calls) t.regex(line, /npx --no airlock /, `${template.template}: ${line.trim()}`);
       t.notRegex(template.text, /setup-go|docker (pull|login)|curl |wget /, template.template);
     }
+  }
+});
+
+test('GitLab on Kubernetes: a build job on the Kubernetes executor, signed with the File variable key, then verify; nothing needs Docker', async (t) => {
+  const files = await templates('gitlab-kubernetes');
+  t.deepEqual([...files.keys()], ['.gitlab-ci.yml', '.gitlab/airlock-kubernetes-rbac.yml']);
+  const text = files.get('.gitlab-ci.yml')!.text;
+  const pipeline = yaml(text);
+  t.deepEqual(pipeline.stages, ['build', 'verify']);
+  t.is(pipeline.variables.AIRLOCK_MODULE, '.');
+  t.is(pipeline.variables.AIRLOCK_K8S_NAMESPACE, 'airlock');
+  t.true((pipeline.workflow.rules as Yaml[]).some((rule) => rule.if === '$CI_COMMIT_TAG'));
+  // Its own tag: a shell runner tagged `airlock` (the gitlab template's) does not take these jobs.
+  t.deepEqual(pipeline.default.tags, ['airlock-kubernetes']);
+
+  const build = pipeline['airlock-build'] as Yaml;
+  t.is(build.stage, 'build');
+  t.regex(scripts(build), /^npx --no airlock build "\$AIRLOCK_MODULE" --executor kubernetes --out dist --sign-key "\$AIRLOCK_SIGNING_KEY"$/);
+  t.deepEqual(build.artifacts.paths, ['dist/']);
+  const verify = pipeline['airlock-verify'] as Yaml;
+  t.is(verify.stage, 'verify');
+  t.deepEqual(verify.needs, ['airlock-build']);
+  t.regex(scripts(verify), /^npx --no airlock verify dist --key airlock\.pub$/);
+
+  // The job pod has no Docker daemon: no command that needs one (airlock test, plan's image builds, docker itself).
+  const commands = [build, verify].map(scripts).join('\n');
+  t.notRegex(commands, /\bdocker\b|airlock (test|plan|reproduce|doctor|prune)\b|--test\b/);
+  // The comments say what the cluster needs.
+  for (const need of ['pod-security.kubernetes.io/enforce=restricted', 'airlock generate seccomp --kubernetes', 'kubectl apply --namespace airlock -f .gitlab/airlock-kubernetes-rbac.yml', 'registry']) {
+    t.true(text.includes(need), need);
+  }
+});
+
+/** The permissions a Role grants, one per verb and resource, as the access reviews name them. */
+function rolePermissions(role: Yaml): Permission[] {
+  return (role.rules as Yaml[]).flatMap((rule) =>
+    (rule.resources as string[]).flatMap((resource) =>
+      (rule.verbs as string[]).map((verb) => {
+        const [name, subresource] = resource.split('/');
+        const group = (rule.apiGroups as string[])[0];
+        return { verb, resource: name!, ...(subresource !== undefined ? { subresource } : {}), ...(group ? { group } : {}) };
+      }),
+    ),
+  );
+}
+
+test('GitLab on Kubernetes: the RBAC manifest is a ServiceAccount, a Role granting exactly what the executor asks for (and pods/log), and their RoleBinding, in no named namespace', async (t) => {
+  const objects = manifest((await templates('gitlab-kubernetes')).get('.gitlab/airlock-kubernetes-rbac.yml')!.text);
+  t.deepEqual(objects.map((object) => `${object.apiVersion} ${object.kind} ${object.metadata.name}`), [
+    'v1 ServiceAccount airlock-build',
+    'rbac.authorization.k8s.io/v1 Role airlock-build',
+    'rbac.authorization.k8s.io/v1 RoleBinding airlock-build',
+  ]);
+  // Applied with --namespace: nothing may pin another one.
+  for (const object of objects) t.is(object.metadata.namespace, undefined, object.kind);
+  const [, role, binding] = objects;
+  for (const rule of role!.rules as Yaml[]) t.is((rule.apiGroups as string[]).length, 1, 'one API group a rule');
+  const granted = rolePermissions(role!).map(permissionName).sort();
+  // The access reviews of kubernetes-connect.ts, plus get pods/log, which the engine reads to explain a failed fill.
+  const asked = [...REQUIRED_PERMISSIONS, { verb: 'get', resource: 'pods', subresource: 'log' }].map(permissionName).sort();
+  t.deepEqual(granted, asked);
+  t.deepEqual(
+    rolePermissions(role!).filter((permission) => permission.resource === 'networkpolicies').map((permission) => permission.group),
+    ['networking.k8s.io', 'networking.k8s.io'],
+  );
+  t.deepEqual(binding!.subjects, [{ kind: 'ServiceAccount', name: 'airlock-build' }]);
+  t.deepEqual(binding!.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'airlock-build' });
+});
+
+test('GitLab on Kubernetes: the next steps name the signing variables, the runner tag and each thing the cluster needs', (t) => {
+  const next = CI_NEXT_STEPS['gitlab-kubernetes'];
+  for (const part of ['File variable AIRLOCK_SIGNING_KEY', 'AIRLOCK_KEY_PASSPHRASE', '`airlock-kubernetes`', 'pod-security.kubernetes.io/enforce=restricted', 'airlock generate seccomp --kubernetes', 'kubernetes.registry', 'kubectl apply --namespace airlock -f .gitlab/airlock-kubernetes-rbac.yml', 'KUBECONFIG']) {
+    t.true(next.includes(part), part);
   }
 });
 
@@ -233,6 +316,10 @@ test('planInitFiles: airlock.json in the module, the CI files at the repository 
   t.is(files[0]!.content, '{}\n');
   t.is(yaml(files[1]!.content).variables.AIRLOCK_MODULE, 'go/tool');
   t.deepEqual(planInitFiles({ moduleDir: root, repositoryRoot: root, configText: '{}\n' }).map((file) => file.path), [path.join(root, 'airlock.json')]);
+  const onKubernetes = planInitFiles({ moduleDir: path.join(root, 'go', 'tool'), repositoryRoot: root, configText: '{}\n', templates: await loadCiTemplates('gitlab-kubernetes') });
+  t.deepEqual(onKubernetes.map((file) => file.path).slice(1), [path.join(root, '.gitlab-ci.yml'), path.join(root, '.gitlab', 'airlock-kubernetes-rbac.yml')]);
+  t.is(yaml(onKubernetes[1]!.content).variables.AIRLOCK_MODULE, 'go/tool');
+  t.is(onKubernetes[2]!.content, (await templates('gitlab-kubernetes')).get('.gitlab/airlock-kubernetes-rbac.yml')!.text, 'the manifest is written as it is');
   t.is(moduleDirInRepository(root, root), '.');
   t.throws(() => moduleDirInRepository(path.join(root, 'a'), path.join(root, 'b')));
 });
