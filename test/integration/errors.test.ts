@@ -235,7 +235,7 @@ integration('an invalid choice is one line naming the flag, the value and the ch
   const format = await runAirlock(['plan', module, '--format', 'xml']);
   assertOneLine(t, format, /^airlock: error: --format xml is not one of table, json, github, gitlab; run `airlock --help`/);
   const ci = await runAirlock(['init', module, '--ci', 'bitbucket']);
-  assertOneLine(t, ci, /^airlock: error: --ci bitbucket is not one of github, gitlab; /);
+  assertOneLine(t, ci, /^airlock: error: --ci bitbucket is not one of github, gitlab, gitlab-kubernetes; /);
   t.false(await fs.pathExists(path.join(module, 'airlock.json')));
 });
 
